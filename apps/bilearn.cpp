@@ -1,0 +1,46 @@
+// bilearn: bilevel learning of reconstruction hyperparameters. The command line is parsed
+// here; every algorithmic choice is a PETSc option read by the objects themselves.
+#include <cstdio>
+#include <memory>
+#include <vector>
+
+#include "bilearn/app/command_line.hpp"
+#include "bilearn/app/commands.hpp"
+#include "bilearn/core/error.hpp"
+#include "bilearn/core/session.hpp"
+
+int main(int argc, char** argv) {
+  std::vector<char*> petsc_argv;
+  bilearn::CommandLine cl;
+  try {
+    cl = bilearn::parse_command_line(argc, argv, petsc_argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bilearn: error: %s\n", e.what());
+    return 2;
+  }
+  if (cl.version) {
+    std::printf("bilearn %s\n", BILEARN_VERSION);
+    return 0;
+  }
+  if (cl.help) {
+    std::printf("%s", bilearn::usage_text().c_str());
+    return 0;
+  }
+  int petsc_argc = static_cast<int>(petsc_argv.size());
+  petsc_argv.push_back(nullptr);
+  char** petsc_args = petsc_argv.data();
+  std::unique_ptr<bilearn::Session> session;
+  try {
+    session = std::make_unique<bilearn::Session>(&petsc_argc, &petsc_args);
+  } catch (const std::exception&) {
+    return 1;  // Session already printed the error line
+  }
+  int status = 0;
+  try {
+    status = bilearn::run_command(cl);
+  } catch (const std::exception& e) {
+    status = bilearn::report_error(e);
+  }
+  session.reset();
+  return status;
+}

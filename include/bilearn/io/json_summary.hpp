@@ -1,0 +1,21 @@
+// The --json summary every command writes: common fields (command, ranks, wall_seconds,
+// peak_rss_mb_max_rank) plus what the command adds.
+#pragma once
+#include <mpi.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace bilearn {
+
+// Peak resident set size of this process in MiB (from getrusage).
+double peak_rss_mb();
+
+// The common fields; wall_seconds counts from start (MPI_Wtime). Collective.
+nlohmann::json base_summary(MPI_Comm comm, const std::string& command, double start_time);
+
+// Writes j (indented) to path on rank 0; other ranks do nothing. Throws InputError if the
+// file cannot be written (reported consistently on every rank). Collective.
+void write_json(MPI_Comm comm, const std::string& path, const nlohmann::json& j);
+
+}  // namespace bilearn

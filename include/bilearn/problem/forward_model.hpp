@@ -1,0 +1,33 @@
+// The forward operator A of a problem: a PETSc Mat mapping a grid image (DMDA global
+// vector) to a data vector. Chosen by -problem; built by create_forward_model.
+#pragma once
+#include <string>
+
+#include "bilearn/core/handles.hpp"
+#include "bilearn/problem/grid.hpp"
+
+namespace bilearn {
+
+struct ForwardModel {
+  std::string name;  // e.g. "tomo (parallel beam)", shown in summaries
+  OwnedMat A;        // rows: data; columns: pixels in the grid's PETSc ordering
+  // true when the data is itself an image on the grid (blur, inpaint, denoise): the rows
+  // then use the grid's PETSc ordering; false for data whose rows are already in natural
+  // order (tomography: angle-major, row = angle·rays + ray; user matrices).
+  bool data_on_grid = false;
+  // Shape of the data in natural order, for pictures: (angles, rays) or (N, N).
+  PetscInt data_rows = 0;
+  PetscInt data_cols = 0;
+};
+
+// Options shared by every command: -problem and -problem_n.
+struct ProblemOptions {
+  std::string type = "tomo";  // tomo | blur | inpaint | denoise | matrix
+  PetscInt n = 64;
+};
+ProblemOptions read_problem_options(MPI_Comm comm);
+
+// Builds A for options.type on grid (reads the type's own options, e.g. -tomo_*, -blur_*).
+ForwardModel create_forward_model(const ImageGrid& grid, const ProblemOptions& options);
+
+}  // namespace bilearn

@@ -1,0 +1,23 @@
+#include "bilearn/app/commands.hpp"
+
+#include "bilearn/core/error.hpp"
+
+namespace bilearn {
+
+const std::vector<CommandEntry>& command_table() {
+  static const std::vector<CommandEntry> table = {
+  };
+  return table;
+}
+
+int run_command(const CommandLine& cl) {
+  std::string names;
+  for (const auto& entry : command_table()) {
+    if (cl.command == entry.name) return entry.run(cl);
+    names += (names.empty() ? "" : ", ") + std::string(entry.name);
+  }
+  if (cl.command.empty()) throw InputError("no command given (choose one of " + names + "; see --help)");
+  throw InputError("unknown command '" + cl.command + "' (choose one of " + names + ")");
+}
+
+}  // namespace bilearn
