@@ -1,0 +1,81 @@
+// The bilevel problem over the training samples this group of ranks owns (ALGORITHMS.md §3):
+//   L(θ) = (1/S) Σ_s ½‖x̂_s(θ) − x†_s‖²,   x̂_s(θ) = argmin_x Φ_s(x, θ).
+// Keeps per-sample state between calls: the warm start x̂_s, the adjoint warm start w_s and
+// the sample's hypergradient KSP (prefix -hyper_; its recycle space persists across calls).
+// Sums over samples are reduced over the ranks of other sample groups with across_groups.
+#pragma once
+#include <memory>
+#include <vector>
+
+#include "bilearn/core/handles.hpp"
+#include "bilearn/lower/lower_objective.hpp"
+#include "bilearn/lower/lower_solver.hpp"
+
+namespace bilearn {
+
+struct SampleState {
+  PetscInt index = 0;   // global sample number
+  Vec truth = nullptr;  // x†_s (borrowed)
+  Vec data = nullptr;   // y_s (borrowed)
+  OwnedVec x_hat;       // current reconstruction / lower-level warm start
+  OwnedVec adjoint;     // w_s: solution of H w = x̂ − x†, warm start of the next solve
+  PetscReal loss = 0;   // ½‖x̂ − x†‖²
+  PetscReal psnr = 0;   // 10 log10(max(x†)² / mean squared error)
+};
+
+// Counters of one evaluation (summed over samples and groups).
+struct EvaluationStats {
+  PetscInt lower_iterations = 0;
+  PetscInt krylov_iterations = 0;
+  PetscInt hessian_products = 0;
+  PetscReal lower_seconds = 0;
+  PetscReal krylov_seconds = 0;
+  PetscReal mixed_seconds = 0;
+  void add(const EvaluationStats& o);
+};
+
+class BilevelProblem {
+ public:
+  // truth/data: this group's samples (borrowed Vecs, global indices in sample_indices);
+  // total_samples: S over all groups; across_groups: one rank per group with the same
+  // rank inside its group (MPI_COMM_SELF when there is one group).
+  BilevelProblem(const ImageGrid& grid, const ForwardModel& model, Regulariser& reg, PetscReal epsilon,
+                 const std::vector<Vec>& truth, const std::vector<Vec>& data,
+                 const std::vector<PetscInt>& sample_indices, PetscInt total_samples,
+                 MPI_Comm across_groups = MPI_COMM_SELF);
+  BilevelProblem(const BilevelProblem&) = delete;
+  BilevelProblem& operator=(const BilevelProblem&) = delete;
+
+  PetscInt num_params() const;
+  PetscInt total_samples() const noexcept { return total_samples_; }
+  std::vector<SampleState>& samples() noexcept { return samples_; }
+  LowerObjective& objective() noexcept { return objective_; }
+  LowerSolver& lower_solver() noexcept { return solver_; }
+  const ImageGrid& grid() const noexcept { return grid_; }
+  MPI_Comm across_groups() const noexcept { return across_groups_; }
+
+  // Sets θ (checked length) and solves every owned sample's lower level, warm started.
+  // Returns the upper loss L(θ) (reduced over groups).
+  PetscReal reconstruct(const std::vector<PetscReal>& theta, EvaluationStats& stats);
+
+  // The sample's hypergradient KSP (created on first use with prefix -hyper_).
+  KSP sample_ksp(SampleState& s);
+
+  // Σ over groups of a per-group partial sum (every rank gets the total).
+  PetscReal sum_over_groups(PetscReal partial) const;
+  void sum_over_groups(std::vector<PetscReal>& partial) const;
+  PetscReal mean_psnr() const;
+
+ private:
+  const ImageGrid& grid_;
+  Regulariser& reg_;
+  LowerObjective objective_;
+  LowerSolver solver_;
+  std::vector<SampleState> samples_;
+  std::vector<OwnedKSP> ksps_;  // one per owned sample, same order as samples_
+  PetscInt total_samples_;
+  MPI_Comm across_groups_;
+  OwnedVec work_;
+};
+
+}  // namespace bilearn

@@ -1,0 +1,55 @@
+// The lower-level objective of one training sample (ALGORITHMS.md §1–2):
+//   Φ(x, θ) = ½‖A x − y‖² + R_θ(x) + (ε/2)‖x‖²
+//   ∇_x Φ   = Aᵀ(A x − y) + ∇_x R_θ(x) + ε x
+//   H       = ∇²_xx Φ = AᵀA + ∇²_xx R_θ(x) + ε I       (a MatShell, never formed)
+//   J       = ∂_θ ∇_x Φ = ∂_θ ∇_x R_θ(x)                (the data term does not depend on θ)
+// The regulariser is shared by all samples; products with H and J use the point given to
+// set_point() last, so call it before using them for a sample.
+#pragma once
+#include <vector>
+
+#include "bilearn/core/handles.hpp"
+#include "bilearn/problem/forward_model.hpp"
+#include "bilearn/reg/regulariser.hpp"
+
+namespace bilearn {
+
+class LowerObjective {
+ public:
+  // model, reg and data must outlive this object. epsilon ≥ 0.
+  LowerObjective(const ImageGrid& grid, const ForwardModel& model, Regulariser& reg, PetscReal epsilon);
+  LowerObjective(const LowerObjective&) = delete;
+  LowerObjective& operator=(const LowerObjective&) = delete;
+
+  void set_data(Vec y) noexcept { data_ = y; }  // the sample's measured data (borrowed)
+  PetscReal epsilon() const noexcept { return epsilon_; }
+  Regulariser& regulariser() noexcept { return reg_; }
+  const ImageGrid& grid() const noexcept { return grid_; }
+
+  PetscReal value(Vec x);
+  PetscReal value_and_gradient(Vec x, Vec g);  // returns Φ, g = ∇_x Φ
+
+  // Linearisation point of H and J (x is referenced, not copied: keep it alive, unchanged).
+  void set_point(Vec x);
+  Mat hessian() const noexcept { return hessian_; }  // MatShell: MatMult, MatGetDiagonal
+  void hessian_mult(Vec v, Vec y);                   // y = H v
+  void hessian_diagonal(Vec d);
+  void mixed_mult(Vec v, std::vector<PetscReal>& Jv) { reg_.mixed_mult(v, Jv); }
+  void mixed_mult_transpose(const std::vector<PetscReal>& w, Vec y) { reg_.mixed_mult_transpose(w, y); }
+
+  PetscInt hessian_products() const noexcept { return hessian_products_; }
+
+ private:
+  const ImageGrid& grid_;
+  const ForwardModel& model_;
+  Regulariser& reg_;
+  PetscReal epsilon_;
+  Vec data_ = nullptr;
+  OwnedVec residual_;  // data-sized work vector
+  OwnedVec work_;      // image-sized work vector
+  OwnedVec diag_ata_;  // diag(AᵀA), computed once
+  OwnedMat hessian_;
+  PetscInt hessian_products_ = 0;
+};
+
+}  // namespace bilearn

@@ -1,0 +1,111 @@
+#include "bilearn/hypergrad/bilevel_problem.hpp"
+
+#include <cmath>
+#include <string>
+
+#include "bilearn/core/error.hpp"
+
+namespace bilearn {
+
+void EvaluationStats::add(const EvaluationStats& o) {
+  lower_iterations += o.lower_iterations;
+  krylov_iterations += o.krylov_iterations;
+  hessian_products += o.hessian_products;
+  lower_seconds += o.lower_seconds;
+  krylov_seconds += o.krylov_seconds;
+  mixed_seconds += o.mixed_seconds;
+}
+
+BilevelProblem::BilevelProblem(const ImageGrid& grid, const ForwardModel& model, Regulariser& reg, PetscReal epsilon,
+                               const std::vector<Vec>& truth, const std::vector<Vec>& data,
+                               const std::vector<PetscInt>& sample_indices, PetscInt total_samples,
+                               MPI_Comm across_groups)
+    : grid_(grid),
+      reg_(reg),
+      objective_(grid, model, reg, epsilon),
+      solver_(objective_),
+      total_samples_(total_samples),
+      across_groups_(across_groups) {
+  require(truth.size() == data.size() && truth.size() == sample_indices.size(),
+          "bilevel problem: truth, data and sample indices differ in length");
+  require(total_samples > 0, "the training set is empty");
+  for (size_t k = 0; k < truth.size(); ++k) {
+    SampleState s;
+    s.index = sample_indices[k];
+    s.truth = truth[k];
+    s.data = data[k];
+    s.x_hat = grid.create_vec();
+    s.adjoint = grid.create_vec();
+    BILEARN_CHECK(VecSet(s.x_hat, 0.0));
+    BILEARN_CHECK(VecSet(s.adjoint, 0.0));
+    samples_.push_back(std::move(s));
+    ksps_.emplace_back();
+  }
+  work_ = grid.create_vec();
+}
+
+PetscInt BilevelProblem::num_params() const {
+  return reg_.num_params();
+}
+
+PetscReal BilevelProblem::sum_over_groups(PetscReal partial) const {
+  PetscReal total = partial;
+  MPI_Allreduce(&partial, &total, 1, MPIU_REAL, MPIU_SUM, across_groups_);
+  return total;
+}
+
+void BilevelProblem::sum_over_groups(std::vector<PetscReal>& partial) const {
+  std::vector<PetscReal> total(partial.size());
+  MPI_Allreduce(partial.data(), total.data(), static_cast<int>(partial.size()), MPIU_REAL, MPIU_SUM, across_groups_);
+  partial.swap(total);
+}
+
+PetscReal BilevelProblem::mean_psnr() const {
+  PetscReal sum = 0;
+  for (const auto& s : samples_) sum += s.psnr;
+  return sum_over_groups(sum) / static_cast<PetscReal>(total_samples_);
+}
+
+PetscReal BilevelProblem::reconstruct(const std::vector<PetscReal>& theta, EvaluationStats& stats) {
+  reg_.set_theta(theta);
+  PetscReal loss_sum = 0;
+  for (auto& s : samples_) {
+    objective_.set_data(s.data);
+    const double t0 = MPI_Wtime();
+    LowerSolveResult r = solver_.solve(s.x_hat);
+    stats.lower_seconds += MPI_Wtime() - t0;
+    stats.lower_iterations += r.iterations;
+    stats.hessian_products += r.hessian_products;
+    BILEARN_CHECK(VecWAXPY(work_, -1.0, s.truth, s.x_hat));
+    PetscReal err, peak;
+    PetscInt n;
+    BILEARN_CHECK(VecNorm(work_, NORM_2, &err));
+    BILEARN_CHECK(VecMax(s.truth, nullptr, &peak));
+    BILEARN_CHECK(VecGetSize(work_, &n));
+    s.loss = 0.5 * err * err;
+    const PetscReal mse = err * err / static_cast<PetscReal>(n);
+    s.psnr = mse > 0 ? 10.0 * std::log10(peak * peak / mse) : PETSC_INFINITY;
+    loss_sum += s.loss;
+  }
+  return sum_over_groups(loss_sum) / static_cast<PetscReal>(total_samples_);
+}
+
+KSP BilevelProblem::sample_ksp(SampleState& s) {
+  const size_t k = static_cast<size_t>(&s - samples_.data());
+  OwnedKSP& ksp = ksps_.at(k);
+  if (!ksp) {
+    BILEARN_CHECK(KSPCreate(grid_.comm(), ksp.out()));
+    BILEARN_CHECK(KSPSetOptionsPrefix(ksp, "hyper_"));
+    BILEARN_CHECK(KSPSetType(ksp, KSPMINRES));
+    BILEARN_CHECK(KSPSetTolerances(ksp, 1e-6, PETSC_DEFAULT, PETSC_DEFAULT, 10000));
+    PC pc;
+    BILEARN_CHECK(KSPGetPC(ksp, &pc));
+    BILEARN_CHECK(PCSetType(pc, PCNONE));
+    BILEARN_CHECK(KSPSetInitialGuessNonzero(ksp, PETSC_TRUE));
+    BILEARN_CHECK(KSPSetOperators(ksp, objective_.hessian(), objective_.hessian()));
+    BILEARN_CHECK(KSPSetFromOptions(ksp));
+  }
+  return ksp;
+}
+
+}  // namespace bilearn

@@ -1,0 +1,144 @@
+#include "bilearn/lower/lower_objective.hpp"
+
+#include <petsc/private/petscimpl.h>  // PetscObjectStateIncrease
+
+#include "bilearn/core/error.hpp"
+#include "bilearn/core/log.hpp"
+
+namespace bilearn {
+namespace {
+
+PetscErrorCode hessian_shell_mult(Mat H, Vec v, Vec y) {
+  return guarded(PetscObjectComm((PetscObject)H), __func__, [&] {
+    LowerObjective* objective = nullptr;
+    BILEARN_CHECK(MatShellGetContext(H, &objective));
+    objective->hessian_mult(v, y);
+  });
+}
+
+PetscErrorCode hessian_shell_diagonal(Mat H, Vec d) {
+  return guarded(PetscObjectComm((PetscObject)H), __func__, [&] {
+    LowerObjective* objective = nullptr;
+    BILEARN_CHECK(MatShellGetContext(H, &objective));
+    objective->hessian_diagonal(d);
+  });
+}
+
+// Squares every stored entry of a sequential AIJ matrix in place.
+void square_seqaij_values(Mat seq) {
+  PetscInt rows;
+  BILEARN_CHECK(MatGetLocalSize(seq, &rows, nullptr));
+  const PetscInt* row_start = nullptr;
+  PetscBool done = PETSC_FALSE;
+  PetscInt n_rows;
+  BILEARN_CHECK(MatGetRowIJ(seq, 0, PETSC_FALSE, PETSC_FALSE, &n_rows, &row_start, nullptr, &done));
+  const PetscInt nnz = done ? row_start[n_rows] : 0;
+  BILEARN_CHECK(MatRestoreRowIJ(seq, 0, PETSC_FALSE, PETSC_FALSE, &n_rows, &row_start, nullptr, &done));
+  PetscScalar* values = nullptr;
+  BILEARN_CHECK(MatSeqAIJGetArray(seq, &values));
+  for (PetscInt k = 0; k < nnz; ++k) values[k] *= values[k];
+  BILEARN_CHECK(MatSeqAIJRestoreArray(seq, &values));
+}
+
+// diag(AᵀA)_j = Σ_i A_ij²: (A∘A)ᵀ 1 for assembled AIJ matrices (each rank squares its own
+// entries); column norms for anything else.
+OwnedVec ata_diagonal(Mat A) {
+  OwnedVec ones, diag;
+  BILEARN_CHECK(MatCreateVecs(A, diag.out(), ones.out()));
+  PetscBool is_mpiaij = PETSC_FALSE, is_seqaij = PETSC_FALSE;
+  BILEARN_CHECK(PetscObjectTypeCompare((PetscObject)A, MATMPIAIJ, &is_mpiaij));
+  BILEARN_CHECK(PetscObjectTypeCompare((PetscObject)A, MATSEQAIJ, &is_seqaij));
+  if (is_mpiaij || is_seqaij) {
+    OwnedMat squared;
+    BILEARN_CHECK(MatDuplicate(A, MAT_COPY_VALUES, squared.out()));
+    if (is_mpiaij) {
+      Mat diagonal_block, off_block;
+      BILEARN_CHECK(MatMPIAIJGetSeqAIJ(squared, &diagonal_block, &off_block, nullptr));
+      square_seqaij_values(diagonal_block);
+      square_seqaij_values(off_block);
+    } else {
+      square_seqaij_values(squared);
+    }
+    BILEARN_CHECK(VecSet(ones, 1.0));
+    BILEARN_CHECK(MatMultTranspose(squared, ones, diag));
+    return diag;
+  }
+  PetscInt cols, first, last;
+  BILEARN_CHECK(MatGetSize(A, nullptr, &cols));
+  std::vector<PetscReal> norms(static_cast<size_t>(cols));
+  BILEARN_CHECK(MatGetColumnNorms(A, NORM_2, norms.data()));
+  BILEARN_CHECK(VecGetOwnershipRange(diag, &first, &last));
+  VecArray d(diag);
+  for (PetscInt j = first; j < last; ++j) d[j - first] = norms[static_cast<size_t>(j)] * norms[static_cast<size_t>(j)];
+  return diag;
+}
+
+}  // namespace
+}  // namespace bilearn
+
+namespace bilearn {
+
+LowerObjective::LowerObjective(const ImageGrid& grid, const ForwardModel& model, Regulariser& reg, PetscReal epsilon)
+    : grid_(grid), model_(model), reg_(reg), epsilon_(epsilon) {
+  require(epsilon >= 0, "the lower-level epsilon must be >= 0");
+  BILEARN_CHECK(MatCreateVecs(model_.A, nullptr, residual_.out()));
+  work_ = grid_.create_vec();
+  diag_ata_ = ata_diagonal(model_.A);
+  PetscInt local, global;
+  BILEARN_CHECK(VecGetLocalSize(work_, &local));
+  BILEARN_CHECK(VecGetSize(work_, &global));
+  BILEARN_CHECK(MatCreateShell(grid_.comm(), local, local, global, global, this, hessian_.out()));
+  BILEARN_CHECK(MatShellSetOperation(hessian_, MATOP_MULT, (void (*)(void))hessian_shell_mult));
+  BILEARN_CHECK(MatShellSetOperation(hessian_, MATOP_GET_DIAGONAL, (void (*)(void))hessian_shell_diagonal));
+  BILEARN_CHECK(MatSetOption(hessian_, MAT_SYMMETRIC, PETSC_TRUE));
+  BILEARN_CHECK(MatSetOption(hessian_, MAT_SYMMETRY_ETERNAL, PETSC_TRUE));
+}
+
+PetscReal LowerObjective::value(Vec x) {
+  require(data_ != nullptr, "lower-level objective used before its data was set");
+  BILEARN_CHECK(MatMult(model_.A, x, residual_));
+  BILEARN_CHECK(VecAXPY(residual_, -1.0, data_));
+  PetscReal misfit, xnorm;
+  BILEARN_CHECK(VecNorm(residual_, NORM_2, &misfit));
+  BILEARN_CHECK(VecNorm(x, NORM_2, &xnorm));
+  return 0.5 * misfit * misfit + reg_.value(x) + 0.5 * epsilon_ * xnorm * xnorm;
+}
+
+PetscReal LowerObjective::value_and_gradient(Vec x, Vec g) {
+  require(data_ != nullptr, "lower-level objective used before its data was set");
+  BILEARN_CHECK(PetscLogEventBegin(log::events().operator_apply, 0, 0, 0, 0));
+  BILEARN_CHECK(MatMult(model_.A, x, residual_));
+  BILEARN_CHECK(VecAXPY(residual_, -1.0, data_));
+  BILEARN_CHECK(MatMultTranspose(model_.A, residual_, g));  // g = Aᵀ(Ax − y)
+  BILEARN_CHECK(PetscLogEventEnd(log::events().operator_apply, 0, 0, 0, 0));
+  PetscReal misfit, xnorm;
+  BILEARN_CHECK(VecNorm(residual_, NORM_2, &misfit));
+  BILEARN_CHECK(VecNorm(x, NORM_2, &xnorm));
+  reg_.gradient(x, work_);
+  BILEARN_CHECK(VecAXPBYPCZ(g, 1.0, epsilon_, 1.0, work_, x));  // g += ∇R + εx
+  return 0.5 * misfit * misfit + reg_.value(x) + 0.5 * epsilon_ * xnorm * xnorm;
+}
+
+void LowerObjective::set_point(Vec x) {
+  reg_.set_point(x);
+  // H's entries changed although the MatShell did not: tell PETSc (KSPs, recycle spaces).
+  BILEARN_CHECK(PetscObjectStateIncrease((PetscObject)hessian_.get()));
+}
+
+void LowerObjective::hessian_mult(Vec v, Vec y) {
+  BILEARN_CHECK(PetscLogEventBegin(log::events().hessian_apply, 0, 0, 0, 0));
+  BILEARN_CHECK(MatMult(model_.A, v, residual_));
+  BILEARN_CHECK(MatMultTranspose(model_.A, residual_, y));  // y = AᵀA v
+  reg_.hessian_mult(v, work_);
+  BILEARN_CHECK(VecAXPBYPCZ(y, 1.0, epsilon_, 1.0, work_, v));  // y += ∇²R v + εv
+  ++hessian_products_;
+  BILEARN_CHECK(PetscLogEventEnd(log::events().hessian_apply, 0, 0, 0, 0));
+}
+
+void LowerObjective::hessian_diagonal(Vec d) {
+  reg_.hessian_diagonal(d);
+  BILEARN_CHECK(VecAXPY(d, 1.0, diag_ata_));
+  BILEARN_CHECK(VecShift(d, epsilon_));
+}
+
+}  // namespace bilearn

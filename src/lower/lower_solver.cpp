@@ -1,0 +1,66 @@
+#include "bilearn/lower/lower_solver.hpp"
+
+#include <cmath>
+#include <sstream>
+
+#include "bilearn/core/error.hpp"
+#include "bilearn/core/log.hpp"
+
+namespace bilearn {
+namespace {
+
+PetscErrorCode objective_and_gradient(Tao tao, Vec x, PetscReal* f, Vec g, void* ctx) {
+  return guarded(PetscObjectComm((PetscObject)tao), __func__,
+                 [&] { *f = static_cast<LowerObjective*>(ctx)->value_and_gradient(x, g); });
+}
+
+PetscErrorCode hessian_at(Tao tao, Vec x, Mat, Mat, void* ctx) {
+  return guarded(PetscObjectComm((PetscObject)tao), __func__, [&] { static_cast<LowerObjective*>(ctx)->set_point(x); });
+}
+
+}  // namespace
+
+LowerSolver::LowerSolver(LowerObjective& objective) : objective_(objective) {
+  MPI_Comm comm = objective_.grid().comm();
+  BILEARN_CHECK(TaoCreate(comm, tao_.out()));
+  BILEARN_CHECK(TaoSetOptionsPrefix(tao_, "lower_"));
+  BILEARN_CHECK(TaoSetType(tao_, TAONLS));
+  BILEARN_CHECK(TaoSetObjectiveAndGradient(tao_, nullptr, objective_and_gradient, &objective_));
+  BILEARN_CHECK(TaoSetHessian(tao_, objective_.hessian(), objective_.hessian(), hessian_at, &objective_));
+  BILEARN_CHECK(TaoSetTolerances(tao_, gatol_, 0.0, 0.0));
+  BILEARN_CHECK(TaoSetMaximumIterations(tao_, 200));
+  BILEARN_CHECK(TaoSetFromOptions(tao_));
+  PetscReal grtol, gttol;
+  BILEARN_CHECK(TaoGetTolerances(tao_, &gatol_, &grtol, &gttol));
+  require(gatol_ > 0 && std::isfinite(gatol_), "-lower_tao_gatol must be positive");
+}
+
+void LowerSolver::set_gradient_tolerance(PetscReal gatol) {
+  gatol_ = gatol;
+  BILEARN_CHECK(TaoSetTolerances(tao_, gatol_, 0.0, 0.0));
+}
+
+LowerSolveResult LowerSolver::solve(Vec x) {
+  BILEARN_CHECK(PetscLogEventBegin(log::events().lower_solve, 0, 0, 0, 0));
+  const PetscInt products_before = objective_.hessian_products();
+  BILEARN_CHECK(TaoSetSolution(tao_, x));
+  BILEARN_CHECK(TaoSolve(tao_));
+  LowerSolveResult result;
+  PetscReal f, cnorm, xdiff;
+  BILEARN_CHECK(
+      TaoGetSolutionStatus(tao_, &result.iterations, &f, &result.gradient_norm, &cnorm, &xdiff, &result.reason));
+  result.hessian_products = objective_.hessian_products() - products_before;
+  BILEARN_CHECK(PetscLogEventEnd(log::events().lower_solve, 0, 0, 0, 0));
+  if (result.reason <= 0 || !std::isfinite(result.gradient_norm)) {
+    // A line-search stall at a point that meets the tolerance is still a solution.
+    if (std::isfinite(result.gradient_norm) && result.gradient_norm <= gatol_) return result;
+    std::ostringstream msg;
+    msg << "lower-level solve did not converge: TAO reason " << TaoConvergedReasons[result.reason] << " after "
+        << result.iterations << " iterations, |grad Phi| = " << result.gradient_norm << " > tolerance " << gatol_
+        << " (try -lower_tao_max_it, -lower_tao_gatol or another -lower_tao_type)";
+    throw NumericalError(msg.str());
+  }
+  return result;
+}
+
+}  // namespace bilearn
