@@ -1,5 +1,6 @@
 #include "bilearn/hypergrad/bilevel_problem.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -29,6 +30,18 @@ BilevelProblem::BilevelProblem(const ImageGrid& grid, const ForwardModel& model,
   require(truth.size() == data.size() && truth.size() == sample_indices.size(),
           "bilevel problem: truth, data and sample indices differ in length");
   require(total_samples > 0, "the training set is empty");
+  // NaN/Inf in any sample of any group: the same verdict on every rank.
+  PetscInt first_bad = total_samples;
+  for (size_t k = 0; k < truth.size(); ++k) {
+    PetscReal norm_truth, norm_data;
+    BILEARN_CHECK(VecNorm(truth[k], NORM_2, &norm_truth));
+    BILEARN_CHECK(VecNorm(data[k], NORM_2, &norm_data));
+    if (!std::isfinite(norm_truth) || !std::isfinite(norm_data)) first_bad = std::min(first_bad, sample_indices[k]);
+  }
+  PetscInt first_bad_all = first_bad;
+  MPI_Allreduce(&first_bad, &first_bad_all, 1, MPIU_INT, MPI_MIN, across_groups_);
+  require(first_bad_all == total_samples,
+          "training sample " + std::to_string(first_bad_all) + " contains NaN or Inf values");
   for (size_t k = 0; k < truth.size(); ++k) {
     SampleState s;
     s.index = sample_indices[k];
