@@ -1,0 +1,61 @@
+// A bank of K filters of odd side k applied to grid images by DMDA ghost exchange.
+//
+// Boundary rule ("valid" correlation): output pixel (i, j) exists only where the filter
+// fits entirely inside the image, r ≤ i, j ≤ N − 1 − r (r = (k − 1)/2), and there
+//   (C_f x)(i, j) = Σ_{a,b} c_f[a·k + b] · x(i + b − r, j + a − r)      (i column, j row).
+// No padding is involved, so C_fᵀ is exact, a constant image is not penalised by zero-mean
+// filters at the border, and the result does not depend on the number of ranks.
+//
+// Outputs live in a K-dof field on the grid (same parallel layout); owned storage is
+// out[((j − y0)·nx + (i − x0))·K + f], and entries at non-output pixels are 0 (forward) or
+// ignored (adjoint). Work vectors are allocated once, in the constructor.
+#pragma once
+#include <vector>
+
+#include "bilearn/core/handles.hpp"
+#include "bilearn/problem/grid.hpp"
+
+namespace bilearn {
+
+class Convolution {
+ public:
+  static constexpr PetscInt kMaxSide = 11;
+  // side must be odd and ≤ 2·(grid stencil width) + 1 (InputError otherwise).
+  Convolution(const ImageGrid& grid, PetscInt count, PetscInt side);
+  Convolution(const Convolution&) = delete;
+  Convolution& operator=(const Convolution&) = delete;
+
+  PetscInt count() const noexcept { return count_; }
+  PetscInt side() const noexcept { return side_; }
+  PetscInt taps() const noexcept { return side_ * side_; }
+  PetscInt local_size() const noexcept { return grid_.local_size(); }  // owned pixels
+  // Owned output pixels: columns [ox0, ox1), rows [oy0, oy1) (possibly empty).
+  PetscInt ox0() const noexcept { return ox0_; }
+  PetscInt ox1() const noexcept { return ox1_; }
+  PetscInt oy0() const noexcept { return oy0_; }
+  PetscInt oy1() const noexcept { return oy1_; }
+  const ImageGrid& grid() const noexcept { return grid_; }
+
+  // out = (C_1 x, …, C_K x) on the owned pixels (layout above). x_local: a ghosted local
+  // vector of grid.dm() holding x (ghosts up to date). filters: K·k², FilterBank layout.
+  void forward(Vec x_local, const PetscReal* filters, PetscScalar* out) const;
+
+  // The K-dof global field the adjoint reads: fill its owned part (VecArray) and call adjoint.
+  Vec field() const noexcept { return field_; }
+  // y = Σ_f C_fᵀ t_f, t = field() (overwrites y, or adds to it). Collective (ghost exchange).
+  void adjoint(const PetscReal* filters, Vec y, bool add = false);
+
+  // acc[f·k² + m] += Σ_{owned outputs o} t[o][f] · x(o + offset(m)): the derivative of
+  // ⟨t, C x⟩ in the filter coefficients (local part; the caller reduces). t: owned layout.
+  void correlate_taps(Vec x_local, const PetscScalar* t, PetscReal* acc) const;
+
+ private:
+  const ImageGrid& grid_;
+  PetscInt count_, side_, radius_;
+  PetscInt ox0_ = 0, ox1_ = 0, oy0_ = 0, oy1_ = 0;
+  OwnedDM field_dm_;
+  OwnedVec field_, field_local_;
+  std::vector<PetscReal> transposed_;  // cᵀ[m·K + f], filled by adjoint
+};
+
+}  // namespace bilearn

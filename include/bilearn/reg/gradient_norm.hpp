@@ -1,0 +1,76 @@
+// Regularisers of the image gradient norm, R(x) = w Σ_i ψ(q_i), q_i = ‖(∇x)_i‖²:
+//   tikhonov (gradient)  ψ(q) = q/2                          θ = [log10 w]
+//   tv (smoothed)        ψ(q) = √(q + γ²)                    θ = [log10 w (, log10 γ)]
+//   huber_tv             ψ(q) = h_γ(√q): q/(2γ) for √q ≤ γ, √q − γ/2 otherwise
+// ∇x: forward differences with Neumann boundary, (∇x)_i = (x(i+1,j) − x(i,j), x(i,j+1) − x(i,j))
+// with a zero component at the last column / row. γ is in image units (images in [0, 1]).
+//
+// With a = 2ψ'(q), b = 4ψ''(q) and g_i = (∇x)_i (chain rule on q = ‖g‖²):
+//   ∇R = w Dᵀ(a g),   ∇²R v = w Dᵀ(M Dv) with the 2×2 blocks M_i = a_i I + b_i g_i g_iᵀ,
+//   ∂R/∂(log10 w) = ln10 R,   ∂R/∂(log10 γ) = ln10 γ w Σ ∂ψ/∂γ,
+//   row log10 γ of J: ln10 γ w Dᵀ((∂a/∂γ) g).
+// huber_tv: ψ'' jumps at ‖g_i‖ = γ (the Hessian is piecewise smooth), so finite-difference
+// checks of the Hessian and of the γ-derivatives need points with no ‖g_i‖ near γ.
+//
+// Dᵀ at an owned pixel needs M D v one column/row to the low side: it is recomputed there
+// from the ghosted v (ghost width 1 suffices), so each product costs one ghost exchange.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "bilearn/reg/reg_base.hpp"
+#include "bilearn/reg/stencil.hpp"
+
+namespace bilearn {
+
+enum class GradientPenalty { quadratic, tv, huber };
+
+class GradientNormRegulariser : public RegulariserBase {
+ public:
+  // name: "tikhonov", "tv" or "huber_tv" (messages and summaries); gamma ignored for quadratic.
+  GradientNormRegulariser(const ImageGrid& grid, std::string name, GradientPenalty penalty, PetscReal log10_w,
+                          PetscReal gamma, bool learn_gamma);
+
+  std::string name() const override { return name_; }
+  std::vector<std::string> param_names() const override;
+  std::string theta_requirement() const override;
+  std::string theta_summary() const override;
+
+  PetscReal value(Vec x) override;
+  void gradient(Vec x, Vec g) override;
+  std::vector<PetscReal> theta_gradient(Vec x) override;
+  void set_point(Vec x) override;
+  void hessian_mult(Vec v, Vec y) override;
+  void hessian_diagonal(Vec d) override;
+  void mixed_mult(Vec v, std::vector<PetscReal>& Jv) override;
+  void mixed_mult_transpose(const std::vector<PetscReal>& w, Vec y) override;
+
+ protected:
+  void on_theta_changed() override;
+
+ private:
+  struct Penalty {
+    PetscReal psi, a, b, psi_g, a_g;  // ψ, 2ψ', 4ψ'', ∂ψ/∂γ, ∂(2ψ')/∂γ
+  };
+  Penalty penalty(PetscReal q) const noexcept;
+  // Forward differences of the ghosted x at (i, j) (zero component at the last column/row).
+  void differences(const DMDARead2D& x, PetscInt i, PetscInt j, PetscReal& g0, PetscReal& g1) const noexcept;
+  // y = Σ_d D_dᵀ p_d for the owned pixels, p on the extended block (overwrites y).
+  void adjoint_differences(Vec y) const;
+  void linearise();
+  PetscInt ext(PetscInt i, PetscInt j) const noexcept { return (j - ey0_) * enx_ + (i - ex0_); }
+
+  const ImageGrid& grid_;
+  std::string name_;
+  GradientPenalty penalty_;
+  bool learn_gamma_;
+  PetscReal w_ = 1, gamma_ = 1;
+  // Extended block: the owned block plus one column/row on the low side (inside the image).
+  PetscInt ex0_, ey0_, enx_, eny_;
+  GhostedVec point_, work_;  // linearisation point; argument of the current call
+  bool have_point_ = false, linearised_ = false;
+  std::vector<PetscReal> m00_, m01_, m11_;  // w·M on the extended block, at the point
+  mutable std::vector<PetscReal> p0_, p1_;  // the field Dᵀ is applied to
+};
+
+}  // namespace bilearn

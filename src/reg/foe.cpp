@@ -1,0 +1,286 @@
+// foe (fields of experts, ALGORITHMS.md §1): R(x) = Σ_f w_f Σ_o φ((C_f x)_o) over the output
+// pixels o of the "valid" correlations C_f (convolution.hpp), θ = [log10 w_1..w_K] and, with
+// -reg_foe_learn_filters, then the coefficients c_1..c_K (k² each, row-major).
+//   ∇R = Σ_f w_f C_fᵀ φ'(C_f x),  ∇²R = Σ_f w_f C_fᵀ diag φ''(C_f x) C_f
+//   diag ∇²R = Σ_f w_f (C_f∘C_f)ᵀ φ''(C_f x)          (filters squared entrywise)
+//   J v: row log10 w_f: ln10 w_f ⟨φ'(C_f x), C_f v⟩
+//        row c_f[m]: w_f Σ_o [φ'(z_o) v(o + m) + φ''(z_o) (C_f v)_o x(o + m)]   (product rule:
+//        ∂/∂c_f[m] of C_fᵀ φ'(C_f x) is S_mᵀ φ'(C_f x) + C_fᵀ diag φ''(C_f x) S_m x, S_m the shift)
+//   Jᵀω = Σ_f C_fᵀ[ln10 w_f ω_f φ' + w_f φ'' ⊙ (B_f x)] + w_f B_fᵀ φ',  B_f: the filter ω_{c_f}.
+#include <cmath>
+#include <sstream>
+
+#include "bilearn/core/error.hpp"
+#include "bilearn/reg/convolution.hpp"
+#include "bilearn/reg/experts.hpp"
+#include "bilearn/reg/factories.hpp"
+#include "bilearn/reg/filters.hpp"
+#include "bilearn/reg/stencil.hpp"
+
+namespace bilearn {
+namespace {
+
+class FieldsOfExperts : public RegulariserBase {
+ public:
+  FieldsOfExperts(const ImageGrid& grid, const FilterBank& bank, Expert expert, bool learn_filters, PetscReal log10_w)
+      : grid_(grid),
+        conv_(grid, bank.count, bank.side),
+        expert_(expert),
+        learn_(learn_filters),
+        K_(bank.count),
+        T_(bank.side * bank.side),
+        filters_(bank.coeffs),
+        squared_(bank.coeffs.size()),
+        w_(static_cast<size_t>(bank.count)),
+        point_(grid.dm()),
+        work_(grid.dm()) {
+    const size_t n = static_cast<size_t>(grid.local_size() * K_);
+    z_.resize(n);
+    d1_.resize(n);
+    d2_.resize(n);
+    theta_.assign(static_cast<size_t>(K_), log10_w);
+    if (learn_) theta_.insert(theta_.end(), filters_.begin(), filters_.end());
+    acc_.resize(theta_.size());
+    on_theta_changed();
+  }
+
+  std::string name() const override { return "foe"; }
+
+  std::vector<std::string> param_names() const override {
+    std::vector<std::string> n;
+    for (PetscInt f = 1; f <= K_; ++f) n.push_back("log10 w_" + std::to_string(f));
+    if (learn_) {
+      const PetscInt k = conv_.side();
+      for (PetscInt f = 1; f <= K_; ++f)
+        for (PetscInt a = 0; a < k; ++a)
+          for (PetscInt b = 0; b < k; ++b)
+            n.push_back("c_" + std::to_string(f) + "[" + std::to_string(a) + "," + std::to_string(b) + "]");
+    }
+    return n;
+  }
+
+  std::string theta_summary() const override {
+    std::string s = "log10 w_1..w_" + std::to_string(K_);
+    if (learn_)
+      s += ", then c_1..c_" + std::to_string(K_) + " (" + std::to_string(T_) + " coefficients each, row-major)";
+    return s;
+  }
+
+  std::string theta_requirement() const override {
+    const std::string k = std::to_string(K_), kk = std::to_string(conv_.side());
+    if (!learn_) return "foe with " + k + " filters needs " + k + ": " + theta_summary();
+    return "foe with " + k + " learnable " + kk + "x" + kk + " filters needs " + k + " (log10 w_1..w_" + k +
+           "; filters from the bank) or " + std::to_string(K_ + K_ * T_) + ": " + theta_summary();
+  }
+
+  std::vector<PetscReal> expand_theta(const std::vector<PetscReal>& theta) const override {
+    if (!learn_ || static_cast<PetscInt>(theta.size()) != K_) return theta;
+    std::vector<PetscReal> full = theta;
+    full.insert(full.end(), filters_.begin(), filters_.end());
+    return full;
+  }
+
+  PetscReal value(Vec x) override {
+    work_.update(x);
+    conv_.forward(work_.local(), filters_.data(), z_.data());
+    PetscReal local = 0;
+    for_outputs([&](PetscInt o) {
+      for (PetscInt f = 0; f < K_; ++f) local += w_[f] * expert_(z_[o + f]).phi;
+    });
+    return sum(local);
+  }
+
+  void gradient(Vec x, Vec g) override {
+    work_.update(x);
+    {
+      VecArray t(conv_.field());
+      conv_.forward(work_.local(), filters_.data(), t.data());
+      for_outputs([&](PetscInt o) {
+        for (PetscInt f = 0; f < K_; ++f) t[o + f] = w_[f] * expert_(t[o + f]).d1;
+      });
+    }
+    conv_.adjoint(filters_.data(), g);
+  }
+
+  std::vector<PetscReal> theta_gradient(Vec x) override {
+    work_.update(x);
+    conv_.forward(work_.local(), filters_.data(), z_.data());
+    std::fill(acc_.begin(), acc_.end(), 0.0);
+    // ∂R/∂log10 w_f = ln10 w_f Σ φ(z_f);  ∂R/∂c_f[m] = w_f Σ_o φ'(z_o) x(o + m).
+    for_outputs([&](PetscInt o) {
+      for (PetscInt f = 0; f < K_; ++f) {
+        const ExpertValues e = expert_(z_[o + f]);
+        acc_[f] += e.phi;
+        z_[o + f] = e.d1;  // z_ now holds φ'(z) at the outputs (0 elsewhere is not needed)
+      }
+    });
+    if (learn_) conv_.correlate_taps(work_.local(), z_.data(), acc_.data() + K_);
+    std::vector<PetscReal> out(acc_.size());
+    sum_reduce(grid_.comm(), acc_.data(), out.data(), out.size());
+    for (PetscInt f = 0; f < K_; ++f) out[f] *= kLn10 * w_[f];
+    if (learn_)
+      for (PetscInt f = 0; f < K_; ++f)
+        for (PetscInt m = 0; m < T_; ++m) out[K_ + f * T_ + m] *= w_[f];
+    return out;
+  }
+
+  void set_point(Vec x) override {
+    point_.update(x);
+    have_point_ = true;
+    linearised_ = false;
+  }
+
+  void hessian_mult(Vec v, Vec y) override {
+    linearise();
+    work_.update(v);
+    {
+      VecArray t(conv_.field());
+      conv_.forward(work_.local(), filters_.data(), t.data());
+      for_outputs([&](PetscInt o) {
+        for (PetscInt f = 0; f < K_; ++f) t[o + f] *= w_[f] * d2_[o + f];
+      });
+    }
+    conv_.adjoint(filters_.data(), y);
+  }
+
+  void hessian_diagonal(Vec d) override {
+    linearise();
+    {
+      VecArray t(conv_.field());
+      for_outputs([&](PetscInt o) {
+        for (PetscInt f = 0; f < K_; ++f) t[o + f] = w_[f] * d2_[o + f];
+      });
+    }
+    conv_.adjoint(squared_.data(), d);
+  }
+
+  void mixed_mult(Vec v, std::vector<PetscReal>& Jv) override {
+    linearise();
+    work_.update(v);
+    conv_.forward(work_.local(), filters_.data(), z_.data());  // u = C v
+    std::fill(acc_.begin(), acc_.end(), 0.0);
+    for_outputs([&](PetscInt o) {
+      for (PetscInt f = 0; f < K_; ++f) {
+        acc_[f] += d1_[o + f] * z_[o + f];
+        z_[o + f] *= d2_[o + f];  // φ''(z) ⊙ C v for the filter rows
+      }
+    });
+    if (learn_) {
+      conv_.correlate_taps(work_.local(), d1_.data(), acc_.data() + K_);
+      conv_.correlate_taps(point_.local(), z_.data(), acc_.data() + K_);
+    }
+    Jv.resize(acc_.size());
+    sum_reduce(grid_.comm(), acc_.data(), Jv.data(), Jv.size());
+    for (PetscInt f = 0; f < K_; ++f) Jv[f] *= kLn10 * w_[f];
+    if (learn_)
+      for (PetscInt f = 0; f < K_; ++f)
+        for (PetscInt m = 0; m < T_; ++m) Jv[K_ + f * T_ + m] *= w_[f];
+  }
+
+  void mixed_mult_transpose(const std::vector<PetscReal>& omega, Vec y) override {
+    linearise();
+    require(static_cast<PetscInt>(omega.size()) == num_params(),
+            "foe: Jᵀw needs " + std::to_string(num_params()) + " values, got " + std::to_string(omega.size()));
+    const PetscReal* beta = omega.data() + K_;                   // filter part of ω, FilterBank layout
+    if (learn_) conv_.forward(point_.local(), beta, z_.data());  // B_f x
+    {
+      VecArray t(conv_.field());
+      for_outputs([&](PetscInt o) {
+        for (PetscInt f = 0; f < K_; ++f) {
+          PetscReal s = kLn10 * w_[f] * omega[f] * d1_[o + f];
+          if (learn_) s += w_[f] * d2_[o + f] * z_[o + f];
+          t[o + f] = s;
+        }
+      });
+    }
+    conv_.adjoint(filters_.data(), y);
+    if (!learn_) return;
+    {
+      VecArray t(conv_.field());
+      for_outputs([&](PetscInt o) {
+        for (PetscInt f = 0; f < K_; ++f) t[o + f] = w_[f] * d1_[o + f];
+      });
+    }
+    conv_.adjoint(beta, y, true);
+  }
+
+ protected:
+  void on_theta_changed() override {
+    for (PetscInt f = 0; f < K_; ++f) w_[f] = std::pow(10.0, theta_[f]);
+    if (learn_) std::copy(theta_.begin() + K_, theta_.end(), filters_.begin());
+    for (size_t m = 0; m < filters_.size(); ++m) squared_[m] = filters_[m] * filters_[m];
+    linearised_ = false;
+  }
+
+ private:
+  // Calls body(o) with o = the offset of the dof block of every owned output pixel.
+  template <class Body>
+  void for_outputs(Body&& body) const {
+    const PetscInt x0 = grid_.x0(), y0 = grid_.y0(), nx = grid_.nx();
+    for (PetscInt j = conv_.oy0(); j < conv_.oy1(); ++j)
+      for (PetscInt i = conv_.ox0(); i < conv_.ox1(); ++i) body(((j - y0) * nx + (i - x0)) * K_);
+  }
+
+  PetscReal sum(PetscReal local) const {
+    PetscReal total = 0;
+    sum_reduce(grid_.comm(), &local, &total, 1);
+    return total;
+  }
+
+  void linearise() {
+    if (!have_point_) throw std::logic_error("foe: set_point must be called before Hessian or mixed products");
+    if (linearised_) return;
+    conv_.forward(point_.local(), filters_.data(), z_.data());
+    std::fill(d1_.begin(), d1_.end(), 0.0);
+    std::fill(d2_.begin(), d2_.end(), 0.0);
+    for_outputs([&](PetscInt o) {
+      for (PetscInt f = 0; f < K_; ++f) {
+        const ExpertValues e = expert_(z_[o + f]);
+        d1_[o + f] = e.d1;
+        d2_[o + f] = e.d2;
+      }
+    });
+    linearised_ = true;
+  }
+
+  const ImageGrid& grid_;
+  Convolution conv_;
+  Expert expert_;
+  bool learn_;
+  PetscInt K_, T_;
+  std::vector<PetscReal> filters_, squared_, w_;
+  GhostedVec point_, work_;
+  bool have_point_ = false, linearised_ = false;
+  std::vector<PetscScalar> z_, d1_, d2_;  // owned [pixel][filter]: work; φ', φ'' at the point
+  std::vector<PetscReal> acc_;            // p local sums
+};
+
+}  // namespace
+
+std::unique_ptr<RegulariserBase> make_foe(const ImageGrid& grid, OptionsBlock& options) {
+  PetscInt width = 0;
+  BILEARN_CHECK(DMDAGetInfo(grid.dm(), nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, &width,
+                            nullptr, nullptr, nullptr, nullptr));
+  const std::string source = options.choice(
+      "-foe_filters", "filter bank: zero-mean DCT basis 3x3 (8 filters), 5x5 (24 filters) or a text file",
+      {"dct3", "dct5", "file"}, "dct3");
+  const std::string file = options.string(
+      "-foe_filter_file",
+      "text filter file for -reg_foe_filters file: \"K k\" then K·k² numbers, row-major, '#' comments", "");
+  const std::string expert_name = options.choice(
+      "-foe_expert", "expert φ: quadratic t²/2, huber, l1 √(t²+γ²), lorentzian log(1+t²/γ²)", Expert::names(), "l1");
+  const PetscReal gamma =
+      options.real("-foe_gamma", "scale γ of the huber/l1/lorentzian experts (images in [0, 1])", 1e-2, 1e-12, 1e6);
+  const bool learn = options.flag("-foe_learn_filters",
+                                  "learn the filter coefficients too (θ = log10 w_1..w_K, then c_1..c_K)", false);
+  FilterBank bank;
+  if (source == "dct3") bank = dct_filter_bank(3);
+  if (source == "dct5") bank = dct_filter_bank(5);
+  if (source == "file") {
+    require(!file.empty(), "-reg_foe_filters file needs -reg_foe_filter_file F");
+    bank = read_filter_file(grid.comm(), file, 2 * width + 1);
+  }
+  return std::make_unique<FieldsOfExperts>(grid, bank, Expert(Expert::parse(expert_name), gamma), learn, -2.0);
+}
+
+}  // namespace bilearn

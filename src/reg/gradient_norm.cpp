@@ -1,0 +1,248 @@
+#include "bilearn/reg/gradient_norm.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "bilearn/core/error.hpp"
+
+namespace bilearn {
+
+GradientNormRegulariser::GradientNormRegulariser(const ImageGrid& grid, std::string name, GradientPenalty penalty,
+                                                 PetscReal log10_w, PetscReal gamma, bool learn_gamma)
+    : grid_(grid),
+      name_(std::move(name)),
+      penalty_(penalty),
+      learn_gamma_(learn_gamma && penalty != GradientPenalty::quadratic),
+      gamma_(gamma),
+      point_(grid.dm()),
+      work_(grid.dm()) {
+  ex0_ = std::max<PetscInt>(grid.x0() - 1, 0);
+  ey0_ = std::max<PetscInt>(grid.y0() - 1, 0);
+  enx_ = grid.x0() + grid.nx() - ex0_;
+  eny_ = grid.y0() + grid.ny() - ey0_;
+  const size_t e = static_cast<size_t>(enx_ * eny_);
+  m00_.resize(e);
+  m01_.resize(e);
+  m11_.resize(e);
+  p0_.resize(e);
+  p1_.resize(e);
+  theta_ = {log10_w};
+  if (learn_gamma_) theta_.push_back(std::log10(gamma));
+  on_theta_changed();
+}
+
+std::vector<std::string> GradientNormRegulariser::param_names() const {
+  std::vector<std::string> n = {"log10 w"};
+  if (learn_gamma_) n.push_back("log10 gamma");
+  return n;
+}
+
+std::string GradientNormRegulariser::theta_summary() const {
+  return learn_gamma_ ? "log10 w, log10 gamma" : "log10 w";
+}
+
+std::string GradientNormRegulariser::theta_requirement() const {
+  if (learn_gamma_) return name_ + " with -reg_tv_learn_gamma needs 2: log10 w, log10 gamma";
+  return name_ + " needs 1: log10 w";
+}
+
+void GradientNormRegulariser::on_theta_changed() {
+  w_ = std::pow(10.0, theta_[0]);
+  if (learn_gamma_) gamma_ = std::pow(10.0, theta_[1]);
+  linearised_ = false;
+}
+
+GradientNormRegulariser::Penalty GradientNormRegulariser::penalty(PetscReal q) const noexcept {
+  const PetscReal g = gamma_;
+  switch (penalty_) {
+    case GradientPenalty::quadratic:
+      return {0.5 * q, 1.0, 0.0, 0.0, 0.0};
+    case GradientPenalty::tv: {
+      const PetscReal rho = std::sqrt(q + g * g), rho3 = rho * rho * rho;
+      return {rho, 1.0 / rho, -1.0 / rho3, g / rho, -g / rho3};
+    }
+    case GradientPenalty::huber: {
+      const PetscReal t = std::sqrt(q);
+      if (t <= g) return {0.5 * q / g, 1.0 / g, 0.0, -0.5 * q / (g * g), -1.0 / (g * g)};
+      return {t - 0.5 * g, 1.0 / t, -1.0 / (q * t), -0.5, 0.0};
+    }
+  }
+  return {0, 0, 0, 0, 0};
+}
+
+void GradientNormRegulariser::differences(const DMDARead2D& x, PetscInt i, PetscInt j, PetscReal& g0,
+                                          PetscReal& g1) const noexcept {
+  const PetscInt last = grid_.n() - 1;
+  const PetscScalar c = x[j][i];
+  g0 = i < last ? x[j][i + 1] - c : 0.0;
+  g1 = j < last ? x[j + 1][i] - c : 0.0;
+}
+
+void GradientNormRegulariser::adjoint_differences(Vec y) const {
+  // (Dᵀp)(i, j) = −p0(i, j) + p0(i − 1, j) − p1(i, j) + p1(i, j − 1), terms outside the image
+  // dropped; p0 (p1) is already 0 in the last column (row), where D has no row.
+  DMDAWrite2D out(grid_.dm(), y);
+  for (PetscInt j = grid_.y0(); j < grid_.y0() + grid_.ny(); ++j)
+    for (PetscInt i = grid_.x0(); i < grid_.x0() + grid_.nx(); ++i) {
+      const PetscInt e = ext(i, j);
+      PetscReal s = -p0_[e] - p1_[e];
+      if (i > 0) s += p0_[e - 1];
+      if (j > 0) s += p1_[e - enx_];
+      out[j][i] = s;
+    }
+}
+
+PetscReal GradientNormRegulariser::value(Vec x) {
+  work_.update(x);
+  DMDARead2D xa(grid_.dm(), work_.local());
+  PetscReal sum = 0;
+  for (PetscInt j = grid_.y0(); j < grid_.y0() + grid_.ny(); ++j)
+    for (PetscInt i = grid_.x0(); i < grid_.x0() + grid_.nx(); ++i) {
+      PetscReal g0, g1;
+      differences(xa, i, j, g0, g1);
+      sum += penalty(g0 * g0 + g1 * g1).psi;
+    }
+  PetscReal total = 0;
+  sum_reduce(grid_.comm(), &sum, &total, 1);
+  return w_ * total;
+}
+
+void GradientNormRegulariser::gradient(Vec x, Vec g) {
+  work_.update(x);
+  {
+    DMDARead2D xa(grid_.dm(), work_.local());
+    for (PetscInt j = ey0_; j < grid_.y0() + grid_.ny(); ++j)
+      for (PetscInt i = ex0_; i < grid_.x0() + grid_.nx(); ++i) {
+        PetscReal g0, g1;
+        differences(xa, i, j, g0, g1);
+        const PetscReal a = w_ * penalty(g0 * g0 + g1 * g1).a;
+        p0_[ext(i, j)] = a * g0;
+        p1_[ext(i, j)] = a * g1;
+      }
+  }
+  adjoint_differences(g);
+}
+
+std::vector<PetscReal> GradientNormRegulariser::theta_gradient(Vec x) {
+  work_.update(x);
+  PetscReal sums[2] = {0, 0}, total[2] = {0, 0};
+  {
+    DMDARead2D xa(grid_.dm(), work_.local());
+    for (PetscInt j = grid_.y0(); j < grid_.y0() + grid_.ny(); ++j)
+      for (PetscInt i = grid_.x0(); i < grid_.x0() + grid_.nx(); ++i) {
+        PetscReal g0, g1;
+        differences(xa, i, j, g0, g1);
+        const Penalty p = penalty(g0 * g0 + g1 * g1);
+        sums[0] += p.psi;
+        sums[1] += p.psi_g;
+      }
+  }
+  sum_reduce(grid_.comm(), sums, total, 2);
+  std::vector<PetscReal> out = {kLn10 * w_ * total[0]};
+  if (learn_gamma_) out.push_back(kLn10 * gamma_ * w_ * total[1]);
+  return out;
+}
+
+void GradientNormRegulariser::set_point(Vec x) {
+  point_.update(x);
+  have_point_ = true;
+  linearised_ = false;
+}
+
+void GradientNormRegulariser::linearise() {
+  if (!have_point_) throw std::logic_error(name_ + ": set_point must be called before Hessian or mixed products");
+  if (linearised_) return;
+  DMDARead2D xa(grid_.dm(), point_.local());
+  for (PetscInt j = ey0_; j < grid_.y0() + grid_.ny(); ++j)
+    for (PetscInt i = ex0_; i < grid_.x0() + grid_.nx(); ++i) {
+      PetscReal g0, g1;
+      differences(xa, i, j, g0, g1);
+      const Penalty p = penalty(g0 * g0 + g1 * g1);
+      const PetscInt e = ext(i, j);
+      m00_[e] = w_ * (p.a + p.b * g0 * g0);
+      m01_[e] = w_ * p.b * g0 * g1;
+      m11_[e] = w_ * (p.a + p.b * g1 * g1);
+    }
+  linearised_ = true;
+}
+
+void GradientNormRegulariser::hessian_mult(Vec v, Vec y) {
+  linearise();
+  work_.update(v);
+  {
+    const PetscInt last = grid_.n() - 1;
+    DMDARead2D va(grid_.dm(), work_.local());
+    for (PetscInt j = ey0_; j < grid_.y0() + grid_.ny(); ++j)
+      for (PetscInt i = ex0_; i < grid_.x0() + grid_.nx(); ++i) {
+        PetscReal d0, d1;
+        differences(va, i, j, d0, d1);
+        const PetscInt e = ext(i, j);
+        p0_[e] = i < last ? m00_[e] * d0 + m01_[e] * d1 : 0.0;
+        p1_[e] = j < last ? m01_[e] * d0 + m11_[e] * d1 : 0.0;
+      }
+  }
+  adjoint_differences(y);
+}
+
+void GradientNormRegulariser::hessian_diagonal(Vec d) {
+  linearise();
+  // Column (i, j) of D has −1 in both components of row (i, j) (where they exist), +1 in
+  // component 0 of row (i − 1, j) and in component 1 of row (i, j − 1).
+  const PetscInt last = grid_.n() - 1;
+  DMDAWrite2D out(grid_.dm(), d);
+  for (PetscInt j = grid_.y0(); j < grid_.y0() + grid_.ny(); ++j)
+    for (PetscInt i = grid_.x0(); i < grid_.x0() + grid_.nx(); ++i) {
+      const PetscInt e = ext(i, j);
+      const PetscReal u0 = i < last ? 1.0 : 0.0, u1 = j < last ? 1.0 : 0.0;
+      PetscReal s = u0 * m00_[e] + 2.0 * u0 * u1 * m01_[e] + u1 * m11_[e];
+      if (i > 0) s += m00_[e - 1];
+      if (j > 0) s += m11_[e - enx_];
+      out[j][i] = s;
+    }
+}
+
+void GradientNormRegulariser::mixed_mult(Vec v, std::vector<PetscReal>& Jv) {
+  linearise();
+  work_.update(v);
+  // (Jv)_0 = ln10 w Σ a g·Dv,  (Jv)_1 = ln10 γ w Σ (∂a/∂γ) g·Dv  (one reduction).
+  PetscReal sums[2] = {0, 0}, total[2] = {0, 0};
+  {
+    DMDARead2D xa(grid_.dm(), point_.local()), va(grid_.dm(), work_.local());
+    for (PetscInt j = grid_.y0(); j < grid_.y0() + grid_.ny(); ++j)
+      for (PetscInt i = grid_.x0(); i < grid_.x0() + grid_.nx(); ++i) {
+        PetscReal g0, g1, d0, d1;
+        differences(xa, i, j, g0, g1);
+        differences(va, i, j, d0, d1);
+        const Penalty p = penalty(g0 * g0 + g1 * g1);
+        const PetscReal gd = g0 * d0 + g1 * d1;
+        sums[0] += p.a * gd;
+        sums[1] += p.a_g * gd;
+      }
+  }
+  sum_reduce(grid_.comm(), sums, total, 2);
+  Jv.assign(1, kLn10 * w_ * total[0]);
+  if (learn_gamma_) Jv.push_back(kLn10 * gamma_ * w_ * total[1]);
+}
+
+void GradientNormRegulariser::mixed_mult_transpose(const std::vector<PetscReal>& omega, Vec y) {
+  linearise();
+  require(static_cast<PetscInt>(omega.size()) == num_params(),
+          name_ + ": Jᵀw needs " + std::to_string(num_params()) + " values, got " + std::to_string(omega.size()));
+  // Jᵀω = w Dᵀ((ln10 ω_0 a + ln10 γ ω_1 ∂a/∂γ) g).
+  const PetscReal c0 = kLn10 * omega[0] * w_, c1 = learn_gamma_ ? kLn10 * gamma_ * omega[1] * w_ : 0.0;
+  {
+    DMDARead2D xa(grid_.dm(), point_.local());
+    for (PetscInt j = ey0_; j < grid_.y0() + grid_.ny(); ++j)
+      for (PetscInt i = ex0_; i < grid_.x0() + grid_.nx(); ++i) {
+        PetscReal g0, g1;
+        differences(xa, i, j, g0, g1);
+        const Penalty p = penalty(g0 * g0 + g1 * g1);
+        const PetscReal s = c0 * p.a + c1 * p.a_g;
+        p0_[ext(i, j)] = s * g0;
+        p1_[ext(i, j)] = s * g1;
+      }
+  }
+  adjoint_differences(y);
+}
+
+}  // namespace bilearn
