@@ -6,6 +6,7 @@ namespace bilearn {
 
 const std::vector<CommandEntry>& command_table() {
   static const std::vector<CommandEntry> table = {
+      {"phantom", cmd_phantom},
   };
   return table;
 }

@@ -20,5 +20,7 @@ const std::vector<CommandEntry>& command_table();
 // Runs cl.command (after the PETSc session has started). Throws InputError for an unknown one.
 int run_command(const CommandLine& cl);
 
+int cmd_phantom(const CommandLine& cl);  // src/app/cmd_phantom.cpp
+
 
 }  // namespace bilearn
