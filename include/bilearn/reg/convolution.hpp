@@ -8,7 +8,8 @@
 //
 // Outputs live in a K-dof field on the grid (same parallel layout); owned storage is
 // out[((j − y0)·nx + (i − x0))·K + f], and entries at non-output pixels are 0 (forward) or
-// ignored (adjoint). Work vectors are allocated once, in the constructor.
+// ignored (adjoint). Work vectors are allocated once, in the constructor. The kernels are
+// loops along image rows (unit stride, four outputs per step) so that they vectorise.
 #pragma once
 #include <vector>
 
@@ -55,7 +56,13 @@ class Convolution {
   PetscInt ox0_ = 0, ox1_ = 0, oy0_ = 0, oy1_ = 0;
   OwnedDM field_dm_;
   OwnedVec field_, field_local_;
-  std::vector<PetscReal> transposed_;  // cᵀ[m·K + f], filled by adjoint
+  // Forward: one output row of one filter. Adjoint: the field in planar layout, one plane of
+  // (nx + 2r)×(ny + 2r) per filter with origin (x0 − r, y0 − r), zero where no output exists
+  // (so the gather needs no bounds tests), and one row of the result.
+  mutable std::vector<PetscReal> row_;
+  std::vector<PetscReal> planes_;
+  std::vector<PetscReal> rotated_;  // the filters rotated by 180° (adjoint as a correlation)
+  PetscInt pnx_ = 0, pny_ = 0;
 };
 
 }  // namespace bilearn
