@@ -6,7 +6,11 @@ namespace bilearn {
 
 const std::vector<CommandEntry>& command_table() {
   static const std::vector<CommandEntry> table = {
+      {"reconstruct", run_reconstruct_command},
+      {"hypergrad", run_hypergrad_command},
       {"phantom", cmd_phantom},
+      {"operator", cmd_operator},
+      {"bench", cmd_bench},
   };
   return table;
 }

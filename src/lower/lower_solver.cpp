@@ -30,9 +30,27 @@ LowerSolver::LowerSolver(LowerObjective& objective) : objective_(objective) {
   BILEARN_CHECK(TaoSetTolerances(tao_, gatol_, 0.0, 0.0));
   BILEARN_CHECK(TaoSetMaximumIterations(tao_, 200));
   BILEARN_CHECK(TaoSetFromOptions(tao_));
+  use_jacobi_unless_chosen();
   PetscReal grtol, gttol;
   BILEARN_CHECK(TaoGetTolerances(tao_, &gatol_, &grtol, &gttol));
   require(gatol_ > 0 && std::isfinite(gatol_), "-lower_tao_gatol must be positive");
+}
+
+// H is a MatShell that offers its diagonal: Jacobi is the default preconditioner of the
+// Newton-Krylov types (PETSc's default, ILU, cannot work on a MatShell) unless the user
+// chose one with -lower_tao_<type>_pc_type.
+void LowerSolver::use_jacobi_unless_chosen() {
+  KSP ksp = nullptr;
+  BILEARN_CHECK(TaoGetKSP(tao_, &ksp));
+  if (!ksp) return;
+  const char* prefix = nullptr;
+  BILEARN_CHECK(KSPGetOptionsPrefix(ksp, &prefix));
+  PetscBool chosen = PETSC_FALSE;
+  BILEARN_CHECK(PetscOptionsHasName(nullptr, prefix, "-pc_type", &chosen));
+  if (chosen) return;
+  PC pc;
+  BILEARN_CHECK(KSPGetPC(ksp, &pc));
+  BILEARN_CHECK(PCSetType(pc, PCJACOBI));
 }
 
 void LowerSolver::set_gradient_tolerance(PetscReal gatol) {

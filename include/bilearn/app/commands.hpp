@@ -20,7 +20,12 @@ const std::vector<CommandEntry>& command_table();
 // Runs cl.command (after the PETSc session has started). Throws InputError for an unknown one.
 int run_command(const CommandLine& cl);
 
+int run_reconstruct_command(const CommandLine& cl);
+int run_hypergrad_command(const CommandLine& cl);
+
 int cmd_phantom(const CommandLine& cl);  // src/app/cmd_phantom.cpp
+int cmd_operator(const CommandLine& cl);  // src/app/cmd_operator.cpp
+int cmd_bench(const CommandLine& cl);     // src/app/cmd_bench.cpp (bench <sub>, table in bilearn/app/bench.hpp)
 
 
 }  // namespace bilearn

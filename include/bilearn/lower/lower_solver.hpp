@@ -32,6 +32,7 @@ class LowerSolver {
   Tao tao() const noexcept { return tao_; }
 
  private:
+  void use_jacobi_unless_chosen();
   LowerObjective& objective_;
   OwnedTao tao_;
   PetscReal gatol_ = 1e-8;
