@@ -40,8 +40,9 @@ namespace {
 // Four outputs per step with independent accumulators, so that it vectorises at -O2 (SLP),
 // and one load/store of y per k² multiply-adds.
 template <PetscInt k>
-__attribute__((always_inline)) inline void correlate_row(PetscInt n, const PetscReal* __restrict c, const PetscReal* const* rows_in, PetscReal* __restrict y,
-                   bool add) {
+__attribute__((always_inline)) inline void correlate_row(PetscInt n, const PetscReal* __restrict c,
+                                                         const PetscReal* const* rows_in, PetscReal* __restrict y,
+                                                         bool add) {
   const PetscReal* rows[k];
   for (PetscInt a = 0; a < k; ++a) rows[a] = rows_in[a];
   PetscInt i = 0;
@@ -79,8 +80,10 @@ __attribute__((always_inline)) inline void correlate_row(PetscInt n, const Petsc
 
 // Dispatch on the (odd) filter side; the ghost width limits it to ≤ 5 today, 7..11 are ready.
 // Cloned for AVX2+FMA machines (chosen at load time), plain SSE2 otherwise.
-__attribute__((target_clones("arch=haswell", "default"))) void correlate_row_any(PetscInt k, PetscInt n, const PetscReal* c, const PetscReal* const* rows, PetscReal* y,
-                       bool add) {
+__attribute__((target_clones("arch=haswell", "default"))) void correlate_row_any(PetscInt k, PetscInt n,
+                                                                                 const PetscReal* c,
+                                                                                 const PetscReal* const* rows,
+                                                                                 PetscReal* y, bool add) {
   switch (k) {
     case 1:
       return correlate_row<1>(n, c, rows, y, add);
@@ -115,24 +118,28 @@ void Convolution::forward(Vec x_local, const PetscReal* filters, PetscScalar* ou
   }
 }
 
-void Convolution::adjoint(const PetscReal* filters, Vec y, bool add) {
-  const PetscInt K = count_, k = side_, T = k * k, r = radius_, n = grid_.n();
+void Convolution::fill_planes() {
+  const PetscInt K = count_, r = radius_, n = grid_.n();
   const PetscInt x0 = grid_.x0(), y0 = grid_.y0(), nx = grid_.nx(), ny = grid_.ny();
   BILEARN_CHECK(DMGlobalToLocalBegin(field_dm_, field_, INSERT_VALUES, field_local_));
   BILEARN_CHECK(DMGlobalToLocalEnd(field_dm_, field_, INSERT_VALUES, field_local_));
-  {
-    // Planar copy of the outputs within r of the owned block (they are in the ghost region).
-    DMDAReadDOF t(field_dm_, field_local_);
-    const PetscInt qy0 = std::max(y0 - r, r), qy1 = std::min(y0 + ny + r, n - r);
-    const PetscInt qx0 = std::max(x0 - r, r), qx1 = std::min(x0 + nx + r, n - r);
-    const PetscInt plane = pnx_ * pny_;
-    for (PetscInt oy = qy0; oy < qy1; ++oy)
-      for (PetscInt ox = qx0; ox < qx1; ++ox) {
-        const PetscScalar* tv = t[oy][ox];
-        PetscReal* p = planes_.data() + (oy - y0 + r) * pnx_ + (ox - x0 + r);
-        for (PetscInt f = 0; f < K; ++f) p[f * plane] = tv[f];
-      }
-  }
+  // Planar copy of the outputs within r of the owned block (they are in the ghost region).
+  DMDAReadDOF t(field_dm_, field_local_);
+  const PetscInt qy0 = std::max(y0 - r, r), qy1 = std::min(y0 + ny + r, n - r);
+  const PetscInt qx0 = std::max(x0 - r, r), qx1 = std::min(x0 + nx + r, n - r);
+  const PetscInt plane = pnx_ * pny_;
+  for (PetscInt oy = qy0; oy < qy1; ++oy)
+    for (PetscInt ox = qx0; ox < qx1; ++ox) {
+      const PetscScalar* tv = t[oy][ox];
+      PetscReal* p = planes_.data() + (oy - y0 + r) * pnx_ + (ox - x0 + r);
+      for (PetscInt f = 0; f < K; ++f) p[f * plane] = tv[f];
+    }
+}
+
+void Convolution::adjoint(const PetscReal* filters, Vec y, bool add) {
+  const PetscInt K = count_, k = side_, T = k * k;
+  const PetscInt x0 = grid_.x0(), y0 = grid_.y0(), nx = grid_.nx(), ny = grid_.ny();
+  fill_planes();
   // (Cᵀt)(i, j) = Σ_f Σ_{a,b} c_f[a·k + b] t_f(i − b + r, j − a + r) (t_f = 0 where no output
   // exists): a correlation of the planes with the filters rotated by 180°, ĉ[a'·k + b'] =
   // c[(k−1−a')·k + k−1−b'], reading plane rows j − y0 + a' at columns i − x0 + b'.

@@ -19,9 +19,12 @@ FilterBank dct_filter_bank(PetscInt side) {
       u[static_cast<size_t>(p * side + a)] = alpha * std::cos(PETSC_PI * (2 * a + 1) * p / (2.0 * side));
     }
   bank.coeffs.reserve(static_cast<size_t>(bank.count * side * side));
+  bank.basis = u;
   for (PetscInt p = 0; p < side; ++p)
     for (PetscInt q = 0; q < side; ++q) {
       if (p == 0 && q == 0) continue;
+      bank.pairs.push_back(p);
+      bank.pairs.push_back(q);
       for (PetscInt a = 0; a < side; ++a)
         for (PetscInt b = 0; b < side; ++b)
           bank.coeffs.push_back(u[static_cast<size_t>(p * side + a)] * u[static_cast<size_t>(q * side + b)]);

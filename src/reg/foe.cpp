@@ -41,6 +41,7 @@ class FieldsOfExperts : public RegulariserBase {
     theta_.assign(static_cast<size_t>(K_), log10_w);
     if (learn_) theta_.insert(theta_.end(), filters_.begin(), filters_.end());
     acc_.resize(theta_.size());
+    if (!learn_ && !bank.basis.empty()) conv_.set_separable(bank.basis, bank.pairs);  // fixed DCT bank
     on_theta_changed();
   }
 
@@ -82,7 +83,7 @@ class FieldsOfExperts : public RegulariserBase {
 
   PetscReal value(Vec x) override {
     work_.update(x);
-    conv_.forward(work_.local(), filters_.data(), z_.data());
+    forward(work_.local(), z_.data());
     PetscReal local = 0;
     for_outputs([&](PetscInt o) {
       for (PetscInt f = 0; f < K_; ++f) local += w_[f] * expert_(z_[o + f]).phi;
@@ -94,17 +95,17 @@ class FieldsOfExperts : public RegulariserBase {
     work_.update(x);
     {
       VecArray t(conv_.field());
-      conv_.forward(work_.local(), filters_.data(), t.data());
+      forward(work_.local(), t.data());
       for_outputs([&](PetscInt o) {
         for (PetscInt f = 0; f < K_; ++f) t[o + f] = w_[f] * expert_(t[o + f]).d1;
       });
     }
-    conv_.adjoint(filters_.data(), g);
+    adjoint(g);
   }
 
   std::vector<PetscReal> theta_gradient(Vec x) override {
     work_.update(x);
-    conv_.forward(work_.local(), filters_.data(), z_.data());
+    forward(work_.local(), z_.data());
     std::fill(acc_.begin(), acc_.end(), 0.0);
     // ∂R/∂log10 w_f = ln10 w_f Σ φ(z_f);  ∂R/∂c_f[m] = w_f Σ_o φ'(z_o) x(o + m).
     for_outputs([&](PetscInt o) {
@@ -135,12 +136,12 @@ class FieldsOfExperts : public RegulariserBase {
     work_.update(v);
     {
       VecArray t(conv_.field());
-      conv_.forward(work_.local(), filters_.data(), t.data());
+      forward(work_.local(), t.data());
       for_outputs([&](PetscInt o) {
         for (PetscInt f = 0; f < K_; ++f) t[o + f] *= w_[f] * d2_[o + f];
       });
     }
-    conv_.adjoint(filters_.data(), y);
+    adjoint(y);
   }
 
   void hessian_diagonal(Vec d) override {
@@ -157,7 +158,7 @@ class FieldsOfExperts : public RegulariserBase {
   void mixed_mult(Vec v, std::vector<PetscReal>& Jv) override {
     linearise();
     work_.update(v);
-    conv_.forward(work_.local(), filters_.data(), z_.data());  // u = C v
+    forward(work_.local(), z_.data());  // u = C v
     std::fill(acc_.begin(), acc_.end(), 0.0);
     for_outputs([&](PetscInt o) {
       for (PetscInt f = 0; f < K_; ++f) {
@@ -193,7 +194,7 @@ class FieldsOfExperts : public RegulariserBase {
         }
       });
     }
-    conv_.adjoint(filters_.data(), y);
+    adjoint(y);
     if (!learn_) return;
     {
       VecArray t(conv_.field());
@@ -221,6 +222,20 @@ class FieldsOfExperts : public RegulariserBase {
       for (PetscInt i = conv_.ox0(); i < conv_.ox1(); ++i) body(((j - y0) * nx + (i - x0)) * K_);
   }
 
+  // C x and Σ_f C_fᵀ t_f with the current filters (separable kernels for a fixed DCT bank).
+  void forward(Vec x_local, PetscScalar* out) const {
+    if (conv_.separable())
+      conv_.forward_separable(x_local, out);
+    else
+      conv_.forward(x_local, filters_.data(), out);
+  }
+  void adjoint(Vec y) {
+    if (conv_.separable())
+      conv_.adjoint_separable(y);
+    else
+      conv_.adjoint(filters_.data(), y);
+  }
+
   PetscReal sum(PetscReal local) const {
     PetscReal total = 0;
     sum_reduce(grid_.comm(), &local, &total, 1);
@@ -230,7 +245,7 @@ class FieldsOfExperts : public RegulariserBase {
   void linearise() {
     if (!have_point_) throw std::logic_error("foe: set_point must be called before Hessian or mixed products");
     if (linearised_) return;
-    conv_.forward(point_.local(), filters_.data(), z_.data());
+    forward(point_.local(), z_.data());
     std::fill(d1_.begin(), d1_.end(), 0.0);
     std::fill(d2_.begin(), d2_.end(), 0.0);
     for_outputs([&](PetscInt o) {

@@ -46,6 +46,15 @@ class Convolution {
   // y = Σ_f C_fᵀ t_f, t = field() (overwrites y, or adds to it). Collective (ghost exchange).
   void adjoint(const PetscReal* filters, Vec y, bool add = false);
 
+  // Separable banks (the DCT banks): filter f is the outer product c_f[a·k + b] =
+  // basis[p_f·k + a] · basis[q_f·k + b]. After set_separable, forward_separable and
+  // adjoint_separable give the same results as forward/adjoint with those filters at
+  // k² + K·k instead of K·k² multiply-adds per pixel (convolution_separable.cpp).
+  void set_separable(const std::vector<PetscReal>& basis, const std::vector<PetscInt>& pairs);  // pairs: p_f, q_f
+  bool separable() const noexcept { return !basis_.empty(); }
+  void forward_separable(Vec x_local, PetscScalar* out) const;
+  void adjoint_separable(Vec y, bool add = false);
+
   // acc[f·k² + m] += Σ_{owned outputs o} t[o][f] · x(o + offset(m)): the derivative of
   // ⟨t, C x⟩ in the filter coefficients (local part; the caller reduces). t: owned layout.
   void correlate_taps(Vec x_local, const PetscScalar* t, PetscReal* acc) const;
@@ -61,7 +70,11 @@ class Convolution {
   // (so the gather needs no bounds tests), and one row of the result.
   mutable std::vector<PetscReal> row_;
   std::vector<PetscReal> planes_;
-  std::vector<PetscReal> rotated_;  // the filters rotated by 180° (adjoint as a correlation)
+  std::vector<PetscReal> rotated_;
+  std::vector<PetscReal> basis_;        // separable banks: k×k basis rows
+  std::vector<PetscInt> pairs_;         // (p_f, q_f)
+  mutable std::vector<PetscReal> sep_;  // separable work: k rows of partial sums
+  void fill_planes();  // field() → planes_ (ghost exchange)  // the filters rotated by 180° (adjoint as a correlation)
   PetscInt pnx_ = 0, pny_ = 0;
 };
 

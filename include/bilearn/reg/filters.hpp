@@ -13,6 +13,10 @@ struct FilterBank {
   PetscInt side = 0;   // k (odd)
   // coeffs[f·k² + a·k + b]: filter f, row a (image row offset a − r), column b (offset b − r).
   std::vector<PetscReal> coeffs;
+  // Set for separable banks (the DCT banks): coeffs[f·k² + a·k + b] = basis[p_f·k + a] ·
+  // basis[q_f·k + b] with p_f = pairs[2f], q_f = pairs[2f + 1]; empty otherwise.
+  std::vector<PetscReal> basis;
+  std::vector<PetscInt> pairs;
 
   PetscInt radius() const noexcept { return side / 2; }
   PetscInt taps() const noexcept { return side * side; }
