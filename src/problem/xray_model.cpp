@@ -54,30 +54,56 @@ class DmdaIndex {
   std::vector<PetscInt> col_start_, col_width_, row_start_, row_base_, row_height_;
 };
 
-// One row of A: traces the ray, maps pixels to DMDA columns, sorts them (stable, so that
-// the rare duplicate is summed in the ray's order, independent of the rank count).
+// One row of A: traces the ray, puts the pixels in natural order in O(length) (along a line
+// the pixel row r and column c are both monotone: orient the ray so that r increases, then
+// reverse each run of equal r if c decreases), sums the rare duplicate (round-off split) in
+// natural order, maps to DMDA columns and sorts only when the DMDA order differs (several
+// process columns). Every step is independent of the rank count except the final, unique-key
+// sort, so the entries are too.
 class RowBuilder {
  public:
   RowBuilder(const XrayGeometry& geometry, const ImageGrid& grid)
       : geometry_(geometry), tracer_(grid.n()), index_(grid) {
-    hits_.reserve(static_cast<size_t>(2 * grid.n() + 2));
-    entries_.reserve(hits_.capacity());
-    cols_.reserve(hits_.capacity());
-    vals_.reserve(hits_.capacity());
+    const size_t capacity = static_cast<size_t>(2 * grid.n() + 2);
+    hits_.reserve(capacity);
+    entries_.reserve(capacity);
+    pairs_.reserve(capacity);
+    cols_.reserve(capacity);
+    vals_.reserve(capacity);
   }
   void build(PetscInt row) {
     tracer_.trace(geometry_.ray(row), hits_);
-    entries_.clear();
-    for (const PixelHit& hit : hits_) entries_.emplace_back(index_(hit.col, hit.row), hit.length);
-    std::stable_sort(entries_.begin(), entries_.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     cols_.clear();
     vals_.clear();
-    for (const auto& [col, value] : entries_) {
-      if (!cols_.empty() && cols_.back() == col)
-        vals_.back() += value;
-      else {
-        cols_.push_back(col);
-        vals_.push_back(value);
+    if (hits_.empty()) return;
+    if (hits_.front().row > hits_.back().row) std::reverse(hits_.begin(), hits_.end());
+    if (hits_.front().col > hits_.back().col)
+      for (auto run = hits_.begin(); run != hits_.end();) {
+        auto end = std::find_if(run, hits_.end(), [&](const PixelHit& h) { return h.row != run->row; });
+        std::reverse(run, end);
+        run = end;
+      }
+    entries_.clear();
+    for (const PixelHit& hit : hits_) {
+      if (!entries_.empty() && hit.row == entries_.back().row && hit.col == entries_.back().col)
+        entries_.back().length += hit.length;
+      else
+        entries_.push_back(hit);
+    }
+    bool sorted = true;
+    for (const PixelHit& e : entries_) {
+      const PetscInt col = index_(e.col, e.row);
+      sorted = sorted && (cols_.empty() || cols_.back() < col);
+      cols_.push_back(col);
+      vals_.push_back(e.length);
+    }
+    if (!sorted) {
+      pairs_.clear();
+      for (size_t k = 0; k < cols_.size(); ++k) pairs_.emplace_back(cols_[k], vals_[k]);
+      std::sort(pairs_.begin(), pairs_.end());  // keys are unique: deterministic
+      for (size_t k = 0; k < pairs_.size(); ++k) {
+        cols_[k] = pairs_[k].first;
+        vals_[k] = pairs_[k].second;
       }
     }
   }
@@ -88,8 +114,8 @@ class RowBuilder {
   const XrayGeometry& geometry_;
   RayTracer tracer_;
   DmdaIndex index_;
-  std::vector<PixelHit> hits_;
-  std::vector<std::pair<PetscInt, PetscReal>> entries_;
+  std::vector<PixelHit> hits_, entries_;
+  std::vector<std::pair<PetscInt, PetscScalar>> pairs_;
   std::vector<PetscInt> cols_;
   std::vector<PetscScalar> vals_;
 };
