@@ -1,0 +1,79 @@
+// Internal: the data both recycling KSP types (rminres, rcg) keep in ksp->data, and the steps
+// they share around their iteration loops (prepare the space, project, NSC set-up, true-residual
+// check, update of the space). Not for use outside src/krylov.
+#pragma once
+#include <petsc/private/kspimpl.h>
+
+#include <string>
+#include <vector>
+
+#include "bilearn/krylov/ksp_recycle.hpp"
+#include "bilearn/krylov/recycle_space.hpp"
+#include "bilearn/krylov/recycle_update.hpp"
+#include "bilearn/krylov/selector.hpp"
+
+namespace bilearn::krylov {
+
+struct RecycleOptions {
+  PetscInt k = 20;
+  PetscInt m = 40;
+  Selector selector = Selector::RitzBoth;
+  bool nsc = false;
+  PetscReal nsc_tol = 1e-2;
+  PetscReal nsc_safety = 0.3;
+  PetscReal nsc_rtol_floor = 1.0;
+  PetscInt nsc_k = 20;
+  std::string init = "none";
+  bool verbose = false;
+  bool check = true;
+  bool carry_hu = true;
+  PetscReal rank_tol = 1e-8;
+};
+
+struct RecycleKsp {
+  const char* type_name = "rminres";
+  RecycleOptions opt;
+  RecycleSpace space;
+  RecycleUpdater updater;
+  MixedOperator j;
+  Mat split_fixed = nullptr;  // referenced
+  Mat split_varying = nullptr;
+  bool init_done = false;
+
+  // per-solve state
+  bool in_solve = false;
+  PetscInt s = 0;                  // dimension of the prepared space
+  std::vector<PetscScalar> zacc;   // U-coefficients of the correction x −= U zacc
+  std::vector<PetscScalar> fused;  // buffer for fused reductions
+  std::vector<Vec> fused_list;     // [C, v, Z] for the fused reduction
+  PetscInt nz = 0;                 // NSC columns active in this solve
+  Dense ztc;                       // ZᵀC (nz × s)
+  PetscReal bnorm = 0;             // ‖b‖ (when needed)
+
+  KSPRecycleInfo info{};
+  std::string message;
+  PetscInt total_resets = 0;
+};
+
+RecycleKsp& recycle_data(KSP ksp);
+
+// KSPCreate body shared by both types: data, supported norms, ops other than solve.
+void create_recycle_ksp(KSP ksp, const char* type_name, PetscErrorCode (*solve)(KSP));
+
+// Checks the PC is none (sets it if unset). Throws InputError otherwise.
+void require_pc_none(KSP ksp);
+
+// Before the iteration: prepares the space for A (EPS start, reports), sets s, zacc, NSC data,
+// and starts recording. use_space=false runs without a space (restart after a failed check).
+void begin_solve(KSP ksp, RecycleKsp& d, Mat a, bool use_space);
+
+// NSC: true when the NSC rule says stop (eta: current estimate ‖Zᵀr‖, rnorm: residual norm).
+bool nsc_says_stop(const RecycleKsp& d, PetscReal eta, PetscReal rnorm);
+
+// After the iteration: x −= U zacc, optional true-residual check (returns false if the check
+// failed: then the space was reset and the caller reruns), update of the space.
+// boundary = scale·next is the next Lanczos vector (null if none); update: whether the Lanczos
+// data may be used (converged or ran out of iterations).
+bool end_solve(KSP ksp, RecycleKsp& d, Mat a, Vec scratch, Vec scratch2, bool update, Vec next, PetscScalar scale);
+
+}  // namespace bilearn::krylov

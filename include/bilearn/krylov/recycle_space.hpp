@@ -1,0 +1,92 @@
+// The recycle space of a sequence of symmetric systems H_t x = g_t (ALGORITHMS.md §4.1):
+// a basis Ũ (up to k vectors) carried from one system to the next and, after prepare(H),
+// U and C = H U with CᵀC = I for the current H. Storage is two blocks of k vectors allocated
+// once; Ũ becomes U and HŨ becomes C in place.
+//
+// C is always computed with the current H: from the carried product H_{t}Ũ only when the
+// operator is the very same (same Mat, same object state), from a carried F·Ũ plus R·Ũ when
+// the caller declared a split H = F + R with F unchanged, and with k operator applies otherwise.
+// prepare() detects a space of another layout, NaN/Inf in Ũ (reset) and nearly dependent
+// columns (dropped), and reports what it did so the caller can say so.
+#pragma once
+#include <petscmat.h>
+
+#include <string>
+
+#include "bilearn/krylov/dense.hpp"
+#include "bilearn/krylov/vec_block.hpp"
+
+namespace bilearn::krylov {
+
+struct PrepareReport {
+  PetscInt input_dim = 0;         // columns of Ũ before prepare
+  PetscInt dim = 0;               // columns kept
+  PetscInt dropped = 0;           // nearly dependent or zero columns dropped
+  bool reset = false;             // the whole space was discarded (layout mismatch, NaN/Inf)
+  PetscInt operator_applies = 0;  // products with H
+  PetscInt varying_applies = 0;   // products with the varying part R of a split
+  const char* source = "none";    // where C̃ came from: none, carried, split, apply
+  std::string message;            // one line when something was reset or dropped, else empty
+};
+
+class RecycleSpace {
+ public:
+  enum class Carried { None, Full, Fixed };
+
+  RecycleSpace() = default;
+
+  void set_capacity(PetscInt k);  // keeps the first min(dim, k) columns
+  PetscInt capacity() const noexcept { return kmax_; }
+  PetscInt dim() const noexcept { return dim_; }
+  bool prepared() const noexcept { return prepared_; }
+
+  // Copies n vectors in as the next Ũ (any layout: checked by prepare). Carried products are dropped.
+  void set_basis(PetscInt n, const Vec* vecs);
+  // Discards the space (storage kept).
+  void reset() noexcept;
+  // Frees the storage (KSPReset); the next use reallocates.
+  void free_storage() noexcept;
+
+  // Makes U, C for the operator H (tmpl: a vector of H's layout; work: one scratch vector).
+  // fixed/varying: the split H = F + R if the caller declared one (else null).
+  PrepareReport prepare(Mat h, Mat fixed, Mat varying, Vec tmpl, Vec work, PetscReal rank_tol);
+
+  // t = Cᵀr; x += U t; r -= C t (after prepare). t must hold dim() entries.
+  void project(Vec x, Vec r, PetscScalar* t);
+
+  const Vec* u() const noexcept { return u_.data(); }
+  const Vec* c() const noexcept { return c_.data(); }
+  Vec* u() noexcept { return u_.data(); }
+  Vec* c() noexcept { return c_.data(); }
+
+  // ‖CᵀC − I‖_F (collective; after prepare).
+  PetscReal orthogonality_loss() const;
+
+  // After a solve with operator h: the prepared U (with C = hU) becomes the next Ũ unchanged.
+  void keep_after_solve(Mat h);
+  // After a solve: the next Ũ is taken from ucand (n columns) by swapping storage with it;
+  // hucand holds h·Ũ if hu_valid.
+  void adopt(VecBlock& ucand, VecBlock& hucand, PetscInt n, bool hu_valid, Mat h);
+  // Converts a carried H·Ũ into F·Ũ = H·Ũ − R·Ũ for a declared split (R applies, one per column).
+  PetscInt convert_to_fixed(Mat fixed, Mat varying, Vec work);
+
+  Carried carried() const noexcept { return carried_; }
+  // Storage layout template (null before first allocation).
+  Vec storage_template() const noexcept { return u_.allocated() ? u_[0] : nullptr; }
+  void ensure_storage(Vec tmpl);  // allocates or re-allocates (discarding content) on tmpl's layout
+
+ private:
+  void set_carried(Carried kind, Mat m);
+  bool carried_matches(Mat m) const;
+
+  VecBlock u_, c_;
+  PetscInt kmax_ = 0, dim_ = 0;
+  bool prepared_ = false;
+  Carried carried_ = Carried::None;
+  Mat carried_mat_ = nullptr;  // not referenced: compared by address and object state only
+  PetscObjectState carried_state_ = 0;
+  PetscObjectId carried_id_ = 0;
+  Dense r_;  // R of the QR, kmax × kmax
+};
+
+}  // namespace bilearn::krylov

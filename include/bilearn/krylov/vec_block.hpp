@@ -1,0 +1,52 @@
+// A block of k vectors allocated once (VecDuplicateVecs) and reused, plus the block
+// operations the recycle space needs: linear combinations X·Y through VecMAXPY and an in-place
+// X ← X·Y on the local arrays (no communication, no allocation beyond a small row buffer).
+#pragma once
+#include <petscvec.h>
+
+#include <vector>
+
+#include "bilearn/krylov/dense.hpp"
+
+namespace bilearn::krylov {
+
+class VecBlock {
+ public:
+  VecBlock() = default;
+  ~VecBlock() { clear(); }
+  VecBlock(const VecBlock&) = delete;
+  VecBlock& operator=(const VecBlock&) = delete;
+
+  void allocate(Vec tmpl, PetscInt k);  // frees what was there
+  void clear() noexcept;
+  bool allocated() const noexcept { return v_ != nullptr; }
+  PetscInt capacity() const noexcept { return k_; }
+  Vec* data() noexcept { return v_; }
+  const Vec* data() const noexcept { return v_; }
+  Vec operator[](PetscInt i) const noexcept { return v_[i]; }
+  void swap_columns(PetscInt i, PetscInt j) noexcept { std::swap(v_[i], v_[j]); }
+  void swap(VecBlock& o) noexcept {
+    std::swap(v_, o.v_);
+    std::swap(k_, o.k_);
+  }
+
+ private:
+  Vec* v_ = nullptr;
+  PetscInt k_ = 0;
+};
+
+// True on every rank if a and b have the same global size and the same local size on every rank.
+bool same_layout(Vec a, Vec b);
+
+// out[j] (+)= Σ_i x[i]·y(r0 + i, j) for j < y.cols(), i < nx, as local GEMMs over chunks of
+// rows (each vector is read once). Vectors in out must not alias x. Not collective.
+void combine(Vec* out, const Vec* x, PetscInt nx, const Dense& y, PetscInt r0, bool accumulate);
+
+// x[0..y.cols()) ← x[0..y.rows()) · y in place on the local arrays (x must hold
+// max(rows, cols) vectors). Not collective.
+void mult_in_place(Vec* x, const Dense& y);
+
+// aᵀb (na × nb) with one MPI reduction. Collective.
+Dense inner(const Vec* a, PetscInt na, const Vec* b, PetscInt nb);
+
+}  // namespace bilearn::krylov

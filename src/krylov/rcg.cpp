@@ -1,0 +1,225 @@
+// KSP type "rcg": recycled (deflated / augmented) CG for SPD H. The initial guess is corrected
+// in span(U) so that r₀ ⟂ C; then CG runs on the projected operator (I − CCᵀ)H, which is
+// symmetric positive definite on C⊥:
+//     q = H p;  h = Cᵀq, pᵀq (one reduction);  w = q − C h
+//     a = rᵀr / pᵀq;  x += a p;  r −= a w;  z += a h          (x −= U z at the end)
+// so that H(x − U z) = b − r with r ⟂ C. With an empty space the operations are those of
+// KSPCG with -pc_type none (iteration counts equal). pᵀHp ≤ 0 stops with
+// KSP_DIVERGED_INDEFINITE_MAT. The normalised residuals are the Lanczos vectors of (I − CCᵀ)H:
+//     v_{i+1} = (−1)ⁱ r_i/‖r_i‖,  T_ii = 1/a_i + b_{i−1}/a_{i−1},  T_{i+1,i} = √b_i / a_i,
+//     Cᵀ H v_{i+1} = (−1)ⁱ (h_i − b_{i−1} h_{i−1}) / ‖r_i‖        (h_i = Cᵀ H p_i),
+// which feed the recycle-space update exactly as for rminres.
+#include <cmath>
+
+#include "bilearn/core/error.hpp"
+#include "bilearn/core/log.hpp"
+#include "bilearn/krylov/recycle_ksp.hpp"
+
+namespace bilearn::krylov {
+namespace {
+
+bool run(KSP ksp, RecycleKsp& d, Mat a, bool use_space) {
+  Vec x = ksp->vec_sol, b = ksp->vec_rhs;
+  Vec r = ksp->work[0], p = ksp->work[1], w = ksp->work[2], scratch = ksp->work[4];
+
+  begin_solve(ksp, d, a, use_space);
+  const PetscInt s = d.s, nz = d.nz;
+  const bool fused = s > 0 || nz > 0;
+  Vec* cvec = d.space.c();
+
+  ksp->its = 0;
+  ksp->reason = KSP_CONVERGED_ITERATING;
+  if (!ksp->guess_zero) {
+    BILEARN_CHECK(KSP_MatMult(ksp, a, x, r));
+    BILEARN_CHECK(VecAYPX(r, -1.0, b));
+  } else {
+    BILEARN_CHECK(VecCopy(b, r));
+  }
+  std::vector<PetscScalar> t(static_cast<size_t>(s));
+  if (s > 0) d.space.project(x, r, t.data());
+
+  // ‖r‖ (and rᵀr, Zᵀr in the same reduction when recycling)
+  std::vector<Vec> rlist{r};
+  for (PetscInt i = 0; i < nz; ++i) rlist.push_back(d.updater.nsc_z()[i]);
+  std::vector<PetscScalar> rout(rlist.size());
+  std::vector<PetscReal> f(static_cast<size_t>(nz), 0.0);
+  PetscReal dp = 0, rr = 0;
+  auto residual_norm = [&]() {
+    if (!fused) {
+      BILEARN_CHECK(VecNorm(r, NORM_2, &dp));
+    } else {
+      BILEARN_CHECK(VecMDot(r, static_cast<PetscInt>(rlist.size()), rlist.data(), rout.data()));
+      rr = PetscRealPart(rout[0]);
+      dp = std::sqrt(std::max<PetscReal>(rr, 0.0));
+      for (PetscInt i = 0; i < nz; ++i) f[static_cast<size_t>(i)] = PetscRealPart(rout[static_cast<size_t>(i + 1)]);
+    }
+  };
+  auto nsc_check = [&]() {
+    if (ksp->reason || nz == 0) return;
+    PetscReal e = 0;
+    for (PetscReal fi : f) e += fi * fi;
+    d.info.nsc_estimate = std::sqrt(e);
+    if (nsc_says_stop(d, d.info.nsc_estimate, dp)) {
+      ksp->reason = KSP_CONVERGED_ATOL;
+      d.info.nsc_stopped = PETSC_TRUE;
+    }
+  };
+  residual_norm();
+  if (PetscIsInfOrNanReal(dp)) {
+    if (ksp->errorifnotconverged) throw NumericalError("KSPSolve has not converged due to Nan or Inf norm");
+    ksp->reason = KSP_DIVERGED_NANORINF;
+    ksp->rnorm = dp;
+    return end_solve(ksp, d, a, scratch, nullptr, false, nullptr, 1.0);
+  }
+  ksp->rnorm = ksp->normtype != KSP_NORM_NONE ? dp : 0.0;
+  BILEARN_CHECK(KSPLogResidualHistory(ksp, ksp->rnorm));
+  BILEARN_CHECK(KSPMonitor(ksp, 0, ksp->rnorm));
+  BILEARN_CHECK((*ksp->converged)(ksp, 0, ksp->rnorm, &ksp->reason, ksp->cnvP));
+  nsc_check();
+  if (ksp->reason) return end_solve(ksp, d, a, scratch, nullptr, false, nullptr, 1.0);
+
+  PetscReal beta = 0, betaold = 0, bcoef = 0, aold = 0, bold = 0;
+  if (!fused) {
+    PetscScalar bs = 0;
+    BILEARN_CHECK(VecDot(r, r, &bs));
+    beta = PetscRealPart(bs);
+  } else {
+    beta = rr;
+  }
+  std::vector<PetscScalar> negh(static_cast<size_t>(s)), hv(static_cast<size_t>(s)), hpold(static_cast<size_t>(s), 0.0);
+  PetscScalar* hp = d.fused.data();
+  PetscReal sign = 1.0;  // (−1)ⁱ
+  Vec next = nullptr;
+  PetscReal next_scale = 1.0;
+  bool usable = true;
+
+  PetscInt i = 0;
+  do {
+    ksp->its = i + 1;
+    if (beta == 0.0) {
+      ksp->reason = KSP_CONVERGED_ATOL;
+      BILEARN_CHECK(PetscInfo(ksp, "converged due to beta = 0\n"));
+      break;
+    }
+    const PetscReal rho = std::sqrt(beta);
+    d.updater.push(r, sign / rho);
+    if (i == 0) {
+      BILEARN_CHECK(VecCopy(r, p));
+      bcoef = 0.0;
+    } else {
+      bcoef = beta / betaold;
+      BILEARN_CHECK(VecAYPX(p, bcoef, r));  // p = r + b p
+    }
+    BILEARN_CHECK(KSP_MatMult(ksp, a, p, w));
+    PetscReal dpi = 0;
+    if (!fused) {
+      PetscScalar ds = 0;
+      BILEARN_CHECK(VecDot(p, w, &ds));
+      dpi = PetscRealPart(ds);
+    } else {
+      d.fused_list[static_cast<size_t>(s)] = p;
+      BILEARN_CHECK(VecMDot(w, s + 1, d.fused_list.data(), d.fused.data()));
+      dpi = PetscRealPart(d.fused[static_cast<size_t>(s)]);
+      if (s > 0) {
+        for (PetscInt j = 0; j < s; ++j) negh[static_cast<size_t>(j)] = -hp[j];
+        BILEARN_CHECK(VecMAXPY(w, s, negh.data(), cvec));  // w = (I − CCᵀ) H p
+      }
+    }
+    betaold = beta;
+    if (PetscIsInfOrNanReal(dpi)) {
+      if (ksp->errorifnotconverged) throw NumericalError("KSPSolve has not converged due to Nan or Inf inner product");
+      ksp->reason = KSP_DIVERGED_NANORINF;
+      usable = false;
+      break;
+    }
+    if (!(dpi > 0.0)) {  // negative curvature pᵀHp ≤ 0: H is not SPD (on C⊥)
+      if (ksp->errorifnotconverged) throw NumericalError("KSP rcg: indefinite or negative definite operator");
+      BILEARN_CHECK(
+          PetscInfo(ksp, "diverging due to indefinite or negative definite matrix: p'Hp = %g\n", (double)dpi));
+      ksp->reason = KSP_DIVERGED_INDEFINITE_MAT;
+      usable = false;
+      break;
+    }
+    const PetscReal alpha = beta / dpi;
+    BILEARN_CHECK(VecAXPY(x, alpha, p));
+    BILEARN_CHECK(VecAXPY(r, -alpha, w));
+    for (PetscInt j = 0; j < s; ++j) {
+      d.zacc[static_cast<size_t>(j)] += alpha * hp[j];
+      hv[static_cast<size_t>(j)] = sign * (hp[j] - bcoef * hpold[static_cast<size_t>(j)]) / rho;
+      hpold[static_cast<size_t>(j)] = hp[j];
+    }
+    const PetscReal tdiag = 1.0 / alpha + (i > 0 ? bold / aold : 0.0);
+    residual_norm();
+    if (PetscIsInfOrNanReal(dp)) {
+      if (ksp->errorifnotconverged) throw NumericalError("KSPSolve has not converged due to Nan or Inf norm");
+      ksp->reason = KSP_DIVERGED_NANORINF;
+      usable = false;
+      break;
+    }
+    ksp->rnorm = ksp->normtype != KSP_NORM_NONE ? dp : 0.0;
+    BILEARN_CHECK(KSPLogResidualHistory(ksp, ksp->rnorm));
+    BILEARN_CHECK(KSPMonitor(ksp, i + 1, ksp->rnorm));
+    BILEARN_CHECK((*ksp->converged)(ksp, i + 1, ksp->rnorm, &ksp->reason, ksp->cnvP));
+    nsc_check();
+    if (ksp->reason) {
+      const PetscReal bnext = (dp * dp) / betaold;
+      d.updater.set_coefficients(tdiag, std::sqrt(bnext) / alpha, hv.data());
+      if (dp > 0) {
+        next = r;
+        next_scale = -sign / dp;
+      }
+      break;
+    }
+    if (!fused) {
+      PetscScalar bs = 0;
+      BILEARN_CHECK(VecDot(r, r, &bs));
+      beta = PetscRealPart(bs);
+    } else {
+      beta = rr;
+    }
+    const PetscReal bnext = beta / betaold;
+    d.updater.set_coefficients(tdiag, std::sqrt(bnext) / alpha, hv.data());
+    aold = alpha;
+    bold = bnext;
+    sign = -sign;
+    ++i;
+  } while (i < ksp->max_it);
+  if (i >= ksp->max_it) {
+    ksp->reason = KSP_DIVERGED_ITS;
+    const PetscReal rn = std::sqrt(beta);
+    if (rn > 0) {
+      next = r;
+      next_scale = sign / rn;
+    }
+  }
+  return end_solve(ksp, d, a, scratch, nullptr, usable, next, next_scale);
+}
+
+PetscErrorCode solve(KSP ksp) {
+  return guarded(PetscObjectComm((PetscObject)ksp), __func__, [&] {
+    BILEARN_CHECK(PetscLogEventBegin(log::events().krylov_solve, ksp, 0, 0, 0));
+    RecycleKsp& d = recycle_data(ksp);
+    Mat a = nullptr, pm = nullptr;
+    BILEARN_CHECK(PCGetOperators(ksp->pc, &a, &pm));
+    PetscBool diagonalscale = PETSC_FALSE;
+    BILEARN_CHECK(PCGetDiagonalScale(ksp->pc, &diagonalscale));
+    if (diagonalscale) throw InputError("KSP rcg does not support diagonal scaling");
+    if (!run(ksp, d, a, true)) {
+      const PetscInt its = ksp->its;
+      const PetscBool guess_zero = ksp->guess_zero;
+      ksp->guess_zero = PETSC_FALSE;
+      run(ksp, d, a, false);
+      ksp->guess_zero = guess_zero;
+      ksp->its += its;
+    }
+    BILEARN_CHECK(PetscLogEventEnd(log::events().krylov_solve, ksp, 0, 0, 0));
+  });
+}
+
+}  // namespace
+}  // namespace bilearn::krylov
+
+PetscErrorCode KSPCreate_RCG(KSP ksp) {
+  return bilearn::guarded(PetscObjectComm((PetscObject)ksp), __func__,
+                          [&] { bilearn::krylov::create_recycle_ksp(ksp, KSPRCG, bilearn::krylov::solve); });
+}

@@ -1,0 +1,458 @@
+// The parts of the rminres and rcg KSP types they share: creation, options, view, reset,
+// destroy, the C API, and the steps before and after the iteration loop.
+#include "bilearn/krylov/recycle_ksp.hpp"
+
+#include <cmath>
+#include <cstring>
+#include <sstream>
+
+#include "bilearn/core/error.hpp"
+#include "bilearn/core/log.hpp"
+#include "bilearn/core/options.hpp"
+#include "bilearn/krylov/eps_init.hpp"
+
+namespace bilearn::krylov {
+namespace {
+
+MPI_Comm comm_of(KSP ksp) {
+  return PetscObjectComm((PetscObject)ksp);
+}
+
+std::string prefix_of(KSP ksp) {
+  const char* p = nullptr;
+  BILEARN_CHECK(KSPGetOptionsPrefix(ksp, &p));
+  return p ? p : "";
+}
+
+// Scoped PETSc log event.
+class Event {
+ public:
+  explicit Event(PetscLogEvent e) : e_(e) { BILEARN_CHECK(PetscLogEventBegin(e_, 0, 0, 0, 0)); }
+  ~Event() { PetscLogEventEnd(e_, 0, 0, 0, 0); }
+  Event(const Event&) = delete;
+  Event& operator=(const Event&) = delete;
+
+ private:
+  PetscLogEvent e_;
+};
+
+void note(KSP ksp, RecycleKsp& d, const std::string& msg) {
+  d.message = msg;
+  BILEARN_CHECK(PetscInfo(ksp, "%s\n", msg.c_str()));
+  if (d.opt.verbose) BILEARN_CHECK(PetscPrintf(comm_of(ksp), "%s: %s\n", d.type_name, msg.c_str()));
+}
+
+PetscErrorCode setup(KSP ksp) {
+  return guarded(comm_of(ksp), __func__, [&] {
+    RecycleKsp& d = recycle_data(ksp);
+    require_pc_none(ksp);
+    BILEARN_CHECK(KSPSetWorkVecs(ksp, std::strcmp(d.type_name, KSPRCG) == 0 ? 5 : 7));
+  });
+}
+
+PetscErrorCode set_from_options(KSP ksp, PetscOptionItems*) {
+  return guarded(comm_of(ksp), __func__, [&] {
+    RecycleKsp& d = recycle_data(ksp);
+    RecycleOptions& o = d.opt;
+    const std::string title = std::string("Recycling Krylov (") + d.type_name + ") options";
+    OptionsBlock ob(comm_of(ksp), prefix_of(ksp), title);
+    o.k = ob.integer("-ksp_recycle_k", "Dimension of the recycle space (0: no recycling)", o.k, 0);
+    o.m = ob.integer("-ksp_recycle_m", "Lanczos vectors kept per update cycle", std::max<PetscInt>(2 * o.k, 10), 1);
+    o.selector = parse_selector(
+        ob.choice("-ksp_recycle_select", "Which vectors to recycle", selector_names(), selector_name(o.selector)));
+    o.nsc = ob.flag("-ksp_recycle_nsc", "Stop on the estimated hypergradient error ||J(x* - x)|| (needs J)", o.nsc);
+    o.nsc_tol =
+        ob.real("-ksp_recycle_nsc_tol", "Absolute tolerance of the NSC estimate", o.nsc_tol, 0.0, PETSC_INFINITY);
+    o.nsc_safety = ob.real("-ksp_recycle_nsc_safety", "NSC stops when the estimate is below this times the tolerance",
+                           o.nsc_safety, 0.0, PETSC_INFINITY);
+    o.nsc_rtol_floor = ob.real("-ksp_recycle_nsc_rtol_floor", "NSC may stop only once ||r|| <= this times ||b||",
+                               o.nsc_rtol_floor, 0.0, PETSC_INFINITY);
+    o.nsc_k =
+        ob.integer("-ksp_recycle_nsc_k", "Directions of J H^-1 in the NSC estimate", std::max<PetscInt>(o.k, 1), 1);
+    o.init = ob.choice("-ksp_recycle_init", "First recycle space", {"none", "eps"}, o.init);
+    o.check =
+        ob.flag("-ksp_recycle_check", "Verify the true residual after a recycled solve (one operator apply)", o.check);
+    o.carry_hu =
+        ob.flag("-ksp_recycle_carry_hu", "Build H U for the next system from the Lanczos relation", o.carry_hu);
+    o.rank_tol = ob.real("-ksp_recycle_rank_tol", "Drop a column of H U whose norm falls below this fraction in QR",
+                         o.rank_tol, 0.0, 1.0);
+    o.verbose = ob.flag("-ksp_recycle_verbose", "One line per solve and per reset on rank 0", o.verbose);
+    d.space.set_capacity(o.k);
+  });
+}
+
+PetscErrorCode view(KSP ksp, PetscViewer viewer) {
+  return guarded(comm_of(ksp), __func__, [&] {
+    PetscBool ascii = PETSC_FALSE;
+    BILEARN_CHECK(PetscObjectTypeCompare((PetscObject)viewer, PETSCVIEWERASCII, &ascii));
+    if (!ascii) return;
+    RecycleKsp& d = recycle_data(ksp);
+    const RecycleOptions& o = d.opt;
+    BILEARN_CHECK(PetscViewerASCIIPrintf(viewer,
+                                         "  recycle space: k=%" PetscInt_FMT ", m=%" PetscInt_FMT
+                                         ", selector %s, dimension used %" PetscInt_FMT ", next %" PetscInt_FMT "\n",
+                                         o.k, o.m, selector_name(o.selector), d.info.dim, d.space.dim()));
+    if (d.info.orthogonality >= 0)
+      BILEARN_CHECK(PetscViewerASCIIPrintf(viewer, "  orthogonality loss ||C^T C - I||_F = %g (C from %s)\n",
+                                           (double)d.info.orthogonality, d.info.source ? d.info.source : "none"));
+    else
+      BILEARN_CHECK(PetscViewerASCIIPrintf(viewer, "  orthogonality loss ||C^T C - I||_F: not measured (C from %s)\n",
+                                           d.info.source ? d.info.source : "none"));
+    BILEARN_CHECK(PetscViewerASCIIPrintf(viewer, "  operator split: %s; J: %s; true-residual check: %s\n",
+                                         d.split_fixed ? "yes" : "no", d.j.available() ? "set" : "none",
+                                         o.check ? "on" : "off"));
+    if (o.nsc)
+      BILEARN_CHECK(
+          PetscViewerASCIIPrintf(viewer, "  NSC: tol %g, safety %g, residual floor %g, %" PetscInt_FMT " directions\n",
+                                 (double)o.nsc_tol, (double)o.nsc_safety, (double)o.nsc_rtol_floor, o.nsc_k));
+    if (d.total_resets > 0)
+      BILEARN_CHECK(PetscViewerASCIIPrintf(viewer, "  spaces discarded so far: %" PetscInt_FMT "\n", d.total_resets));
+  });
+}
+
+PetscErrorCode reset(KSP ksp) {
+  return guarded(comm_of(ksp), __func__, [&] {
+    // The recycle space is kept on purpose (it is checked against the next operator).
+    recycle_data(ksp).updater.free_storage();
+  });
+}
+
+PetscErrorCode destroy(KSP ksp) {
+  return guarded(comm_of(ksp), __func__, [&] {
+    auto* d = static_cast<RecycleKsp*>(ksp->data);
+    if (d) {
+      MatDestroy(&d->split_fixed);
+      MatDestroy(&d->split_varying);
+      delete d;
+    }
+    ksp->data = nullptr;
+    BILEARN_CHECK(KSPDestroyDefault(ksp));
+    for (const char* name : {"KSPRecycleSetOperatorSplit_C", "KSPRecycleSetMixedOperator_C", "KSPRecycleSetSpace_C",
+                             "KSPRecycleGetSpace_C", "KSPRecycleResetSpace_C", "KSPRecycleGetInfo_C"})
+      BILEARN_CHECK(PetscObjectComposeFunction_Private((PetscObject)ksp, name, nullptr));
+  });
+}
+
+// During the iteration x lacks the correction −U zacc: monitors asking for the solution get it.
+PetscErrorCode build_solution(KSP ksp, Vec v, Vec* out) {
+  return guarded(comm_of(ksp), __func__, [&] {
+    RecycleKsp& d = recycle_data(ksp);
+    if (!d.in_solve || d.s == 0) {
+      BILEARN_CHECK(KSPBuildSolutionDefault(ksp, v, out));
+      return;
+    }
+    Vec target = v ? v : ksp->work[ksp->nwork - 1];
+    BILEARN_CHECK(VecCopy(ksp->vec_sol, target));
+    std::vector<PetscScalar> neg(d.zacc.size());
+    for (size_t i = 0; i < neg.size(); ++i) neg[i] = -d.zacc[i];
+    BILEARN_CHECK(VecMAXPY(target, d.s, neg.data(), d.space.u()));
+    *out = target;
+  });
+}
+
+PetscErrorCode set_split(KSP ksp, Mat fixed, Mat varying) {
+  return guarded(comm_of(ksp), __func__, [&] {
+    RecycleKsp& d = recycle_data(ksp);
+    if (fixed) BILEARN_CHECK(PetscObjectReference((PetscObject)fixed));
+    if (varying) BILEARN_CHECK(PetscObjectReference((PetscObject)varying));
+    BILEARN_CHECK(MatDestroy(&d.split_fixed));
+    BILEARN_CHECK(MatDestroy(&d.split_varying));
+    if (fixed && varying) {
+      d.split_fixed = fixed;
+      d.split_varying = varying;
+    } else {
+      MatDestroy(&fixed);
+      MatDestroy(&varying);
+    }
+  });
+}
+
+PetscErrorCode set_mixed(KSP ksp, PetscInt p, PetscErrorCode (*jmult)(void*, Vec, PetscReal*), void* ctx) {
+  return guarded(comm_of(ksp), __func__, [&] {
+    RecycleKsp& d = recycle_data(ksp);
+    d.j = MixedOperator{jmult ? p : 0, jmult, ctx};
+  });
+}
+
+PetscErrorCode set_space(KSP ksp, PetscInt n, const Vec vecs[]) {
+  return guarded(comm_of(ksp), __func__, [&] {
+    RecycleKsp& d = recycle_data(ksp);
+    d.space.set_capacity(d.opt.k);
+    d.space.set_basis(n, vecs);
+    d.updater.drop_nsc();
+  });
+}
+
+PetscErrorCode get_space(KSP ksp, PetscInt* n, const Vec** vecs) {
+  return guarded(comm_of(ksp), __func__, [&] {
+    RecycleKsp& d = recycle_data(ksp);
+    *n = d.space.dim();
+    *vecs = d.space.u();
+  });
+}
+
+PetscErrorCode reset_space(KSP ksp) {
+  return guarded(comm_of(ksp), __func__, [&] {
+    RecycleKsp& d = recycle_data(ksp);
+    d.space.reset();
+    d.updater.drop_nsc();
+  });
+}
+
+PetscErrorCode get_info(KSP ksp, KSPRecycleInfo* info) {
+  return guarded(comm_of(ksp), __func__, [&] {
+    RecycleKsp& d = recycle_data(ksp);
+    *info = d.info;
+    info->next_dim = d.space.dim();
+    info->resets = d.total_resets;
+    info->message = d.message.c_str();
+  });
+}
+
+}  // namespace
+
+RecycleKsp& recycle_data(KSP ksp) {
+  auto* d = static_cast<RecycleKsp*>(ksp->data);
+  if (!d) throw NumericalError("recycling KSP has no data");
+  return *d;
+}
+
+void create_recycle_ksp(KSP ksp, const char* type_name, PetscErrorCode (*solve)(KSP)) {
+  auto* d = new RecycleKsp();
+  d->type_name = type_name;
+  d->space.set_capacity(d->opt.k);
+  d->info.true_residual = -1;
+  d->info.orthogonality = -1;
+  d->info.source = "none";
+  ksp->data = d;
+  BILEARN_CHECK(KSPSetSupportedNorm(ksp, KSP_NORM_UNPRECONDITIONED, PC_LEFT, 3));
+  BILEARN_CHECK(KSPSetSupportedNorm(ksp, KSP_NORM_PRECONDITIONED, PC_LEFT, 2));
+  BILEARN_CHECK(KSPSetSupportedNorm(ksp, KSP_NORM_NONE, PC_LEFT, 1));
+  ksp->ops->setup = setup;
+  ksp->ops->solve = solve;
+  ksp->ops->destroy = destroy;
+  ksp->ops->view = view;
+  ksp->ops->setfromoptions = set_from_options;
+  ksp->ops->reset = reset;
+  ksp->ops->buildsolution = build_solution;
+  ksp->ops->buildresidual = KSPBuildResidualDefault;
+  BILEARN_CHECK(
+      PetscObjectComposeFunction_Private((PetscObject)ksp, "KSPRecycleSetOperatorSplit_C", (void (*)(void))set_split));
+  BILEARN_CHECK(
+      PetscObjectComposeFunction_Private((PetscObject)ksp, "KSPRecycleSetMixedOperator_C", (void (*)(void))set_mixed));
+  BILEARN_CHECK(
+      PetscObjectComposeFunction_Private((PetscObject)ksp, "KSPRecycleSetSpace_C", (void (*)(void))set_space));
+  BILEARN_CHECK(
+      PetscObjectComposeFunction_Private((PetscObject)ksp, "KSPRecycleGetSpace_C", (void (*)(void))get_space));
+  BILEARN_CHECK(
+      PetscObjectComposeFunction_Private((PetscObject)ksp, "KSPRecycleResetSpace_C", (void (*)(void))reset_space));
+  BILEARN_CHECK(PetscObjectComposeFunction_Private((PetscObject)ksp, "KSPRecycleGetInfo_C", (void (*)(void))get_info));
+}
+
+void require_pc_none(KSP ksp) {
+  PC pc = nullptr;
+  BILEARN_CHECK(KSPGetPC(ksp, &pc));
+  const char* type = nullptr;
+  BILEARN_CHECK(PetscObjectGetType((PetscObject)pc, &type));
+  if (!type) {
+    BILEARN_CHECK(PCSetType(pc, PCNONE));
+    return;
+  }
+  if (std::strcmp(type, PCNONE) != 0) {
+    const char* kt = nullptr;
+    BILEARN_CHECK(KSPGetType(ksp, &kt));
+    throw InputError(std::string("KSP type ") + (kt ? kt : "?") + " supports no preconditioner: use -" +
+                     prefix_of(ksp) + "pc_type none (got " + type + ")");
+  }
+}
+
+void begin_solve(KSP ksp, RecycleKsp& d, Mat a, bool use_space) {
+  require_pc_none(ksp);
+  if (use_space) {  // a rerun without the space (after a failed check) keeps counting
+    d.info = KSPRecycleInfo{};
+    d.info.true_residual = -1;
+    d.info.orthogonality = -1;
+    d.message.clear();
+  }
+  d.info.restarted = use_space ? PETSC_FALSE : PETSC_TRUE;
+  d.info.source = "none";
+  d.s = 0;
+  d.nz = 0;
+  const RecycleOptions& o = d.opt;
+  if (o.k > 0) {
+    Event ev(log::events().recycle_update);
+    Vec tmpl = ksp->vec_rhs;
+    if (selector_needs_j(o.selector) && !d.j.available())
+      throw InputError(std::string("-") + prefix_of(ksp) + "ksp_recycle_select " + selector_name(o.selector) +
+                       " needs J: call KSPRecycleSetMixedOperator() or choose a ritz/hritz selector");
+    if (o.nsc && !d.j.available())
+      throw InputError(std::string("-") + prefix_of(ksp) +
+                       "ksp_recycle_nsc needs J: call KSPRecycleSetMixedOperator()");
+    d.space.set_capacity(o.k);
+    d.updater.allocate(tmpl, o.k, o.m, o.nsc ? o.nsc_k : 0);
+    if (use_space) {
+      if (o.init == "eps" && !d.init_done && d.space.dim() == 0) {
+        eps_initial_space(a, o.k, prefix_of(ksp), d.space);
+        d.init_done = true;
+      }
+      const PrepareReport rep =
+          d.space.prepare(a, d.split_fixed, d.split_varying, tmpl, ksp->work[ksp->nwork - 1], o.rank_tol);
+      d.info.dim = rep.dim;
+      d.info.dropped = rep.dropped;
+      d.info.source = rep.source;
+      d.info.operator_applies += rep.operator_applies;
+      d.info.varying_applies += rep.varying_applies;
+      if (rep.reset) {
+        ++d.total_resets;
+        d.updater.drop_nsc();
+      }
+      if (!rep.message.empty()) note(ksp, d, rep.message);
+      if (rep.dim > 0 && (ksp->view || o.verbose)) d.info.orthogonality = d.space.orthogonality_loss();
+      d.s = d.space.dim();
+    } else {
+      d.space.reset();
+      d.space.prepare(a, nullptr, nullptr, tmpl, ksp->work[ksp->nwork - 1], o.rank_tol);
+    }
+    if (o.nsc && use_space) {
+      d.nz = d.updater.nsc_dim();
+      if (d.nz > 0) {
+        d.ztc = inner(d.updater.nsc_z(), d.nz, d.space.c(), d.s);
+        BILEARN_CHECK(VecNorm(ksp->vec_rhs, NORM_2, &d.bnorm));
+      }
+    }
+    UpdateSettings us;
+    us.selector = o.selector;
+    us.k = o.k;
+    us.m = o.m;
+    us.carry_hu = o.carry_hu;
+    us.k_nsc = o.nsc ? o.nsc_k : 0;
+    d.updater.begin(d.space, us, &d.j);
+  }
+  d.zacc.assign(static_cast<size_t>(d.s), 0.0);
+  d.fused.assign(static_cast<size_t>(d.s + 1 + d.nz), 0.0);
+  d.fused_list.assign(static_cast<size_t>(d.s + 1 + d.nz), nullptr);
+  for (PetscInt i = 0; i < d.s; ++i) d.fused_list[static_cast<size_t>(i)] = d.space.c()[i];
+  for (PetscInt i = 0; i < d.nz; ++i) d.fused_list[static_cast<size_t>(d.s + 1 + i)] = d.updater.nsc_z()[i];
+  d.in_solve = true;
+}
+
+bool nsc_says_stop(const RecycleKsp& d, PetscReal eta, PetscReal rnorm) {
+  return d.nz > 0 && eta <= d.opt.nsc_safety * d.opt.nsc_tol && rnorm <= d.opt.nsc_rtol_floor * d.bnorm;
+}
+
+bool end_solve(KSP ksp, RecycleKsp& d, Mat a, Vec scratch, Vec scratch2, bool update, Vec next, PetscScalar scale) {
+  (void)scratch2;
+  Vec x = ksp->vec_sol;
+  if (d.s > 0) {
+    std::vector<PetscScalar> neg(d.zacc.size());
+    for (size_t i = 0; i < neg.size(); ++i) neg[i] = -d.zacc[i];
+    BILEARN_CHECK(VecMAXPY(x, d.s, neg.data(), d.space.u()));
+  }
+  d.in_solve = false;
+  const bool finite = ksp->reason != KSP_DIVERGED_NANORINF;
+  if (d.s > 0 && d.opt.check && finite && ksp->normtype != KSP_NORM_NONE) {
+    // A stale or inaccurate C would show here: the residual of the corrected x, computed directly.
+    BILEARN_CHECK(KSP_MatMult(ksp, a, x, scratch));
+    BILEARN_CHECK(VecAYPX(scratch, -1.0, ksp->vec_rhs));
+    PetscReal tn = 0, bn = 0;
+    BILEARN_CHECK(VecNormBegin(scratch, NORM_2, &tn));
+    BILEARN_CHECK(VecNormBegin(ksp->vec_rhs, NORM_2, &bn));
+    BILEARN_CHECK(VecNormEnd(scratch, NORM_2, &tn));
+    BILEARN_CHECK(VecNormEnd(ksp->vec_rhs, NORM_2, &bn));
+    ++d.info.check_applies;
+    d.info.true_residual = tn;
+    const PetscReal bound = 10.0 * std::max<PetscReal>(ksp->rnorm, 1e-12 * bn);
+    if (!(tn <= bound)) {
+      std::ostringstream msg;
+      msg << "recycled solve failed its true-residual check (||b - Hx|| = " << tn << ", estimate " << ksp->rnorm
+          << "): space discarded, solving again without it";
+      note(ksp, d, msg.str());
+      ++d.total_resets;
+      d.space.reset();
+      d.updater.abort();
+      d.updater.drop_nsc();
+      return false;
+    }
+  }
+  if (d.opt.k > 0) {
+    Event ev(log::events().recycle_update);
+    bool built = false;
+    if (update && finite)
+      built = d.updater.finish(next, scale);
+    else
+      d.updater.abort();
+    if (built) {
+      d.space.adopt(d.updater.candidate(), d.updater.candidate_hu(), d.updater.candidate_dim(),
+                    d.updater.candidate_hu_valid(), a);
+    } else if (!finite) {
+      d.space.reset();
+      d.updater.drop_nsc();
+      ++d.total_resets;
+      note(ksp, d, "recycle space discarded after a NaN/Inf in the solve");
+    } else {
+      d.space.keep_after_solve(a);
+    }
+    if (d.split_fixed && d.split_varying)
+      d.info.varying_applies += d.space.convert_to_fixed(d.split_fixed, d.split_varying, scratch);
+    d.info.cycles = d.updater.stats().cycles;
+    d.info.j_applies = d.updater.stats().j_applies;
+  }
+  d.info.next_dim = d.space.dim();
+  if (d.opt.verbose)
+    BILEARN_CHECK(PetscPrintf(comm_of(ksp),
+                              "%s: %" PetscInt_FMT " its (%s), space %" PetscInt_FMT " (C from %s, %" PetscInt_FMT
+                              " dropped), next %" PetscInt_FMT ", %" PetscInt_FMT " cycles, applies H %" PetscInt_FMT
+                              " R %" PetscInt_FMT " J %" PetscInt_FMT " check %" PetscInt_FMT "\n",
+                              d.type_name, ksp->its, KSPConvergedReasons[ksp->reason], d.info.dim, d.info.source,
+                              d.info.dropped, d.info.next_dim, d.info.cycles, d.info.operator_applies,
+                              d.info.varying_applies, d.info.j_applies, d.info.check_applies));
+  return true;
+}
+
+}  // namespace bilearn::krylov
+
+using bilearn::krylov::recycle_data;
+
+PetscErrorCode KSPRecycleSetOperatorSplit(KSP ksp, Mat fixed, Mat varying) {
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(ksp, KSP_CLASSID, 1);
+  PetscTryMethod(ksp, "KSPRecycleSetOperatorSplit_C", (KSP, Mat, Mat), (ksp, fixed, varying));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode KSPRecycleSetMixedOperator(KSP ksp, PetscInt p, PetscErrorCode (*jmult)(void*, Vec, PetscReal*),
+                                          void* ctx) {
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(ksp, KSP_CLASSID, 1);
+  PetscTryMethod(ksp, "KSPRecycleSetMixedOperator_C", (KSP, PetscInt, PetscErrorCode(*)(void*, Vec, PetscReal*), void*),
+                 (ksp, p, jmult, ctx));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode KSPRecycleSetSpace(KSP ksp, PetscInt n, const Vec vecs[]) {
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(ksp, KSP_CLASSID, 1);
+  PetscTryMethod(ksp, "KSPRecycleSetSpace_C", (KSP, PetscInt, const Vec[]), (ksp, n, vecs));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode KSPRecycleGetSpace(KSP ksp, PetscInt* n, const Vec** vecs) {
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(ksp, KSP_CLASSID, 1);
+  PetscUseMethod(ksp, "KSPRecycleGetSpace_C", (KSP, PetscInt*, const Vec**), (ksp, n, vecs));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode KSPRecycleResetSpace(KSP ksp) {
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(ksp, KSP_CLASSID, 1);
+  PetscTryMethod(ksp, "KSPRecycleResetSpace_C", (KSP), (ksp));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode KSPRecycleGetInfo(KSP ksp, KSPRecycleInfo* info) {
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(ksp, KSP_CLASSID, 1);
+  PetscUseMethod(ksp, "KSPRecycleGetInfo_C", (KSP, KSPRecycleInfo*), (ksp, info));
+  PetscFunctionReturn(0);
+}

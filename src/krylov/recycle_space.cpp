@@ -1,0 +1,267 @@
+#include "bilearn/krylov/recycle_space.hpp"
+
+#include <petsc/private/petscimpl.h>
+
+#include <cmath>
+#include <sstream>
+#include <vector>
+
+#include "bilearn/core/error.hpp"
+
+namespace bilearn::krylov {
+
+void RecycleSpace::ensure_storage(Vec tmpl) {
+  if (u_.allocated() && u_.capacity() == kmax_ && same_layout(u_[0], tmpl)) return;
+  u_.allocate(tmpl, kmax_);
+  c_.allocate(tmpl, kmax_);
+  r_.resize(kmax_, kmax_);
+  reset();
+}
+
+void RecycleSpace::set_capacity(PetscInt k) {
+  if (k == kmax_) return;
+  const PetscInt keep = std::min(dim_, k);
+  if (u_.allocated() && k > 0) {
+    VecBlock nu, nc;
+    nu.allocate(u_[0], k);
+    nc.allocate(u_[0], k);
+    for (PetscInt j = 0; j < keep; ++j) {
+      BILEARN_CHECK(VecCopy(u_[j], nu[j]));
+      BILEARN_CHECK(VecCopy(c_[j], nc[j]));
+    }
+    u_.swap(nu);
+    c_.swap(nc);
+  } else {
+    u_.clear();
+    c_.clear();
+  }
+  kmax_ = k;
+  r_.resize(kmax_, kmax_);
+  dim_ = k > 0 && u_.allocated() ? keep : 0;
+  if (prepared_ && dim_ < keep) prepared_ = false;
+}
+
+void RecycleSpace::set_basis(PetscInt n, const Vec* vecs) {
+  n = std::min(n, kmax_);
+  if (n <= 0) {
+    reset();
+    return;
+  }
+  if (!u_.allocated() || !same_layout(u_[0], vecs[0])) {
+    u_.allocate(vecs[0], kmax_);
+    c_.allocate(vecs[0], kmax_);
+    r_.resize(kmax_, kmax_);
+  }
+  for (PetscInt j = 0; j < n; ++j) BILEARN_CHECK(VecCopy(vecs[j], u_[j]));
+  dim_ = n;
+  prepared_ = false;
+  set_carried(Carried::None, nullptr);
+}
+
+void RecycleSpace::reset() noexcept {
+  dim_ = 0;
+  prepared_ = false;
+  carried_ = Carried::None;
+  carried_id_ = 0;
+  carried_state_ = 0;
+}
+
+void RecycleSpace::free_storage() noexcept {
+  u_.clear();
+  c_.clear();
+  reset();
+}
+
+void RecycleSpace::set_carried(Carried kind, Mat m) {
+  carried_ = m ? kind : Carried::None;
+  carried_id_ = 0;
+  carried_state_ = 0;
+  if (m) {
+    BILEARN_CHECK(PetscObjectGetId((PetscObject)m, &carried_id_));
+    BILEARN_CHECK(PetscObjectStateGet((PetscObject)m, &carried_state_));
+  }
+}
+
+bool RecycleSpace::carried_matches(Mat m) const {
+  if (!m) return false;
+  PetscObjectId id = 0;
+  PetscObjectState state = 0;
+  BILEARN_CHECK(PetscObjectGetId((PetscObject)m, &id));
+  BILEARN_CHECK(PetscObjectStateGet((PetscObject)m, &state));
+  return id == carried_id_ && state == carried_state_;
+}
+
+PrepareReport RecycleSpace::prepare(Mat h, Mat fixed, Mat varying, Vec tmpl, Vec work, PetscReal rank_tol) {
+  PrepareReport rep;
+  rep.input_dim = dim_;
+  prepared_ = false;
+  if (kmax_ <= 0) {
+    dim_ = 0;
+    return rep;
+  }
+  if (dim_ == 0) {
+    ensure_storage(tmpl);
+    prepared_ = true;
+    return rep;
+  }
+  // A space built for another problem (different size or distribution) is useless: reset.
+  if (!same_layout(u_[0], tmpl)) {
+    PetscInt nold = 0, nnew = 0;
+    BILEARN_CHECK(VecGetSize(u_[0], &nold));
+    BILEARN_CHECK(VecGetSize(tmpl, &nnew));
+    std::ostringstream msg;
+    msg << "recycle space discarded: its " << dim_ << " vectors have " << nold
+        << " rows (or another distribution) but the operator has " << nnew;
+    rep.message = msg.str();
+    rep.reset = true;
+    rep.dim = 0;
+    u_.clear();
+    ensure_storage(tmpl);
+    prepared_ = true;
+    return rep;
+  }
+  // Norms of all columns of Ũ in one reduction; NaN/Inf anywhere resets the space.
+  std::vector<PetscReal> norms(static_cast<size_t>(dim_), 0.0);
+  for (PetscInt j = 0; j < dim_; ++j) BILEARN_CHECK(VecNormBegin(u_[j], NORM_2, &norms[static_cast<size_t>(j)]));
+  for (PetscInt j = 0; j < dim_; ++j) BILEARN_CHECK(VecNormEnd(u_[j], NORM_2, &norms[static_cast<size_t>(j)]));
+  for (PetscReal nj : norms)
+    if (!std::isfinite(nj)) {
+      rep.message = "recycle space discarded: its vectors contain NaN or Inf";
+      rep.reset = true;
+      reset();
+      prepared_ = true;
+      return rep;
+    }
+  // Normalise Ũ (and a carried product with it) so the rank test sees directions, not scales.
+  PetscReal nmax = 0;
+  for (PetscReal nj : norms) nmax = std::max(nmax, nj);
+  for (PetscInt j = 0; j < dim_; ++j) {
+    const PetscReal nj = norms[static_cast<size_t>(j)];
+    if (nj > 0) {
+      BILEARN_CHECK(VecScale(u_[j], 1.0 / nj));
+      if (carried_ != Carried::None) BILEARN_CHECK(VecScale(c_[j], 1.0 / nj));
+    }
+  }
+  // C̃ = H Ũ for the current H.
+  if (carried_ == Carried::Full && carried_matches(h)) {
+    rep.source = "carried";
+  } else if (carried_ == Carried::Fixed && fixed && varying && carried_matches(fixed)) {
+    rep.source = "split";
+    for (PetscInt j = 0; j < dim_; ++j) {
+      BILEARN_CHECK(MatMult(varying, u_[j], work));
+      BILEARN_CHECK(VecAXPY(c_[j], 1.0, work));
+    }
+    rep.varying_applies = dim_;
+  } else {
+    rep.source = "apply";
+    for (PetscInt j = 0; j < dim_; ++j) BILEARN_CHECK(MatMult(h, u_[j], c_[j]));
+    rep.operator_applies = dim_;
+  }
+  carried_ = Carried::None;
+
+  // Thin QR C̃ = C R by classical Gram-Schmidt with one re-orthogonalisation (CGS2). Column j
+  // is dropped when its norm after orthogonalisation falls below rank_tol times its norm before
+  // (it lies in the span of the columns already kept), or when it is zero or not finite.
+  std::vector<Vec> list(static_cast<size_t>(kmax_ + 1));
+  std::vector<PetscScalar> h1(static_cast<size_t>(kmax_ + 1)), h2(static_cast<size_t>(kmax_ + 1));
+  r_.set_zero();
+  PetscInt kept = 0, zero_cols = 0;
+  for (PetscInt j = 0; j < dim_; ++j) {
+    Vec cj = c_[j];
+    for (PetscInt i = 0; i < kept; ++i) list[static_cast<size_t>(i)] = c_[i];
+    list[static_cast<size_t>(kept)] = cj;
+    // pass 1: h1 = Cᵀc̃, and ‖c̃‖² in the same reduction
+    BILEARN_CHECK(VecMDot(cj, kept + 1, list.data(), h1.data()));
+    const PetscReal before = std::sqrt(std::max<PetscReal>(PetscRealPart(h1[static_cast<size_t>(kept)]), 0.0));
+    if (kept > 0) {
+      for (PetscInt i = 0; i < kept; ++i) h1[static_cast<size_t>(i)] = -h1[static_cast<size_t>(i)];
+      BILEARN_CHECK(VecMAXPY(cj, kept, h1.data(), list.data()));
+    }
+    // pass 2 (re-orthogonalisation), again with the norm in the same reduction
+    BILEARN_CHECK(VecMDot(cj, kept + 1, list.data(), h2.data()));
+    PetscReal sq = PetscRealPart(h2[static_cast<size_t>(kept)]);
+    for (PetscInt i = 0; i < kept; ++i) sq -= PetscRealPart(h2[static_cast<size_t>(i)] * h2[static_cast<size_t>(i)]);
+    const PetscReal rjj = std::sqrt(std::max<PetscReal>(sq, 0.0));
+    const bool finite = std::isfinite(before) && std::isfinite(sq);
+    if (!finite || before == 0 || !(rjj > rank_tol * before)) {
+      if (!finite || before == 0) ++zero_cols;
+      continue;  // dropped: column j stays behind the kept ones and is ignored
+    }
+    if (kept > 0) {
+      for (PetscInt i = 0; i < kept; ++i) h2[static_cast<size_t>(i)] = -h2[static_cast<size_t>(i)];
+      BILEARN_CHECK(VecMAXPY(cj, kept, h2.data(), list.data()));
+    }
+    BILEARN_CHECK(VecScale(cj, 1.0 / rjj));
+    for (PetscInt i = 0; i < kept; ++i)
+      r_(i, kept) = -PetscRealPart(h1[static_cast<size_t>(i)] + h2[static_cast<size_t>(i)]);
+    r_(kept, kept) = rjj;
+    c_.swap_columns(kept, j);
+    u_.swap_columns(kept, j);
+    ++kept;
+  }
+  rep.dropped = dim_ - kept;
+  if (rep.dropped > 0) {
+    std::ostringstream msg;
+    msg << "recycle space: dropped " << rep.dropped << " of " << dim_ << " vectors ("
+        << (zero_cols > 0 ? "zero, non-finite or " : "") << "numerically dependent after H was applied)";
+    rep.message = msg.str();
+  }
+  dim_ = kept;
+  // U = Ũ R⁻¹ in place, column by column (U_j needs only U_0..U_{j-1}).
+  for (PetscInt j = 0; j < dim_; ++j) {
+    for (PetscInt i = 0; i < j; ++i) h1[static_cast<size_t>(i)] = -r_(i, j);
+    if (j > 0) BILEARN_CHECK(VecMAXPY(u_[j], j, h1.data(), u_.data()));
+    BILEARN_CHECK(VecScale(u_[j], 1.0 / r_(j, j)));
+  }
+  rep.dim = dim_;
+  prepared_ = true;
+  return rep;
+}
+
+void RecycleSpace::project(Vec x, Vec r, PetscScalar* t) {
+  if (dim_ == 0) return;
+  BILEARN_CHECK(VecMDot(r, dim_, c_.data(), t));
+  BILEARN_CHECK(VecMAXPY(x, dim_, t, u_.data()));
+  for (PetscInt j = 0; j < dim_; ++j) t[j] = -t[j];
+  BILEARN_CHECK(VecMAXPY(r, dim_, t, c_.data()));
+  for (PetscInt j = 0; j < dim_; ++j) t[j] = -t[j];
+}
+
+PetscReal RecycleSpace::orthogonality_loss() const {
+  if (!prepared_ || dim_ == 0) return 0.0;
+  std::vector<PetscScalar> g(static_cast<size_t>(dim_));
+  PetscReal s = 0;
+  for (PetscInt j = 0; j < dim_; ++j) {
+    BILEARN_CHECK(VecMDot(c_[j], dim_, const_cast<Vec*>(c_.data()), g.data()));
+    for (PetscInt i = 0; i < dim_; ++i) {
+      const PetscReal e = PetscRealPart(g[static_cast<size_t>(i)]) - (i == j ? 1.0 : 0.0);
+      s += e * e;
+    }
+  }
+  return std::sqrt(s);
+}
+
+void RecycleSpace::keep_after_solve(Mat h) {
+  prepared_ = false;
+  set_carried(dim_ > 0 ? Carried::Full : Carried::None, h);
+}
+
+void RecycleSpace::adopt(VecBlock& ucand, VecBlock& hucand, PetscInt n, bool hu_valid, Mat h) {
+  u_.swap(ucand);
+  c_.swap(hucand);
+  dim_ = std::min(n, kmax_);
+  prepared_ = false;
+  set_carried(hu_valid && dim_ > 0 ? Carried::Full : Carried::None, h);
+}
+
+PetscInt RecycleSpace::convert_to_fixed(Mat fixed, Mat varying, Vec work) {
+  if (carried_ != Carried::Full || !fixed || !varying || dim_ == 0) return 0;
+  for (PetscInt j = 0; j < dim_; ++j) {
+    BILEARN_CHECK(MatMult(varying, u_[j], work));
+    BILEARN_CHECK(VecAXPY(c_[j], -1.0, work));
+  }
+  set_carried(Carried::Fixed, fixed);
+  return dim_;
+}
+
+}  // namespace bilearn::krylov
