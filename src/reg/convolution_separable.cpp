@@ -60,7 +60,8 @@ void Convolution::forward_separable(Vec x_local, PetscScalar* out) const {
   }
 }
 
-void Convolution::adjoint_separable(Vec y, bool add) {
+void Convolution::adjoint_separable(Vec y, bool add, const PetscReal* basis) {
+  const PetscReal* ub = basis ? basis : basis_.data();
   const PetscInt K = count_, k = side_, r = radius_;
   const PetscInt x0 = grid_.x0(), y0 = grid_.y0(), nx = grid_.nx(), ny = grid_.ny(), rows = ny + 2 * r;
   fill_planes();
@@ -69,7 +70,7 @@ void Convolution::adjoint_separable(Vec y, bool add) {
   std::fill(sep_.begin(), sep_.begin() + k * rows * nx, 0.0);
   for (PetscInt f = 0; f < K; ++f) {
     const PetscReal* plane = planes_.data() + f * pnx_ * pny_;
-    const PetscReal* u = basis_.data() + pairs_[2 * f + 1] * k;
+    const PetscReal* u = ub + pairs_[2 * f + 1] * k;
     PetscReal* wp = sep_.data() + pairs_[2 * f] * rows * nx;
     for (PetscInt R = 0; R < rows; ++R)
       for (PetscInt b = 0; b < k; ++b) axpy(nx, u[b], plane + R * pnx_ + 2 * r - b, wp + R * nx);
@@ -80,8 +81,7 @@ void Convolution::adjoint_separable(Vec y, bool add) {
     std::fill(acc, acc + nx, 0.0);
     // Output row j − a + r is plane row j − y0 + 2r − a.
     for (PetscInt p = 0; p < k; ++p)
-      for (PetscInt a = 0; a < k; ++a)
-        axpy(nx, basis_[p * k + a], sep_.data() + (p * rows + j - y0 + 2 * r - a) * nx, acc);
+      for (PetscInt a = 0; a < k; ++a) axpy(nx, ub[p * k + a], sep_.data() + (p * rows + j - y0 + 2 * r - a) * nx, acc);
     PetscScalar* yrow = out[j] + x0;
     if (add)
       for (PetscInt i = 0; i < nx; ++i) yrow[i] += acc[i];

@@ -41,7 +41,10 @@ class FieldsOfExperts : public RegulariserBase {
     theta_.assign(static_cast<size_t>(K_), log10_w);
     if (learn_) theta_.insert(theta_.end(), filters_.begin(), filters_.end());
     acc_.resize(theta_.size());
-    if (!learn_ && !bank.basis.empty()) conv_.set_separable(bank.basis, bank.pairs);  // fixed DCT bank
+    if (!learn_ && !bank.basis.empty()) {  // fixed DCT bank: separable kernels
+      conv_.set_separable(bank.basis, bank.pairs);
+      for (PetscReal u : bank.basis) squared_basis_.push_back(u * u);
+    }
     on_theta_changed();
   }
 
@@ -152,7 +155,10 @@ class FieldsOfExperts : public RegulariserBase {
         for (PetscInt f = 0; f < K_; ++f) t[o + f] = w_[f] * d2_[o + f];
       });
     }
-    conv_.adjoint(squared_.data(), d);
+    if (conv_.separable())
+      conv_.adjoint_separable(d, false, squared_basis_.data());  // (u_p(a) u_q(b))² is separable too
+    else
+      conv_.adjoint(squared_.data(), d);
   }
 
   void mixed_mult(Vec v, std::vector<PetscReal>& Jv) override {
@@ -264,6 +270,7 @@ class FieldsOfExperts : public RegulariserBase {
   bool learn_;
   PetscInt K_, T_;
   std::vector<PetscReal> filters_, squared_, w_;
+  std::vector<PetscReal> squared_basis_;  // separable bank: basis squared entrywise (diagonal)
   GhostedVec point_, work_;
   bool have_point_ = false, linearised_ = false;
   std::vector<PetscScalar> z_, d1_, d2_;  // owned [pixel][filter]: work; φ', φ'' at the point

@@ -13,7 +13,8 @@ void sum_reduce(MPI_Comm comm, const PetscReal* in, PetscReal* out, size_t count
 
 void RegulariserBase::set_theta(const std::vector<PetscReal>& theta) {
   require(theta.size() == theta_.size(), "θ has " + std::to_string(theta.size()) + " values, " + theta_requirement());
-  for (PetscReal t : theta) require(std::isfinite(t), "θ for " + name() + " contains a non-finite value");
+  for (PetscReal t : theta)
+    if (!std::isfinite(t)) throw NumericalError("θ for " + name() + " contains a non-finite value");
   theta_ = theta;
   on_theta_changed();
 }

@@ -116,7 +116,7 @@ TEST(RegSetup, ThetaNamesAndLearnableFilters) {
   EXPECT_THROW(reg->set_theta({1, 2}), InputError);
   std::vector<PetscReal> bad = reg->theta();
   bad[3] = std::nan("");
-  EXPECT_THROW(reg->set_theta(bad), InputError);
+  EXPECT_THROW(reg->set_theta(bad), NumericalError);
 }
 
 TEST(RegSetup, DctBankIsZeroMeanAndOrthonormal) {

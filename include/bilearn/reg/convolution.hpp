@@ -53,7 +53,8 @@ class Convolution {
   void set_separable(const std::vector<PetscReal>& basis, const std::vector<PetscInt>& pairs);  // pairs: p_f, q_f
   bool separable() const noexcept { return !basis_.empty(); }
   void forward_separable(Vec x_local, PetscScalar* out) const;
-  void adjoint_separable(Vec y, bool add = false);
+  // basis: another k×k basis with the same pairs (e.g. squared entrywise for diag CᵀDC).
+  void adjoint_separable(Vec y, bool add = false, const PetscReal* basis = nullptr);
 
   // acc[f·k² + m] += Σ_{owned outputs o} t[o][f] · x(o + offset(m)): the derivative of
   // ⟨t, C x⟩ in the filter coefficients (local part; the caller reduces). t: owned layout.

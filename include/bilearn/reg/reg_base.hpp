@@ -17,7 +17,8 @@ class RegulariserBase : public Regulariser {
  public:
   PetscInt num_params() const override { return static_cast<PetscInt>(theta_.size()); }
   const std::vector<PetscReal>& theta() const override { return theta_; }
-  // Checks the length (InputError "θ has 3 values, <requirement>") and finiteness, stores
+  // Checks the length (InputError "θ has 3 values, <requirement>") and finiteness
+  // (NumericalError: a NaN θ comes from an optimiser, not from the user), stores
   // θ and calls on_theta_changed().
   void set_theta(const std::vector<PetscReal>& theta) override;
 
