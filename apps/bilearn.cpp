@@ -2,6 +2,7 @@
 // here; every algorithmic choice is a PETSc option read by the objects themselves.
 #include <cstdio>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "bilearn/app/command_line.hpp"
@@ -12,17 +13,18 @@
 int main(int argc, char** argv) {
   std::vector<char*> petsc_argv;
   bilearn::CommandLine cl;
+  std::string parse_error;  // reported after MPI starts, so that only rank 0 prints it
   try {
     cl = bilearn::parse_command_line(argc, argv, petsc_argv);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "bilearn: error: %s\n", e.what());
-    return 2;
+    parse_error = e.what();
+    petsc_argv.assign(argv, argv + 1);
   }
-  if (cl.version) {
+  if (parse_error.empty() && cl.version) {
     std::printf("bilearn %s\n", BILEARN_VERSION);
     return 0;
   }
-  if (cl.help) {
+  if (parse_error.empty() && cl.help) {
     std::printf("%s", bilearn::usage_text().c_str());
     return 0;
   }
@@ -34,6 +36,11 @@ int main(int argc, char** argv) {
     session = std::make_unique<bilearn::Session>(&petsc_argc, &petsc_args);
   } catch (const std::exception&) {
     return 1;  // Session already printed the error line
+  }
+  if (!parse_error.empty()) {
+    bilearn::report_error(bilearn::InputError(parse_error));
+    session.reset();
+    return 2;
   }
   int status = 0;
   try {

@@ -1,0 +1,25 @@
+// `bilearn bench <name>`: dispatch to one benchmark of the table (one line per benchmark).
+#include "bilearn/app/bench.hpp"
+#include "bilearn/core/error.hpp"
+
+namespace bilearn {
+
+const std::vector<BenchEntry>& bench_table() {
+  static const std::vector<BenchEntry> table = {
+      {"operator", bench_operator, "assembly, bytes and MatMult/MatMultTranspose bandwidth of A vs a STREAM triad"},
+  };
+  return table;
+}
+
+int cmd_bench(const CommandLine& cl) {
+  std::string names, described;
+  for (const auto& entry : bench_table()) {
+    if (cl.subcommand == entry.name) return entry.run(cl);
+    names += (names.empty() ? "" : ", ") + std::string(entry.name);
+    described += (described.empty() ? "" : "; ") + std::string(entry.name) + ": " + entry.summary;
+  }
+  if (cl.subcommand.empty()) throw InputError("bench needs a benchmark name (" + described + ")");
+  throw InputError("unknown benchmark '" + cl.subcommand + "' (choose one of " + names + ")");
+}
+
+}  // namespace bilearn
