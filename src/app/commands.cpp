@@ -11,8 +11,6 @@ const std::vector<CommandEntry>& command_table() {
       {"phantom", cmd_phantom},
       {"operator", cmd_operator},
       {"bench", cmd_bench},
-      {"operator", cmd_operator},
-      {"bench", cmd_bench},
   };
   return table;
 }

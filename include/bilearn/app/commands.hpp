@@ -26,8 +26,6 @@ int run_hypergrad_command(const CommandLine& cl);
 int cmd_phantom(const CommandLine& cl);  // src/app/cmd_phantom.cpp
 int cmd_operator(const CommandLine& cl);  // src/app/cmd_operator.cpp
 int cmd_bench(const CommandLine& cl);     // src/app/cmd_bench.cpp (bench <sub>, table in bilearn/app/bench.hpp)
-int cmd_operator(const CommandLine& cl);  // src/app/cmd_operator.cpp
-int cmd_bench(const CommandLine& cl);     // src/app/cmd_bench.cpp (bench <sub>, table in bilearn/app/bench.hpp)
 
 
 }  // namespace bilearn
