@@ -1,0 +1,26 @@
+// Backtracking line searches shared by the optimisers (ALGORITHMS.md §5).
+#pragma once
+#include <string>
+#include <vector>
+
+#include "bilearn/outer/oracle.hpp"
+
+namespace bilearn {
+
+struct LineSearchResult {
+  bool accepted = false;
+  PetscReal alpha = 0;  // accepted α, or the last α tried
+  PetscInt backtracks = 0;
+  Point point;  // the accepted point (evaluated with gradient)
+  std::string message;
+};
+
+// Armijo backtracking along d from p = oracle.current(): θ(α) = P(θ + α d),
+//   accept when L(θ(α)) ≤ L(θ) + c gᵀ(θ(α) − θ)        (= L(θ) − c α‖g‖² for d = −g, no bounds)
+// else α ← ρα, at most max_backtracks times. Trials evaluate the loss only; the accepted point
+// is then evaluated with gradient, and keeps the loss the test accepted (so the inequality
+// holds for the recorded values). A non-finite trial loss counts as a failed trial.
+LineSearchResult armijo_backtracking(Oracle& oracle, const std::vector<PetscReal>& d, PetscReal alpha0, PetscReal c,
+                                     PetscReal rho, PetscInt max_backtracks);
+
+}  // namespace bilearn

@@ -1,0 +1,72 @@
+// Options of the outer loop (prefix -outer_), read once through OptionsBlock so that they
+// all appear in -help. Tests may also fill the struct directly.
+#pragma once
+#include <petscsys.h>
+
+#include <string>
+#include <vector>
+
+namespace bilearn {
+
+struct OuterOptions {
+  std::string type = "gd";    // gd | adam | lbfgs | fuse
+  std::string ls = "armijo";  // gd only: armijo | inexact | none
+  PetscInt max_it = 50;       // total outer iterations (a resumed run counts the earlier ones)
+  PetscReal gtol = 1e-8;      // stop when the (projected) gradient norm is ≤ gtol
+
+  // Step sizes and Armijo backtracking: accept when L(θ⁺) ≤ L(θ) − c gᵀ(θ − θ⁺), which is
+  // L(θ) − c α‖g‖² without bounds (gd); L-BFGS uses L(θ) + c gᵀ(θ⁺ − θ) along its direction.
+  PetscReal step = 1.0;  // initial (gd armijo/inexact, first lbfgs step) or fixed (ls none) α
+  PetscReal ls_c = 1e-2;
+  PetscReal ls_rho = 0.4;     // α ← ρα on failure
+  PetscReal ls_growth = 1.2;  // α ← min(γα, α_max) after acceptance (gd)
+  PetscReal ls_max_step = 1e6;
+  PetscInt ls_max_backtracks = 20;
+
+  // Inexact Armijo (MAID): accuracy ε tightened on failure, loosened after success.
+  PetscReal inexact_eps0 = 0.1;
+  PetscReal inexact_c = 1e-4;
+  PetscReal inexact_rho = 0.5;
+  PetscReal inexact_nu = 1.05;      // ε ← min(ν ε, ε₀) after success
+  PetscReal inexact_tighten = 0.5;  // ε ← max(ν_ε ε, ε_min) on failure
+  PetscReal inexact_eps_min = 1e-10;
+
+  // Adam (optionally on mini-batches).
+  PetscReal adam_lr = 1e-2;
+  PetscReal adam_beta1 = 0.9;
+  PetscReal adam_beta2 = 0.999;
+  PetscReal adam_eps = 1e-8;
+  PetscInt batch_size = 0;  // 0 or ≥ S: full batch
+  PetscInt seed = 1;
+
+  // L-BFGS.
+  PetscInt lbfgs_m = 10;
+
+  // FUSE switch (Adam → L-BFGS) and fall-back.
+  PetscInt fuse_switch_it = 10;
+  PetscReal fuse_gtol = 0;  // 0: criterion off
+  PetscReal fuse_ftol = 1e-3;
+  PetscInt fuse_window = 5;
+  PetscInt fuse_max_failures = 2;
+
+  // Box bounds (1 value for all components, or p values); empty = unbounded.
+  std::vector<PetscReal> theta_min, theta_max;
+
+  // Adaptive accuracy: tol = clamp(κ‖∇L(θ_k)‖, tol_min, tol_max) for both the lower-level and
+  // the Krylov tolerance (the first evaluation uses tol_max). Off: the problem's own tolerances.
+  bool adaptive_tol = false;
+  PetscReal tol_kappa = 0.1;
+  PetscReal tol_min = 1e-8;
+  PetscReal tol_max = 1e-3;
+
+  // Checkpoints: every k accepted steps (0: only at the end of the run and on a signal).
+  PetscInt checkpoint_every = 1;
+  PetscInt checkpoint_keep = 2;
+
+  bool progress = true;  // progress line on rank 0
+};
+
+// Reads every -outer_* option (collective; InputError names a bad option).
+OuterOptions read_outer_options(MPI_Comm comm);
+
+}  // namespace bilearn

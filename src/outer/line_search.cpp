@@ -1,0 +1,55 @@
+#include "bilearn/outer/line_search.hpp"
+
+#include <cmath>
+#include <cstdio>
+
+namespace bilearn {
+
+LineSearchResult armijo_backtracking(Oracle& oracle, const std::vector<PetscReal>& d, PetscReal alpha0, PetscReal c,
+                                     PetscReal rho, PetscInt max_backtracks) {
+  const Point p = oracle.current();
+  const std::vector<PetscReal>& g = p.eval.gradient;
+  const Accuracy acc = oracle.accuracy(p.samples);  // the policy's tolerance at θ_k
+  LineSearchResult r;
+  PetscReal alpha = alpha0;
+  PetscReal last_loss = p.eval.loss;
+  std::vector<PetscReal> trial(p.theta.size());
+  for (;;) {
+    for (size_t i = 0; i < trial.size(); ++i) trial[i] = p.theta[i] + alpha * d[i];
+    oracle.project(trial);
+    // Armijo: L(θ(α)) ≤ L(θ) + c gᵀ(θ(α) − θ); the step must move downhill (gᵀ(θ(α) − θ) < 0).
+    PetscReal slope = 0;
+    for (size_t i = 0; i < trial.size(); ++i) slope += g[i] * (trial[i] - p.theta[i]);
+    const double t0 = MPI_Wtime();
+    bool ok = false;
+    if (slope < 0) {
+      const Evaluation e = oracle.evaluate(trial, false, acc);
+      last_loss = e.loss;
+      ok = std::isfinite(e.loss) && e.loss <= p.eval.loss + c * slope;
+      if (ok) {
+        r.accepted = true;
+        r.alpha = alpha;
+        r.point = oracle.evaluate_point(trial, p.samples, acc.lower_tol);
+        r.point.eval.loss = e.loss;  // the value the test accepted
+        if (e.error_bound >= 0) r.point.eval.error_bound = e.error_bound;
+        return r;
+      }
+    }
+    oracle.counters().rejected_seconds += MPI_Wtime() - t0;
+    r.alpha = alpha;
+    if (r.backtracks >= max_backtracks) break;
+    ++r.backtracks;
+    alpha *= rho;
+  }
+  ++r.backtracks;  // the last rejected trial
+  char buf[256];
+  std::snprintf(buf, sizeof(buf),
+                "Armijo line search failed: no sufficient decrease after %d backtracks (last step %.3g, L = %.10g, "
+                "last trial L = %.10g)",
+                static_cast<int>(max_backtracks), static_cast<double>(alpha), static_cast<double>(p.eval.loss),
+                static_cast<double>(last_loss));
+  r.message = buf;
+  return r;
+}
+
+}  // namespace bilearn
