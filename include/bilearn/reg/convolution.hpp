@@ -71,12 +71,12 @@ class Convolution {
   // (so the gather needs no bounds tests), and one row of the result.
   mutable std::vector<PetscReal> row_;
   std::vector<PetscReal> planes_;
-  std::vector<PetscReal> rotated_;
+  std::vector<PetscReal> rotated_;      // the filters rotated by 180° (adjoint as a correlation)
   std::vector<PetscReal> basis_;        // separable banks: k×k basis rows
   std::vector<PetscInt> pairs_;         // (p_f, q_f)
   mutable std::vector<PetscReal> sep_;  // separable work: k rows of partial sums
-  void fill_planes();  // field() → planes_ (ghost exchange)  // the filters rotated by 180° (adjoint as a correlation)
   PetscInt pnx_ = 0, pny_ = 0;
+  void fill_planes();  // field() → planes_ (ghost exchange)
 };
 
 }  // namespace bilearn
