@@ -12,6 +12,7 @@
 #include "bilearn/io/json_summary.hpp"
 #include "bilearn/io/png.hpp"
 #include "bilearn/problem/dataset.hpp"
+#include "bilearn/problem/natural_order.hpp"
 #include "bilearn/problem/noise.hpp"
 
 namespace bilearn {
@@ -62,7 +63,7 @@ int cmd_phantom(const CommandLine& cl) {
   for (PetscInt s = 0; s < set.size(); ++s) {
     Vec x = set.truth[static_cast<size_t>(s)], y = set.data[static_cast<size_t>(s)];
     write_image_png(comm, numbered(cl.out, "truth", s), grid, x);
-    write_natural_png(comm, numbered(cl.out, "data", s), gather_data_on_zero(grid, model, y), data_rows, data_cols);
+    write_natural_png(comm, numbered(cl.out, "data", s), gather_data_natural(model, grid, y), data_rows, data_cols);
     const PetscReal xn = reproducible_norm(x), yn = reproducible_norm(y);
     const PetscReal level = measured_noise_level(model, x, y);
     const std::string xs = hex(natural_checksum(x, image_natural)), ys = hex(natural_checksum(y, data_natural));

@@ -1,5 +1,6 @@
 #include "bilearn/problem/dataset.hpp"
 
+#include <cstdio>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -56,14 +57,26 @@ OwnedVec data_to_natural(const ImageGrid& grid, const ForwardModel& model, Vec y
   return copy;
 }
 
-// Sums the products of one row exactly; `products` is scratch space reused across rows.
-void append_row(Mat block, PetscInt row, const PetscScalar* x, std::vector<PetscScalar>& products) {
+// Writes the products a_ij·x_j of one row of block into products[offset, …) and returns the
+// new end; products only grows, so no allocation once it holds the longest row.
+PetscInt append_row(Mat block, PetscInt row, const PetscScalar* x, std::vector<PetscScalar>& products,
+                    PetscInt offset) {
   PetscInt ncols = 0;
   const PetscInt* cols = nullptr;
   const PetscScalar* vals = nullptr;
   BILEARN_CHECK(MatGetRow(block, row, &ncols, &cols, &vals));
-  for (PetscInt k = 0; k < ncols; ++k) products.push_back(vals[k] * x[cols[k]]);
-  BILEARN_CHECK(MatRestoreRow(block, row, &ncols, &cols, &vals));
+  if (static_cast<size_t>(offset + ncols) > products.size()) products.resize(2 * static_cast<size_t>(offset + ncols));
+  PetscScalar* p = products.data() + offset;
+  for (PetscInt k = 0; k < ncols; ++k) p[k] = vals[k] * x[cols[k]];
+  const PetscInt end = offset + ncols;
+  BILEARN_CHECK(MatRestoreRow(block, row, &ncols, &cols, &vals));  // sets ncols to 0
+  return end;
+}
+
+std::string format_real(PetscReal value) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof(buffer), "%g", static_cast<double>(value));
+  return buffer;
 }
 
 }  // namespace
@@ -74,8 +87,8 @@ DataOptions read_data_options(MPI_Comm comm) {
   o.samples = block.integer("-data_samples", "number of training samples S", o.samples, 1);
   o.samples_given = block.was_set("-data_samples");
   o.phantom = block.choice("-data_phantom", "phantom family", phantom_kinds(), o.phantom);
-  o.noise =
-      block.real("-data_noise", "relative noise level sigma: ||e|| ~ sigma ||A x||", o.noise, 0.0, PETSC_INFINITY);
+  o.noise = block.real("-data_noise", "relative noise level sigma >= 0: ||e|| ~ sigma ||A x||", o.noise);
+  require(o.noise >= 0, "-data_noise must be >= 0, got " + format_real(o.noise));
   o.seed = block.integer("-data_seed", "seed of phantoms and noise", o.seed, 0);
   o.file = block.string("-data_file", "load the training set from this HDF5 file instead of generating it", "");
   return o;
@@ -93,7 +106,7 @@ TrainingSet make_training_set(const ImageGrid& grid, const ForwardModel& model, 
 
 TrainingSet generate_training_set(const ImageGrid& grid, const ForwardModel& model, const DataOptions& options) {
   require(options.samples >= 1, "-data_samples must be >= 1, got " + std::to_string(options.samples));
-  require(options.noise >= 0, "-data_noise must be >= 0, got " + std::to_string(options.noise));
+  require(options.noise >= 0, "-data_noise must be >= 0, got " + format_real(options.noise));
   TrainingSet set;
   set.noise = options.noise;
   set.seed = options.seed;
@@ -219,10 +232,9 @@ void apply_forward_reproducible(const ForwardModel& model, Vec x, Vec y) {
   VecArray ya(y);
   std::vector<PetscScalar> products;
   for (PetscInt i = 0; i < rows; ++i) {
-    products.clear();
-    append_row(diag, i, xa.data(), products);
-    if (off) append_row(off, i, ga->data(), products);
-    ya[i] = reproducible_sum(products.data(), static_cast<PetscInt>(products.size()));
+    PetscInt count = append_row(diag, i, xa.data(), products, 0);
+    if (off) count = append_row(off, i, ga->data(), products, count);
+    ya[i] = reproducible_sum(products.data(), count);
   }
 }
 
@@ -233,19 +245,6 @@ PetscReal measured_noise_level(const ForwardModel& model, Vec x, Vec y) {
   BILEARN_CHECK(VecAYPX(ax, -1.0, y));  // ax ← y − A x
   const PetscReal noise = reproducible_norm(ax);
   return clean > 0 ? noise / clean : noise;
-}
-
-std::vector<PetscScalar> gather_data_on_zero(const ImageGrid& grid, const ForwardModel& model, Vec y) {
-  if (model.data_on_grid) return grid.gather_natural(y);
-  OwnedScatter to_zero;
-  OwnedVec on_zero;
-  BILEARN_CHECK(VecScatterCreateToZero(y, to_zero.out(), on_zero.out()));
-  BILEARN_CHECK(VecScatterBegin(to_zero, y, on_zero, INSERT_VALUES, SCATTER_FORWARD));
-  BILEARN_CHECK(VecScatterEnd(to_zero, y, on_zero, INSERT_VALUES, SCATTER_FORWARD));
-  PetscInt m = 0;
-  BILEARN_CHECK(VecGetLocalSize(on_zero, &m));
-  ConstVecArray a(on_zero);
-  return std::vector<PetscScalar>(a.data(), a.data() + m);
 }
 
 }  // namespace bilearn

@@ -1,5 +1,6 @@
 #include "bilearn/problem/noise.hpp"
 
+#include <cfloat>
 #include <cmath>
 #include <cstring>
 #include <stdexcept>
@@ -15,14 +16,30 @@ __extension__ typedef unsigned __int128 uint128;
 
 constexpr std::uint64_t golden = 0x9e3779b97f4a7c15ULL;
 
-// Quantum exponent: every term t is replaced by the integer round(t · 2^(53−e)) where
-// max|t| < 2^e: at most 2^53 in magnitude, exact for terms of the maximum's binade (the
-// maximum itself is not rounded), and sums of up to 2^73 of them are exact in 128 bits.
-int scale_exponent(double max_abs) {
-  int e = 0;
-  std::frexp(max_abs, &e);  // max_abs = f·2^e, f ∈ [0.5, 1)
-  return e;
-}
+// Exact sums of reals: every term t becomes the integer trunc(t · 2^k), k = 53 − e, where
+// max|t| < 2^e. Such an integer has at most 53 bits, terms of the maximum's binade (the
+// maximum itself included) are not rounded at all, and sums of up to 2^73 of them are
+// exact in 128 bits, so the total does not depend on the order of the terms.
+class Quantiser {
+ public:
+  explicit Quantiser(double max_abs) {
+    int e = 0;
+    std::frexp(max_abs, &e);  // max_abs = f·2^e, f ∈ [0.5, 1)
+    k_ = 53 - e;
+    fast_ = k_ >= -1022 && k_ <= 1023;  // 2^k is a normal double: multiply instead of ldexp
+    scale_ = fast_ ? std::ldexp(1.0, k_) : 0.0;
+  }
+  std::int64_t operator()(double t) const noexcept {
+    return static_cast<std::int64_t>(fast_ ? t * scale_ : std::ldexp(t, k_));
+  }
+  double value(int128 total) const noexcept { return std::ldexp(static_cast<double>(total), -k_); }
+  double value(uint128 total) const noexcept { return std::ldexp(static_cast<double>(total), -k_); }
+
+ private:
+  int k_ = 0;
+  bool fast_ = true;
+  double scale_ = 1.0;
+};
 
 }  // namespace
 
@@ -58,17 +75,23 @@ PetscInt CounterRng::integer(PetscInt lo, PetscInt hi) noexcept {
 }
 
 double reproducible_sum(const PetscScalar* v, PetscInt n) noexcept {
-  double max_abs = 0.0, plain = 0.0;
+  double max_abs = 0.0;
+  bool finite = true;
   for (PetscInt i = 0; i < n; ++i) {
-    max_abs = std::fmax(max_abs, std::fabs(v[i]));
-    plain += v[i];
+    const double a = std::fabs(v[i]);
+    finite &= a <= DBL_MAX;  // false for Inf and NaN
+    max_abs = a > max_abs ? a : max_abs;
   }
-  if (!std::isfinite(plain) || !std::isfinite(max_abs)) return plain;
+  if (!finite) {
+    double plain = 0.0;
+    for (PetscInt i = 0; i < n; ++i) plain += v[i];
+    return plain;
+  }
   if (max_abs == 0.0) return 0.0;
-  const int e = scale_exponent(max_abs);
+  const Quantiser q(max_abs);
   int128 total = 0;
-  for (PetscInt i = 0; i < n; ++i) total += std::llround(std::ldexp(v[i], 53 - e));
-  return std::ldexp(static_cast<double>(total), e - 53);
+  for (PetscInt i = 0; i < n; ++i) total += q(v[i]);
+  return q.value(total);
 }
 
 PetscReal reproducible_norm(Vec v) {
@@ -80,8 +103,8 @@ PetscReal reproducible_norm(Vec v) {
   int local_bad = 0;
   for (PetscInt i = 0; i < n; ++i) {
     const double s = a[i] * a[i];
-    if (!std::isfinite(s)) local_bad = 1;
-    local_max = std::fmax(local_max, s);
+    local_bad |= !(s <= DBL_MAX);
+    local_max = s > local_max ? s : local_max;
   }
   double max_sq = 0.0;
   int bad = 0;
@@ -89,9 +112,9 @@ PetscReal reproducible_norm(Vec v) {
   if (bad) return PETSC_INFINITY;
   BILEARN_CHECK(MPI_Allreduce(&local_max, &max_sq, 1, MPI_DOUBLE, MPI_MAX, comm));
   if (max_sq == 0.0) return 0.0;
-  const int e = scale_exponent(max_sq);
+  const Quantiser q(max_sq);
   uint128 local = 0;
-  for (PetscInt i = 0; i < n; ++i) local += static_cast<std::uint64_t>(std::llround(std::ldexp(a[i] * a[i], 53 - e)));
+  for (PetscInt i = 0; i < n; ++i) local += static_cast<std::uint64_t>(q(a[i] * a[i]));
   // Exact sum over ranks: limbs of 32, 32 and 64 bits summed as unsigned 64-bit integers
   // (no overflow below 2^32 ranks).
   std::uint64_t limbs[3] = {static_cast<std::uint64_t>(local & 0xffffffffULL),
@@ -101,7 +124,7 @@ PetscReal reproducible_norm(Vec v) {
   BILEARN_CHECK(MPI_Allreduce(limbs, sums, 3, MPI_UINT64_T, MPI_SUM, comm));
   const uint128 total =
       static_cast<uint128>(sums[0]) + (static_cast<uint128>(sums[1]) << 32) + (static_cast<uint128>(sums[2]) << 64);
-  return std::sqrt(std::ldexp(static_cast<double>(total), e - 53));
+  return std::sqrt(q.value(total));
 }
 
 PetscReal add_relative_noise(Vec y, const std::vector<PetscInt>& natural, PetscReal sigma, PetscInt seed,

@@ -11,6 +11,7 @@
 #include "bilearn/core/error.hpp"
 #include "bilearn/core/reduce.hpp"
 #include "bilearn/problem/dataset.hpp"
+#include "bilearn/problem/natural_order.hpp"
 #include "bilearn/problem/noise.hpp"
 #include "bilearn/problem/phantom.hpp"
 
@@ -250,8 +251,8 @@ TEST(Dataset, GeneratedSetIdenticalToSerialRun) {
     std::vector<std::vector<PetscScalar>> parallel;
     for (PetscInt s = 0; s < options.samples; ++s) {
       parallel.push_back(grid.gather_natural(a.truth[s]));
-      parallel.push_back(gather_data_on_zero(grid, on_grid, a.data[s]));
-      parallel.push_back(gather_data_on_zero(grid, rows, b.data[s]));
+      parallel.push_back(gather_data_natural(on_grid, grid, a.data[s]));
+      parallel.push_back(gather_data_natural(rows, grid, b.data[s]));
     }
     if (world_rank() == 0) {
       ImageGrid self(PETSC_COMM_SELF, n);
@@ -261,9 +262,9 @@ TEST(Dataset, GeneratedSetIdenticalToSerialRun) {
       const TrainingSet sb = generate_training_set(self, self_rows, options);
       for (PetscInt s = 0; s < options.samples; ++s) {
         EXPECT_TRUE(bitwise_equal(parallel[3 * s], self.gather_natural(sa.truth[s]))) << kind << " truth " << s;
-        EXPECT_TRUE(bitwise_equal(parallel[3 * s + 1], gather_data_on_zero(self, self_on_grid, sa.data[s])))
+        EXPECT_TRUE(bitwise_equal(parallel[3 * s + 1], gather_data_natural(self_on_grid, self, sa.data[s])))
             << kind << " data on grid " << s;
-        EXPECT_TRUE(bitwise_equal(parallel[3 * s + 2], gather_data_on_zero(self, self_rows, sb.data[s])))
+        EXPECT_TRUE(bitwise_equal(parallel[3 * s + 2], gather_data_natural(self_rows, self, sb.data[s])))
             << kind << " data in rows " << s;
       }
     }
@@ -276,7 +277,7 @@ TEST(Dataset, OptionsAreValidated) {
     read_data_options(PETSC_COMM_WORLD);
     ADD_FAILURE() << "negative noise accepted";
   } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("-data_noise"), std::string::npos) << e.what();
+    EXPECT_STREQ(e.what(), "-data_noise must be >= 0, got -0.5");
   }
   BILEARN_CHECK(PetscOptionsClearValue(nullptr, "-data_noise"));
   BILEARN_CHECK(PetscOptionsSetValue(nullptr, "-data_samples", "0"));

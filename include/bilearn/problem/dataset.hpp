@@ -64,7 +64,6 @@ std::vector<PetscInt> data_natural_indices(const ImageGrid& grid, const ForwardM
 void apply_forward_reproducible(const ForwardModel& model, Vec x, Vec y);
 // ‖y − A x‖ / ‖A x‖ (reproducible), the noise level actually present in a pair. Collective.
 PetscReal measured_noise_level(const ForwardModel& model, Vec x, Vec y);
-// A data vector in natural order on rank 0 (empty elsewhere), e.g. for pictures. Collective.
-std::vector<PetscScalar> gather_data_on_zero(const ImageGrid& grid, const ForwardModel& model, Vec y);
+// (A data vector in natural order on rank 0: gather_data_natural in natural_order.hpp.)
 
 }  // namespace bilearn

@@ -49,7 +49,7 @@ class CounterRng {
 };
 
 // Σ v[i] over a local array, exactly rounded from an exact integer sum of the terms scaled
-// to the exponent of max|v[i]| (each term quantised to the ulp of that maximum): the result
+// to the exponent of max|v[i]| (each term truncated to the ulp of that maximum): the result
 // does not depend on the order of the terms. Non-finite terms give the plain sum.
 double reproducible_sum(const PetscScalar* v, PetscInt n) noexcept;
 
