@@ -14,6 +14,7 @@
 #include "bilearn/core/error.hpp"
 #include "bilearn/core/options.hpp"
 #include "bilearn/io/json_summary.hpp"
+#include "bilearn/problem/explicit_transpose.hpp"
 #include "bilearn/problem/forward_model.hpp"
 
 namespace bilearn {
@@ -65,11 +66,13 @@ double matrix_bytes(Mat A) {
 struct Row {
   PetscInt n = 0, rows = 0, cols = 0;
   double nnz = 0, assembly = 0, bytes = 0;
-  double mult = 0, mult_t = 0, triad = 0;  // seconds per call
+  double mult = 0, mult_t = 0, triad = 0;                             // seconds per call
+  double transpose_bytes = 0, transpose_form = 0, mult_t_stored = 0;  // with Aᵀ stored explicitly
   double triad_bytes = 0;
   double bw(double b, double t) const { return t > 0 ? b / t / 1e9 : 0; }
   double mult_bw() const { return bw(bytes, mult); }
   double mult_t_bw() const { return bw(bytes, mult_t); }
+  double mult_t_stored_bw() const { return bw(transpose_bytes, mult_t_stored); }
   double triad_bw() const { return bw(triad_bytes, triad); }
 };
 
@@ -96,6 +99,15 @@ Row measure(MPI_Comm comm, const ProblemOptions& problem, const BenchOptions& o)
   BILEARN_CHECK(VecSetRandom(y, random));
   r.mult = time_repeated(comm, o.min_seconds, [&] { BILEARN_CHECK(MatMult(A, x, y)); }).seconds_per_call;
   r.mult_t = time_repeated(comm, o.min_seconds, [&] { BILEARN_CHECK(MatMultTranspose(A, y, x)); }).seconds_per_call;
+
+  // The same product with Aᵀ stored (-problem_store_transpose): MatMultTranspose(A) = MatMult(Aᵀ).
+  BILEARN_CHECK(MPI_Barrier(comm));
+  const double form_start = MPI_Wtime();
+  store_explicit_transpose(A);
+  r.transpose_form = max_over_ranks(comm, MPI_Wtime() - form_start);
+  r.transpose_bytes = matrix_bytes(explicit_transpose(A));
+  r.mult_t_stored =
+      time_repeated(comm, o.min_seconds, [&] { BILEARN_CHECK(MatMultTranspose(A, y, x)); }).seconds_per_call;
 
   // Triad on vectors with as many bytes as A: w = αu + v moves 3 × 8 bytes per entry.
   const PetscInt length = std::max<PetscInt>(static_cast<PetscInt>(r.bytes / (3 * sizeof(PetscScalar))), 1);
@@ -125,15 +137,25 @@ int bench_operator(const CommandLine& cl) {
     problem.n = n;
     rows.push_back(measure(comm, problem, options));
   }
-  BILEARN_CHECK(PetscPrintf(comm, "bench operator: -problem %s, %d rank%s (bandwidth = bytes of A / time)\n",
-                            problem.type.c_str(), ranks, ranks == 1 ? "" : "s"));
-  BILEARN_CHECK(PetscPrintf(comm, "%6s %9s %11s %8s %9s | %9s %7s %6s | %9s %7s %6s | %7s\n", "N", "rows", "nnz",
-                            "asm_s", "A_MB", "mult_ms", "GB/s", "triad", "multT_ms", "GB/s", "triad", "triadGB"));
-  for (const Row& r : rows)
-    BILEARN_CHECK(PetscPrintf(comm, "%6d %9d %11.0f %8.3f %9.2f | %9.3f %7.2f %5.0f%% | %9.3f %7.2f %5.0f%% | %7.2f\n",
-                              (int)r.n, (int)r.rows, r.nnz, r.assembly, r.bytes / 1e6, 1e3 * r.mult, r.mult_bw(),
-                              100 * r.mult_bw() / r.triad_bw(), 1e3 * r.mult_t, r.mult_t_bw(),
-                              100 * r.mult_t_bw() / r.triad_bw(), r.triad_bw()));
+  BILEARN_CHECK(PetscPrintf(comm, "bench operator: -problem %s, %d rank%s\n", problem.type.c_str(), ranks,
+                            ranks == 1 ? "" : "s"));
+  BILEARN_CHECK(PetscPrintf(comm, "%5s %8s %10s %6s %7s | %8s %6s %5s | %8s %6s %5s | %6s %8s %6s %5s | %6s\n", "N",
+                            "rows", "nnz", "asm_s", "A_MB", "mult_ms", "GB/s", "triad", "multT_ms", "GB/s", "triad",
+                            "form_s", "AtMult_ms", "GB/s", "triad", "triad"));
+  for (const Row& r : rows) {
+    const double triad = r.triad_bw();
+    BILEARN_CHECK(PetscPrintf(
+        comm,
+        "%5d %8d %10.0f %6.2f %7.1f | %8.3f %6.2f %4.0f%% | %8.3f %6.2f %4.0f%% | %6.2f %8.3f %6.2f %4.0f%% | %6.2f\n",
+        (int)r.n, (int)r.rows, r.nnz, r.assembly, r.bytes / 1e6, 1e3 * r.mult, r.mult_bw(), 100 * r.mult_bw() / triad,
+        1e3 * r.mult_t, r.mult_t_bw(), 100 * r.mult_t_bw() / triad, r.transpose_form, 1e3 * r.mult_t_stored,
+        r.mult_t_stored_bw(), 100 * r.mult_t_stored_bw() / triad, triad));
+  }
+  BILEARN_CHECK(
+      PetscPrintf(comm,
+                  "(GB/s = bytes of A (values, column indices, row pointers) / time; triad = STREAM-style "
+                  "w = a*u + v, 24 bytes per entry, on vectors as large as A; AtMult = MatMultTranspose with "
+                  "A^T stored, -problem_store_transpose, form_s = MatTranspose time, memory = A_MB again)\n"));
 
   if (!cl.json.empty()) {
     nlohmann::json j = base_summary(comm, "bench operator", start);
@@ -159,7 +181,12 @@ int bench_operator(const CommandLine& cl) {
                        {"mult_transpose_gbps", r.mult_t_bw()},
                        {"triad_gbps", r.triad_bw()},
                        {"mult_fraction_of_triad", r.mult_bw() / r.triad_bw()},
-                       {"mult_transpose_fraction_of_triad", r.mult_t_bw() / r.triad_bw()}});
+                       {"mult_transpose_fraction_of_triad", r.mult_t_bw() / r.triad_bw()},
+                       {"transpose_bytes", r.transpose_bytes},
+                       {"transpose_form_seconds", r.transpose_form},
+                       {"mult_transpose_stored_seconds", r.mult_t_stored},
+                       {"mult_transpose_stored_gbps", r.mult_t_stored_bw()},
+                       {"mult_transpose_stored_fraction_of_triad", r.mult_t_stored_bw() / r.triad_bw()}});
     j["sizes"] = sizes;
     write_json(comm, cl.json, j);
   }

@@ -2,6 +2,7 @@
 
 #include "bilearn/core/error.hpp"
 #include "bilearn/core/options.hpp"
+#include "bilearn/problem/explicit_transpose.hpp"
 #include "bilearn/problem/operators.hpp"
 
 namespace bilearn {
@@ -14,13 +15,21 @@ ProblemOptions read_problem_options(MPI_Comm comm) {
   return o;
 }
 
-ForwardModel create_forward_model(const ImageGrid& grid, const ProblemOptions& options) {
+namespace {
+ForwardModel create_model_of_type(const ImageGrid& grid, const ProblemOptions& options) {
   if (options.type == "tomo") return create_xray_model(grid);
   if (options.type == "blur") return create_blur_model(grid);
   if (options.type == "inpaint") return create_inpaint_model(grid);
   if (options.type == "denoise") return create_identity_model(grid);
   if (options.type == "matrix") return create_matrix_model(grid);
   throw InputError("unknown problem type '" + options.type + "'");
+}
+}  // namespace
+
+ForwardModel create_forward_model(const ImageGrid& grid, const ProblemOptions& options) {
+  ForwardModel model = create_model_of_type(grid, options);
+  if (read_store_transpose_option(grid.comm())) store_explicit_transpose(model.A);  // -problem_store_transpose
+  return model;
 }
 
 }  // namespace bilearn

@@ -19,6 +19,7 @@
 #include "bilearn/core/error.hpp"
 #include "bilearn/core/handles.hpp"
 #include "bilearn/core/reduce.hpp"
+#include "bilearn/problem/explicit_transpose.hpp"
 #include "bilearn/problem/forward_model.hpp"
 #include "bilearn/problem/natural_order.hpp"
 #include "bilearn/problem/noise.hpp"
@@ -570,6 +571,38 @@ TEST(Tomo, AdjointIdentityParallelAndFan) {
     EXPECT_FALSE(model.data_on_grid);
     EXPECT_LT(adjoint_error(model.A), 1e-14) << geometry;
   }
+}
+
+TEST(Tomo, StoredTransposeGivesTheSameProducts) {
+  const ImageGrid grid(PETSC_COMM_WORLD, 20);
+  ScopedOptions opts({{"-tomo_geometry", "fan"}, {"-tomo_angles", "40"}});
+  const ForwardModel plain = make_model(grid, "tomo");
+  ForwardModel stored;
+  {
+    ScopedOptions flag({{"-problem_store_transpose", "true"}});
+    stored = make_model(grid, "tomo");
+  }
+  EXPECT_EQ(explicit_transpose(plain.A), nullptr);
+  EXPECT_NE(explicit_transpose(stored.A), nullptr);
+  EXPECT_LT(adjoint_error(stored.A), 1e-14);
+  OwnedVec x0, y0;
+  BILEARN_CHECK(MatCreateVecs(plain.A, x0.out(), y0.out()));
+  OwnedVec y = random_vec(y0, 41), z = random_vec(x0, 42), a, b;
+  BILEARN_CHECK(VecDuplicate(x0, a.out()));
+  BILEARN_CHECK(VecDuplicate(x0, b.out()));
+  BILEARN_CHECK(MatMultTranspose(plain.A, y, a));
+  BILEARN_CHECK(MatMultTranspose(stored.A, y, b));
+  PetscReal scale = 0, diff = 0;
+  BILEARN_CHECK(VecNorm(a, NORM_INFINITY, &scale));
+  BILEARN_CHECK(VecAXPY(b, -1.0, a));
+  BILEARN_CHECK(VecNorm(b, NORM_INFINITY, &diff));
+  EXPECT_LT(diff, 1e-13 * scale);
+  // MatMultTransposeAdd: b = Aᵀy + z.
+  BILEARN_CHECK(MatMultTransposeAdd(stored.A, y, z, b));
+  BILEARN_CHECK(VecAXPY(b, -1.0, z));
+  BILEARN_CHECK(VecAXPY(b, -1.0, a));
+  BILEARN_CHECK(VecNorm(b, NORM_INFINITY, &diff));
+  EXPECT_LT(diff, 1e-13 * scale);
 }
 
 TEST(NaturalOrder, NaturalMatrixIsTheSameOnAnyRankCount) {
