@@ -272,10 +272,10 @@ void begin_solve(KSP ksp, RecycleKsp& d, Mat a, bool use_space) {
     d.info = KSPRecycleInfo{};
     d.info.true_residual = -1;
     d.info.orthogonality = -1;
+    d.info.source = "none";
     d.message.clear();
   }
   d.info.restarted = use_space ? PETSC_FALSE : PETSC_TRUE;
-  d.info.source = "none";
   d.s = 0;
   d.nz = 0;
   const RecycleOptions& o = d.opt;
