@@ -8,6 +8,7 @@ const std::vector<CommandEntry>& command_table() {
   static const std::vector<CommandEntry> table = {
       {"reconstruct", run_reconstruct_command},
       {"hypergrad", run_hypergrad_command},
+      {"train", run_train_command},
       {"phantom", cmd_phantom},
       {"operator", cmd_operator},
       {"bench", cmd_bench},

@@ -26,6 +26,7 @@ BilevelProblem::BilevelProblem(const ImageGrid& grid, const ForwardModel& model,
       objective_(grid, model, reg, epsilon),
       solver_(objective_),
       total_samples_(total_samples),
+      active_total_(total_samples),
       across_groups_(across_groups) {
   require(truth.size() == data.size() && truth.size() == sample_indices.size(),
           "bilevel problem: truth, data and sample indices differ in length");
@@ -53,6 +54,7 @@ BilevelProblem::BilevelProblem(const ImageGrid& grid, const ForwardModel& model,
     BILEARN_CHECK(VecSet(s.adjoint, 0.0));
     samples_.push_back(std::move(s));
     ksps_.emplace_back();
+    active_.push_back(true);
   }
   work_ = grid.create_vec();
 }
@@ -79,13 +81,34 @@ PetscReal BilevelProblem::mean_psnr() const {
   return sum_over_groups(sum) / static_cast<PetscReal>(total_samples_);
 }
 
+void BilevelProblem::set_active_samples(const std::vector<PetscInt>& global_indices) {
+  for (PetscInt index : global_indices)
+    require(index >= 0 && index < total_samples_, "sample index " + std::to_string(index) + " out of range");
+  for (size_t k = 0; k < samples_.size(); ++k) {
+    bool active = global_indices.empty();
+    for (PetscInt index : global_indices) active = active || index == samples_[k].index;
+    active_[k] = active;
+  }
+  active_total_ = global_indices.empty() ? total_samples_ : static_cast<PetscInt>(global_indices.size());
+}
+
 PetscReal BilevelProblem::reconstruct(const std::vector<PetscReal>& theta, EvaluationStats& stats) {
   reg_.set_theta(theta);
   PetscReal loss_sum = 0;
+  std::string failure;
   for (auto& s : samples_) {
+    if (!is_active(s)) continue;
     objective_.set_data(s.data);
     const double t0 = MPI_Wtime();
-    LowerSolveResult r = solver_.solve(s.x_hat);
+    LowerSolveResult r;
+    try {
+      r = solver_.solve(s.x_hat);
+    } catch (const NumericalError& e) {
+      // TAO is collective over the group: every rank of the group lands here together.
+      failure = "sample " + std::to_string(s.index) + ": " + e.what();
+      loss_sum = PETSC_INFINITY;
+      continue;
+    }
     stats.lower_seconds += MPI_Wtime() - t0;
     stats.lower_iterations += r.iterations;
     stats.hessian_products += r.hessian_products;
@@ -100,7 +123,15 @@ PetscReal BilevelProblem::reconstruct(const std::vector<PetscReal>& theta, Evalu
     s.psnr = mse > 0 ? 10.0 * std::log10(peak * peak / mse) : PETSC_INFINITY;
     loss_sum += s.loss;
   }
-  return sum_over_groups(loss_sum) / static_cast<PetscReal>(total_samples_);
+  if (!tolerate_failures_) raise_if_any_failed(!failure.empty(), failure);
+  return sum_over_groups(loss_sum) / static_cast<PetscReal>(active_total_);
+}
+
+void BilevelProblem::raise_if_any_failed(bool failed_here, const std::string& message) const {
+  int here = failed_here ? 1 : 0, anywhere = 0;
+  MPI_Allreduce(&here, &anywhere, 1, MPI_INT, MPI_MAX, across_groups_);
+  if (!anywhere) return;
+  throw NumericalError(failed_here ? message : std::string("a solve failed in another sample group"));
 }
 
 KSP BilevelProblem::sample_ksp(SampleState& s) {
@@ -117,7 +148,12 @@ KSP BilevelProblem::sample_ksp(SampleState& s) {
     BILEARN_CHECK(KSPSetInitialGuessNonzero(ksp, PETSC_TRUE));
     BILEARN_CHECK(KSPSetOperators(ksp, objective_.hessian(), objective_.hessian()));
     BILEARN_CHECK(KSPSetFromOptions(ksp));
+    PetscReal rtol;
+    BILEARN_CHECK(KSPGetTolerances(ksp, &rtol, nullptr, nullptr, nullptr));
+    if (configured_krylov_rtol_ == 0) configured_krylov_rtol_ = rtol;
   }
+  BILEARN_CHECK(KSPSetTolerances(ksp, krylov_rtol_ > 0 ? krylov_rtol_ : configured_krylov_rtol_, PETSC_DEFAULT,
+                                 PETSC_DEFAULT, PETSC_DEFAULT));
   return ksp;
 }
 

@@ -1,7 +1,9 @@
 // Implicit hypergradient (ALGORITHMS.md §3, DESIGN.md): for each sample solve H w = ∇_x ℓ
 // with ℓ = ½‖x − x†‖², i.e. g = x̂ − x†, by the sample's KSP (warm started from the
 // previous w), then ∇L = ∂_θ ℓ − J w = −J w, averaged over samples.
+#include <cmath>
 #include <sstream>
+#include <string>
 
 #include "bilearn/core/error.hpp"
 #include "bilearn/core/log.hpp"
@@ -10,10 +12,11 @@
 namespace bilearn {
 namespace {
 
-void check_krylov_outcome(KSP ksp, const SampleState& s) {
+// Empty when the solve converged, else a one-line explanation.
+std::string krylov_failure(KSP ksp, const SampleState& s) {
   KSPConvergedReason reason;
   BILEARN_CHECK(KSPGetConvergedReason(ksp, &reason));
-  if (reason > 0) return;
+  if (reason > 0) return {};
   PetscInt its;
   PetscReal rnorm;
   KSPType type;
@@ -28,7 +31,7 @@ void check_krylov_outcome(KSP ksp, const SampleState& s) {
     msg << "hypergradient Krylov solve of sample " << s.index << " failed: " << KSPConvergedReasons[reason] << " after "
         << its << " iterations (residual " << rnorm << ")";
   }
-  throw NumericalError(msg.str());
+  return msg.str();
 }
 
 class ImplicitEstimator : public HypergradientEstimator {
@@ -38,14 +41,16 @@ class ImplicitEstimator : public HypergradientEstimator {
   UpperEvaluation evaluate(BilevelProblem& problem, const std::vector<PetscReal>& theta, bool need_gradient) override {
     UpperEvaluation result;
     result.loss = problem.reconstruct(theta, result.stats);
-    if (!need_gradient) return result;
+    if (!need_gradient || !std::isfinite(result.loss)) return result;  // the loss is the same on every rank
     BILEARN_CHECK(PetscLogEventBegin(log::events().hypergradient, 0, 0, 0, 0));
+    std::string failure;
     const PetscInt p = problem.num_params();
     result.gradient.assign(static_cast<size_t>(p), 0.0);
     std::vector<PetscReal> jw(static_cast<size_t>(p));
     if (!rhs_) rhs_ = problem.grid().create_vec();
     LowerObjective& objective = problem.objective();
     for (auto& s : problem.samples()) {
+      if (!problem.is_active(s)) continue;
       objective.set_point(s.x_hat);
       BILEARN_CHECK(VecWAXPY(rhs_, -1.0, s.truth, s.x_hat));  // g = x̂ − x†
       KSP ksp = problem.sample_ksp(s);
@@ -56,7 +61,8 @@ class ImplicitEstimator : public HypergradientEstimator {
       BILEARN_CHECK(KSPSolve(ksp, rhs_, s.adjoint));
       BILEARN_CHECK(PetscLogEventEnd(log::events().krylov_solve, 0, 0, 0, 0));
       result.stats.krylov_seconds += MPI_Wtime() - t0;
-      check_krylov_outcome(ksp, s);
+      failure = krylov_failure(ksp, s);
+      if (!failure.empty()) break;  // the KSP is collective over the group: all its ranks break
       PetscInt its;
       BILEARN_CHECK(KSPGetIterationNumber(ksp, &its));
       result.stats.krylov_iterations += its;
@@ -68,9 +74,10 @@ class ImplicitEstimator : public HypergradientEstimator {
       result.stats.mixed_seconds += MPI_Wtime() - t0;
       for (PetscInt i = 0; i < p; ++i) result.gradient[static_cast<size_t>(i)] -= jw[static_cast<size_t>(i)];
     }
-    problem.sum_over_groups(result.gradient);
-    for (auto& g : result.gradient) g /= static_cast<PetscReal>(problem.total_samples());
     BILEARN_CHECK(PetscLogEventEnd(log::events().hypergradient, 0, 0, 0, 0));
+    problem.raise_if_any_failed(!failure.empty(), failure);
+    problem.sum_over_groups(result.gradient);
+    for (auto& g : result.gradient) g /= static_cast<PetscReal>(problem.active_total());
     return result;
   }
 

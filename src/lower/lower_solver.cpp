@@ -34,6 +34,7 @@ LowerSolver::LowerSolver(LowerObjective& objective) : objective_(objective) {
   PetscReal grtol, gttol;
   BILEARN_CHECK(TaoGetTolerances(tao_, &gatol_, &grtol, &gttol));
   require(gatol_ > 0 && std::isfinite(gatol_), "-lower_tao_gatol must be positive");
+  configured_gatol_ = gatol_;
 }
 
 // H is a MatShell that offers its diagonal: Jacobi is the default preconditioner of the
@@ -54,7 +55,7 @@ void LowerSolver::use_jacobi_unless_chosen() {
 }
 
 void LowerSolver::set_gradient_tolerance(PetscReal gatol) {
-  gatol_ = gatol;
+  gatol_ = gatol > 0 ? gatol : configured_gatol_;
   BILEARN_CHECK(TaoSetTolerances(tao_, gatol_, 0.0, 0.0));
 }
 

@@ -22,6 +22,7 @@ int run_command(const CommandLine& cl);
 
 int run_reconstruct_command(const CommandLine& cl);
 int run_hypergrad_command(const CommandLine& cl);
+int run_train_command(const CommandLine& cl);
 
 int cmd_phantom(const CommandLine& cl);  // src/app/cmd_phantom.cpp
 int cmd_operator(const CommandLine& cl);  // src/app/cmd_operator.cpp

@@ -5,6 +5,7 @@
 // Sums over samples are reduced over the ranks of other sample groups with across_groups.
 #pragma once
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "bilearn/core/handles.hpp"
@@ -54,12 +55,29 @@ class BilevelProblem {
   const ImageGrid& grid() const noexcept { return grid_; }
   MPI_Comm across_groups() const noexcept { return across_groups_; }
 
-  // Sets θ (checked length) and solves every owned sample's lower level, warm started.
-  // Returns the upper loss L(θ) (reduced over groups).
+  // Restricts evaluations to the samples with these global indices (a mini-batch); an
+  // empty list means all samples. L and ∇L are then means over the active samples.
+  void set_active_samples(const std::vector<PetscInt>& global_indices);
+  bool is_active(const SampleState& s) const { return active_[static_cast<size_t>(&s - samples_.data())]; }
+  PetscInt active_total() const noexcept { return active_total_; }
+
+  // Sets θ (checked length) and solves every active owned sample's lower level, warm
+  // started. Returns the upper loss L(θ) over the active samples (reduced over groups).
   PetscReal reconstruct(const std::vector<PetscReal>& theta, EvaluationStats& stats);
 
-  // The sample's hypergradient KSP (created on first use with prefix -hyper_).
+  // The sample's hypergradient KSP (created on first use with prefix -hyper_), with the
+  // relative tolerance in force.
   KSP sample_ksp(SampleState& s);
+  // Relative tolerance of the hypergradient Krylov solves; 0 restores -hyper_ksp_rtol.
+  void set_krylov_rtol(PetscReal rtol) noexcept { krylov_rtol_ = rtol; }
+
+  // When a lower-level solve fails (NumericalError), reconstruct() either throws it on
+  // every rank (default, after reducing the verdict over groups) or, when tolerant, returns
+  // a non-finite loss so that a line search can reject the trial point.
+  void set_tolerate_failures(bool tolerate) noexcept { tolerate_failures_ = tolerate; }
+  // Throws NumericalError on every rank if failed_here holds on any rank of any group
+  // (message: the local one, or a pointer to the group that failed). Collective.
+  void raise_if_any_failed(bool failed_here, const std::string& message) const;
 
   // Σ over groups of a per-group partial sum (every rank gets the total).
   PetscReal sum_over_groups(PetscReal partial) const;
@@ -73,7 +91,12 @@ class BilevelProblem {
   LowerSolver solver_;
   std::vector<SampleState> samples_;
   std::vector<OwnedKSP> ksps_;  // one per owned sample, same order as samples_
+  std::vector<bool> active_;    // per owned sample
   PetscInt total_samples_;
+  PetscInt active_total_;
+  bool tolerate_failures_ = false;
+  PetscReal krylov_rtol_ = 0;             // 0: as configured
+  PetscReal configured_krylov_rtol_ = 0;  // read from the first KSP's options
   MPI_Comm across_groups_;
   OwnedVec work_;
 };

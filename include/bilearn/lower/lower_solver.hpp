@@ -26,7 +26,8 @@ class LowerSolver {
   // and the minimiser on return. Throws NumericalError (with TAO's reason) if TAO fails.
   LowerSolveResult solve(Vec x);
 
-  // Absolute tolerance on ‖∇_x Φ‖ (the outer loop may adapt it).
+  // Absolute tolerance on ‖∇_x Φ‖ (the outer loop may adapt it); 0 restores the configured
+  // one (-lower_tao_gatol).
   void set_gradient_tolerance(PetscReal gatol);
   PetscReal gradient_tolerance() const noexcept { return gatol_; }
   Tao tao() const noexcept { return tao_; }
@@ -36,6 +37,7 @@ class LowerSolver {
   LowerObjective& objective_;
   OwnedTao tao_;
   PetscReal gatol_ = 1e-8;
+  PetscReal configured_gatol_ = 1e-8;
 };
 
 }  // namespace bilearn

@@ -1,0 +1,30 @@
+// The bridge from the outer loop to the physics: the UpperProblem the trainer optimises,
+// evaluated by the workspace's hypergradient estimator over its bilevel problem. Requested
+// accuracies become the lower-level gradient tolerance and the Krylov relative tolerance;
+// mini-batches become the active samples; failed lower-level solves at trial points become
+// an infinite loss (the line search backtracks). Checkpoints hold every sample's warm
+// starts x̂_s and w_s (PETSc binary, natural order, exact bits).
+#pragma once
+#include "bilearn/app/workspace.hpp"
+#include "bilearn/outer/upper_problem.hpp"
+
+namespace bilearn {
+
+class BilevelUpperProblem : public UpperProblem {
+ public:
+  explicit BilevelUpperProblem(Workspace& ws);
+  PetscInt dim() const override;
+  PetscInt num_samples() const override;
+  Evaluation evaluate(const std::vector<PetscReal>& theta, bool need_gradient, const Accuracy& acc) override;
+  void save_state(const std::string& dir) override;
+  void load_state(const std::string& dir) override;
+
+  // Time split accumulated over all evaluations (max over ranks when reduced by the caller).
+  const EvaluationStats& totals() const noexcept { return totals_; }
+
+ private:
+  Workspace& ws_;
+  EvaluationStats totals_;
+};
+
+}  // namespace bilearn

@@ -1,0 +1,87 @@
+// bilearn train: bilevel learning of θ by the outer loop (-outer_*), writing into --out DIR
+// (summary.json, history.csv, truth/initial/learned PNGs, checkpoints) or continuing the
+// run in --resume DIR.
+#include <cmath>
+
+#include "bilearn/app/bilevel_upper_problem.hpp"
+#include "bilearn/app/commands.hpp"
+#include "bilearn/app/report.hpp"
+#include "bilearn/app/workspace.hpp"
+#include "bilearn/core/error.hpp"
+#include "bilearn/io/directory.hpp"
+#include "bilearn/io/json_summary.hpp"
+#include "bilearn/outer/trainer.hpp"
+
+namespace bilearn {
+
+int run_train_command(const CommandLine& cl) {
+  const double start = MPI_Wtime();
+  MPI_Comm comm = PETSC_COMM_WORLD;
+  require(!cl.out.empty() || !cl.resume.empty(), "train needs --out DIR (or --resume DIR to continue a run)");
+  require(cl.out.empty() || cl.resume.empty() || cl.out == cl.resume,
+          "--out and --resume name different directories; a resumed run continues in its own directory");
+  const std::string dir = cl.resume.empty() ? cl.out : cl.resume;
+  const bool resuming = !cl.resume.empty();
+  make_directory(comm, dir);
+
+  auto ws = build_workspace(comm);
+  const OuterOptions options = read_outer_options(comm);
+  BilevelUpperProblem problem(*ws);
+  const PetscInt pictures = 4;  // PNGs of the first few samples
+
+  BILEARN_CHECK(PetscPrintf(comm, "train: %s, N = %d, %d samples, %s regulariser with %d parameters, %s\n",
+                            ws->model.name.c_str(), (int)ws->grid->n(), (int)ws->bilevel->total_samples(),
+                            ws->reg->name().c_str(), (int)ws->reg->num_params(),
+                            resuming ? ("resuming from " + dir).c_str() : ("output in " + dir).c_str()));
+  if (!resuming) {
+    // The initial reconstructions (also the trainer's warm start at θ0).
+    EvaluationStats unused;
+    const PetscReal loss = ws->bilevel->reconstruct(ws->initial_theta, unused);
+    require(std::isfinite(loss), "the lower level cannot be solved at the initial theta (-reg_theta)");
+    write_reconstruction_pngs(*ws, dir, "initial", pictures, true);
+  }
+
+  TrainResult result =
+      resuming ? resume(comm, problem, options, dir) : train(comm, problem, ws->initial_theta, options, dir);
+
+  // Learned reconstructions at the final θ (the last evaluation may have been a trial point).
+  ws->bilevel->set_active_samples({});
+  ws->bilevel->lower_solver().set_gradient_tolerance(0);
+  EvaluationStats final_stats;
+  const PetscReal final_loss = ws->bilevel->reconstruct(result.theta, final_stats);
+  write_reconstruction_pngs(*ws, dir, "learned", pictures, false);
+  const SampleReport samples = gather_sample_report(*ws);
+
+  nlohmann::json j = base_summary(comm, "train", start);
+  j.update(result.to_json());
+  j["upper_loss"] = final_loss;
+  j["sample_loss"] = samples.loss;
+  j["sample_psnr"] = samples.psnr;
+  j["problem"] = ws->model.name;
+  j["regulariser"] = ws->reg->name();
+  j["theta_names"] = ws->reg->param_names();
+  j["n"] = ws->grid->n();
+  j["samples"] = ws->bilevel->total_samples();
+  j["samples_groups"] = ws->groups.count;
+  j["method"] = ws->estimator->name();
+  const EvaluationStats& t = problem.totals();
+  j["seconds_split"] = {{"lower", t.lower_seconds},
+                        {"krylov", t.krylov_seconds},
+                        {"mixed", t.mixed_seconds},
+                        {"evaluations", result.seconds_evaluations},
+                        {"rejected_trials", result.seconds_rejected},
+                        {"checkpoint", result.seconds_checkpoint},
+                        {"history", result.seconds_history}};
+  write_json(comm, dir + "/summary.json", j);
+  if (!cl.json.empty()) write_json(comm, cl.json, j);
+  BILEARN_CHECK(PetscPrintf(comm,
+                            "train: %s after %d outer iterations (%s); upper loss %.6e -> %.6e; theta = [%s]\n"
+                            "       %d Krylov and %d lower-level iterations, %.1f s; results in %s\n",
+                            result.stop_reason.c_str(), (int)result.outer_iterations, result.stop_message.c_str(),
+                            (double)result.initial_upper_loss, (double)final_loss, format_theta(result.theta).c_str(),
+                            (int)result.krylov_iterations_total, (int)result.lower_iterations_total,
+                            MPI_Wtime() - start, dir.c_str()));
+  return 0;
+}
+
+}  // namespace bilearn
