@@ -51,14 +51,16 @@ void fsync_path(const fs::path& p) {
   if (rc != 0) throw std::runtime_error("cannot sync '" + p.string() + "'");
 }
 
+void write_text(const fs::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  out.flush();
+  if (!out) throw std::runtime_error("cannot write '" + path.string() + "'");
+}
+
 // Writes text to path and syncs it to disk.
 void write_synced(const fs::path& path, const std::string& text) {
-  {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) throw std::runtime_error("cannot write '" + path.string() + "'");
-  }
+  write_text(path, text);
   fsync_path(path);
 }
 
@@ -121,8 +123,8 @@ std::vector<PetscInt> existing_checkpoints(const fs::path& root) {
 
 void write_on_rank0(const fs::path& root, PetscInt n, const nlohmann::json& state, const std::string& history,
                     const fs::path& tmp, PetscInt keep) {
-  write_synced(tmp / "state.json", state.dump(1) + "\n");
-  write_synced(tmp / "history.csv", history);
+  write_text(tmp / "state.json", state.dump(1) + "\n");  // synced with the others below
+  write_text(tmp / "history.csv", history);
   nlohmann::json files = nlohmann::json::array();
   for (const auto& rel : list_files(tmp)) {
     std::uint64_t h = 0;
@@ -144,10 +146,9 @@ void write_on_rank0(const fs::path& root, PetscInt n, const nlohmann::json& stat
   const fs::path final_dir = root / checkpoint_name(n);
   if (fs::exists(final_dir)) fs::remove_all(final_dir);  // an abandoned run's checkpoint n
   fs::rename(tmp, final_dir);
-  fsync_path(root);
   write_synced(root / "LATEST.tmp", checkpoint_name(n) + "\n");
   fs::rename(root / "LATEST.tmp", root / "LATEST");
-  fsync_path(root);
+  fsync_path(root);  // both renames; a reader that finds LATEST stale scans the directories
 
   // Keep n and the keep−1 newest older ones; later numbers belong to an abandoned run.
   PetscInt kept = 0;

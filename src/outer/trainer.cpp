@@ -188,7 +188,6 @@ class Run {
   }
 
   TrainResult loop() {
-    StopSignalGuard signals;
     Progress progress(comm_, opts_.progress, opts_.max_it, k_, elapsed_before_);
     for (const auto& w : result_.warnings) progress.message("warning: " + w);
     if (result_.resumed_from >= 0)
@@ -280,6 +279,7 @@ class Run {
     return result_;
   }
 
+  StopSignalGuard signals_;  // first: a signal during the initial evaluation is caught too
   MPI_Comm comm_;
   UpperProblem& problem_;
   const OuterOptions opts_;
