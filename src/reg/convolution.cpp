@@ -101,7 +101,7 @@ __attribute__((target_clones("arch=haswell", "default"))) void correlate_row_any
 }
 }  // namespace
 
-void Convolution::forward(Vec x_local, const PetscReal* filters, PetscScalar* out) const {
+void Convolution::forward(Vec x_local, const PetscReal* filters, PetscScalar* out, const PetscScalar* scale) const {
   const PetscInt K = count_, k = side_, T = k * k, r = radius_;
   const PetscInt x0 = grid_.x0(), y0 = grid_.y0(), nx = grid_.nx(), w = ox1_ - ox0_;
   std::fill(out, out + grid_.local_size() * K, 0.0);
@@ -113,7 +113,12 @@ void Convolution::forward(Vec x_local, const PetscReal* filters, PetscScalar* ou
     for (PetscInt a = 0; a < k; ++a) rows[a] = x[j + a - r] + (ox0_ - r);
     for (PetscInt f = 0; f < K; ++f) {
       correlate_row_any(k, w, filters + f * T, rows, z, false);
-      for (PetscInt i = 0; i < w; ++i) o[i * K + f] = z[i];
+      if (scale) {
+        const PetscScalar* sc = scale + (o - out);
+        for (PetscInt i = 0; i < w; ++i) o[i * K + f] = sc[i * K + f] * z[i];
+      } else {
+        for (PetscInt i = 0; i < w; ++i) o[i * K + f] = z[i];
+      }
     }
   }
 }

@@ -38,7 +38,7 @@ void Convolution::set_separable(const std::vector<PetscReal>& basis, const std::
   sep_.assign(std::max(forward, adjoint), 0.0);
 }
 
-void Convolution::forward_separable(Vec x_local, PetscScalar* out) const {
+void Convolution::forward_separable(Vec x_local, PetscScalar* out, const PetscScalar* scale) const {
   const PetscInt K = count_, k = side_, r = radius_;
   const PetscInt x0 = grid_.x0(), y0 = grid_.y0(), nx = grid_.nx(), w = ox1_ - ox0_, wv = w + 2 * r;
   std::fill(out, out + grid_.local_size() * K, 0.0);
@@ -55,7 +55,12 @@ void Convolution::forward_separable(Vec x_local, PetscScalar* out) const {
       const PetscReal* u = basis_.data() + pairs_[2 * f + 1] * k;
       std::fill(z, z + w, 0.0);
       for (PetscInt b = 0; b < k; ++b) axpy(w, u[b], v + b, z);
-      for (PetscInt i = 0; i < w; ++i) o[i * K + f] = z[i];
+      if (scale) {
+        const PetscScalar* sc = scale + (o - out);
+        for (PetscInt i = 0; i < w; ++i) o[i * K + f] = sc[i * K + f] * z[i];
+      } else {
+        for (PetscInt i = 0; i < w; ++i) o[i * K + f] = z[i];
+      }
     }
   }
 }

@@ -37,7 +37,7 @@ class FieldsOfExperts : public RegulariserBase {
     const size_t n = static_cast<size_t>(grid.local_size() * K_);
     z_.resize(n);
     d1_.resize(n);
-    d2_.resize(n);
+    wd2_.resize(n);
     theta_.assign(static_cast<size_t>(K_), log10_w);
     if (learn_) theta_.insert(theta_.end(), filters_.begin(), filters_.end());
     acc_.resize(theta_.size());
@@ -139,10 +139,7 @@ class FieldsOfExperts : public RegulariserBase {
     work_.update(v);
     {
       VecArray t(conv_.field());
-      forward(work_.local(), t.data());
-      for_outputs([&](PetscInt o) {
-        for (PetscInt f = 0; f < K_; ++f) t[o + f] *= w_[f] * d2_[o + f];
-      });
+      forward(work_.local(), t.data(), wd2_.data());  // w_f φ''(C_f x) ⊙ C_f v in one pass
     }
     adjoint(y);
   }
@@ -152,7 +149,7 @@ class FieldsOfExperts : public RegulariserBase {
     {
       VecArray t(conv_.field());
       for_outputs([&](PetscInt o) {
-        for (PetscInt f = 0; f < K_; ++f) t[o + f] = w_[f] * d2_[o + f];
+        for (PetscInt f = 0; f < K_; ++f) t[o + f] = wd2_[o + f];
       });
     }
     if (conv_.separable())
@@ -169,19 +166,19 @@ class FieldsOfExperts : public RegulariserBase {
     for_outputs([&](PetscInt o) {
       for (PetscInt f = 0; f < K_; ++f) {
         acc_[f] += d1_[o + f] * z_[o + f];
-        z_[o + f] *= d2_[o + f];  // φ''(z) ⊙ C v for the filter rows
+        z_[o + f] *= wd2_[o + f];  // w_f φ''(z) ⊙ C v for the filter rows
       }
     });
     if (learn_) {
+      // Local sums: w_f Σ φ' v(o + m) (scaled here), then + Σ w_f φ'' (C v) x(o + m).
       conv_.correlate_taps(work_.local(), d1_.data(), acc_.data() + K_);
+      for (PetscInt f = 0; f < K_; ++f)
+        for (PetscInt m = 0; m < T_; ++m) acc_[K_ + f * T_ + m] *= w_[f];
       conv_.correlate_taps(point_.local(), z_.data(), acc_.data() + K_);
     }
     Jv.resize(acc_.size());
     sum_reduce(grid_.comm(), acc_.data(), Jv.data(), Jv.size());
     for (PetscInt f = 0; f < K_; ++f) Jv[f] *= kLn10 * w_[f];
-    if (learn_)
-      for (PetscInt f = 0; f < K_; ++f)
-        for (PetscInt m = 0; m < T_; ++m) Jv[K_ + f * T_ + m] *= w_[f];
   }
 
   void mixed_mult_transpose(const std::vector<PetscReal>& omega, Vec y) override {
@@ -195,7 +192,7 @@ class FieldsOfExperts : public RegulariserBase {
       for_outputs([&](PetscInt o) {
         for (PetscInt f = 0; f < K_; ++f) {
           PetscReal s = kLn10 * w_[f] * omega[f] * d1_[o + f];
-          if (learn_) s += w_[f] * d2_[o + f] * z_[o + f];
+          if (learn_) s += wd2_[o + f] * z_[o + f];
           t[o + f] = s;
         }
       });
@@ -229,11 +226,11 @@ class FieldsOfExperts : public RegulariserBase {
   }
 
   // C x and Σ_f C_fᵀ t_f with the current filters (separable kernels for a fixed DCT bank).
-  void forward(Vec x_local, PetscScalar* out) const {
+  void forward(Vec x_local, PetscScalar* out, const PetscScalar* scale = nullptr) const {
     if (conv_.separable())
-      conv_.forward_separable(x_local, out);
+      conv_.forward_separable(x_local, out, scale);
     else
-      conv_.forward(x_local, filters_.data(), out);
+      conv_.forward(x_local, filters_.data(), out, scale);
   }
   void adjoint(Vec y) {
     if (conv_.separable())
@@ -253,12 +250,12 @@ class FieldsOfExperts : public RegulariserBase {
     if (linearised_) return;
     forward(point_.local(), z_.data());
     std::fill(d1_.begin(), d1_.end(), 0.0);
-    std::fill(d2_.begin(), d2_.end(), 0.0);
+    std::fill(wd2_.begin(), wd2_.end(), 0.0);
     for_outputs([&](PetscInt o) {
       for (PetscInt f = 0; f < K_; ++f) {
         const ExpertValues e = expert_(z_[o + f]);
         d1_[o + f] = e.d1;
-        d2_[o + f] = e.d2;
+        wd2_[o + f] = w_[f] * e.d2;
       }
     });
     linearised_ = true;
@@ -273,8 +270,9 @@ class FieldsOfExperts : public RegulariserBase {
   std::vector<PetscReal> squared_basis_;  // separable bank: basis squared entrywise (diagonal)
   GhostedVec point_, work_;
   bool have_point_ = false, linearised_ = false;
-  std::vector<PetscScalar> z_, d1_, d2_;  // owned [pixel][filter]: work; φ', φ'' at the point
-  std::vector<PetscReal> acc_;            // p local sums
+  // Owned [pixel][filter]: work; φ'(C_f x) and w_f φ''(C_f x) at the point (0 off the outputs).
+  std::vector<PetscScalar> z_, d1_, wd2_;
+  std::vector<PetscReal> acc_;  // p local sums
 };
 
 }  // namespace

@@ -39,7 +39,8 @@ class Convolution {
 
   // out = (C_1 x, …, C_K x) on the owned pixels (layout above). x_local: a ghosted local
   // vector of grid.dm() holding x (ghosts up to date). filters: K·k², FilterBank layout.
-  void forward(Vec x_local, const PetscReal* filters, PetscScalar* out) const;
+  // scale (optional, same layout as out): out = scale ⊙ (C x), fused into the same pass.
+  void forward(Vec x_local, const PetscReal* filters, PetscScalar* out, const PetscScalar* scale = nullptr) const;
 
   // The K-dof global field the adjoint reads: fill its owned part (VecArray) and call adjoint.
   Vec field() const noexcept { return field_; }
@@ -52,7 +53,7 @@ class Convolution {
   // k² + K·k instead of K·k² multiply-adds per pixel (convolution_separable.cpp).
   void set_separable(const std::vector<PetscReal>& basis, const std::vector<PetscInt>& pairs);  // pairs: p_f, q_f
   bool separable() const noexcept { return !basis_.empty(); }
-  void forward_separable(Vec x_local, PetscScalar* out) const;
+  void forward_separable(Vec x_local, PetscScalar* out, const PetscScalar* scale = nullptr) const;
   // basis: another k×k basis with the same pairs (e.g. squared entrywise for diag CᵀDC).
   void adjoint_separable(Vec y, bool add = false, const PetscReal* basis = nullptr);
 
