@@ -8,7 +8,6 @@
 //        ∂/∂c_f[m] of C_fᵀ φ'(C_f x) is S_mᵀ φ'(C_f x) + C_fᵀ diag φ''(C_f x) S_m x, S_m the shift)
 //   Jᵀω = Σ_f C_fᵀ[ln10 w_f ω_f φ' + w_f φ'' ⊙ (B_f x)] + w_f B_fᵀ φ',  B_f: the filter ω_{c_f}.
 #include <cmath>
-#include <sstream>
 
 #include "bilearn/core/error.hpp"
 #include "bilearn/reg/convolution.hpp"
