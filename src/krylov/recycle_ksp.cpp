@@ -2,6 +2,8 @@
 // destroy, the C API, and the steps before and after the iteration loop.
 #include "bilearn/krylov/recycle_ksp.hpp"
 
+#include <petsc/private/petscimpl.h>
+
 #include <cmath>
 #include <cstring>
 #include <sstream>
@@ -74,6 +76,10 @@ PetscErrorCode set_from_options(KSP ksp, PetscOptionItems*) {
         ob.flag("-ksp_recycle_check", "Verify the true residual after a recycled solve (one operator apply)", o.check);
     o.carry_hu =
         ob.flag("-ksp_recycle_carry_hu", "Build H U for the next system from the Lanczos relation", o.carry_hu);
+    o.first_window = ob.choice("-ksp_recycle_window",
+                               "Lanczos vectors the update sees: all, m at a time (cycle), or the first m only",
+                               {"cycle", "first"}, o.first_window ? "first" : "cycle") == "first";
+    o.update = ob.flag("-ksp_recycle_update", "Update the space after each solve (false: keep it frozen)", o.update);
     o.rank_tol = ob.real("-ksp_recycle_rank_tol", "Drop a column of H U whose norm falls below this fraction in QR",
                          o.rank_tol, 0.0, 1.0);
     o.verbose = ob.flag("-ksp_recycle_verbose", "One line per solve and per reset on rank 0", o.verbose);
@@ -285,11 +291,14 @@ void begin_solve(KSP ksp, RecycleKsp& d, Mat a, bool use_space) {
     if (selector_needs_j(o.selector) && !d.j.available())
       throw InputError(std::string("-") + prefix_of(ksp) + "ksp_recycle_select " + selector_name(o.selector) +
                        " needs J: call KSPRecycleSetMixedOperator() or choose a ritz/hritz selector");
+    if (o.nsc && !o.update)
+      throw InputError(std::string("-") + prefix_of(ksp) + "ksp_recycle_nsc needs -" + prefix_of(ksp) +
+                       "ksp_recycle_update (the estimate is built by the update)");
     if (o.nsc && !d.j.available())
       throw InputError(std::string("-") + prefix_of(ksp) +
                        "ksp_recycle_nsc needs J: call KSPRecycleSetMixedOperator()");
     d.space.set_capacity(o.k);
-    d.updater.allocate(tmpl, o.k, o.m, o.nsc ? o.nsc_k : 0);
+    if (o.update) d.updater.allocate(tmpl, o.k, o.m, o.nsc ? o.nsc_k : 0);
     if (use_space) {
       if (o.init == "eps" && !d.init_done && d.space.dim() == 0) {
         eps_initial_space(a, o.k, prefix_of(ksp), d.space);
@@ -320,13 +329,25 @@ void begin_solve(KSP ksp, RecycleKsp& d, Mat a, bool use_space) {
         BILEARN_CHECK(VecNorm(ksp->vec_rhs, NORM_2, &d.bnorm));
       }
     }
-    UpdateSettings us;
-    us.selector = o.selector;
-    us.k = o.k;
-    us.m = o.m;
-    us.carry_hu = o.carry_hu;
-    us.k_nsc = o.nsc ? o.nsc_k : 0;
-    d.updater.begin(d.space, us, &d.j);
+    if (o.update) {
+      UpdateSettings us;
+      us.selector = o.selector;
+      us.k = o.k;
+      us.m = o.m;
+      us.first_window = o.first_window;
+      // H·Ũ_next costs k(k + m) flops per row and cycle: build it only when the next preparation
+      // can use it (a split, or the same operator again as this solve repeated the previous one).
+      PetscObjectId id = 0;
+      PetscObjectState state = 0;
+      BILEARN_CHECK(PetscObjectGetId((PetscObject)a, &id));
+      BILEARN_CHECK(PetscObjectStateGet((PetscObject)a, &state));
+      const bool repeated = id == d.last_op_id && state == d.last_op_state;
+      d.last_op_id = id;
+      d.last_op_state = state;
+      us.carry_hu = o.carry_hu && ((d.split_fixed && d.split_varying) || repeated);
+      us.k_nsc = o.nsc ? o.nsc_k : 0;
+      d.updater.begin(d.space, us, &d.j);
+    }
   }
   d.zacc.assign(static_cast<size_t>(d.s), 0.0);
   d.fused.assign(static_cast<size_t>(d.s + 1 + d.nz), 0.0);

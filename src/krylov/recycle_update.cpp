@@ -54,6 +54,7 @@ void RecycleUpdater::begin(RecycleSpace& space, const UpdateSettings& settings, 
   sc_ = s_;
   first_ = true;
   count_ = coef_count_ = 0;
+  window_closed_ = false;
   has_prev_ = false;
   beta_a_ = 0;
   alpha_.assign(static_cast<size_t>(mcap_), 0.0);
@@ -67,7 +68,13 @@ void RecycleUpdater::begin(RecycleSpace& space, const UpdateSettings& settings, 
 }
 
 void RecycleUpdater::push(Vec x, PetscScalar scale) {
-  if (!recording_) return;
+  if (!recording_ || window_closed_) return;
+  if (count_ == mcap_ && settings_.first_window) {
+    BILEARN_CHECK(VecCopy(x, vbuf_[mcap_ + 1]));
+    if (scale != 1.0) BILEARN_CHECK(VecScale(vbuf_[mcap_ + 1], scale));
+    window_closed_ = true;
+    return;
+  }
   if (count_ == mcap_) {
     // x is v_{b+1}: close the cycle, then v_b and v_{b+1} become the new cycle's v_{a−1}, v_a.
     if (coef_count_ != count_) throw NumericalError("recycle update: Lanczos coefficients missing");
@@ -88,7 +95,7 @@ void RecycleUpdater::push(Vec x, PetscScalar scale) {
 }
 
 void RecycleUpdater::set_coefficients(PetscReal alpha, PetscReal beta_next, const PetscScalar* h) {
-  if (!recording_) return;
+  if (!recording_ || window_closed_) return;
   if (coef_count_ >= count_) throw NumericalError("recycle update: coefficients without a Lanczos vector");
   const PetscInt j = coef_count_++;
   alpha_[static_cast<size_t>(j)] = alpha;
@@ -104,7 +111,9 @@ bool RecycleUpdater::finish(Vec next, PetscScalar scale) {
   if (!recording_) return false;
   recording_ = false;
   bool have_boundary = false;
-  if (coef_count_ == count_ - 1) {
+  if (window_closed_) {
+    have_boundary = true;
+  } else if (coef_count_ == count_ - 1) {
     // The last pushed vector has no coefficients: it is v_{b+1} already in place.
     count_ = coef_count_;
     have_boundary = true;
@@ -130,6 +139,12 @@ void RecycleUpdater::apply_j(Vec v, PetscReal* out) {
 }
 
 void RecycleUpdater::run_cycle(PetscInt mc, bool have_boundary, bool final_cycle) {
+  BILEARN_CHECK(PetscLogEventBegin(log::events().recycle_update, 0, 0, 0, 0));
+  run_cycle_body(mc, have_boundary, final_cycle);
+  BILEARN_CHECK(PetscLogEventEnd(log::events().recycle_update, 0, 0, 0, 0));
+}
+
+void RecycleUpdater::run_cycle_body(PetscInt mc, bool have_boundary, bool final_cycle) {
   const Selector sel = settings_.selector;
   const bool need_j = selector_needs_j(sel);
   const bool harmonic = selector_needs_harmonic(sel);

@@ -98,7 +98,9 @@ bool run(KSP ksp, RecycleKsp& d, Mat a, bool use_space) {
 
   // U-part of the update: ẽ_k = (h_k − ρ₂ ẽ_{k−1} − ρ₃ ẽ_{k−2}) / ρ₁ (the same recurrence as w_k)
   std::vector<PetscScalar> e0(static_cast<size_t>(s)), e1(static_cast<size_t>(s), 0.0), e2(static_cast<size_t>(s), 0.0),
-      negh(static_cast<size_t>(s));
+      negh(static_cast<size_t>(s + 2));
+  std::vector<Vec> wlist(static_cast<size_t>(s + 2));  // [C, v_k, v_{k−1}]
+  for (PetscInt j = 0; j < s; ++j) wlist[static_cast<size_t>(j)] = cvec[j];
   PetscScalar* h = d.fused.data();
   Vec next = nullptr;  // v_{K+1}·(1/β) for the space update
   PetscReal next_scale = 1.0;
@@ -119,13 +121,18 @@ bool run(KSP ksp, RecycleKsp& d, Mat a, bool use_space) {
       d.fused_list[static_cast<size_t>(s)] = v;
       BILEARN_CHECK(VecMDot(r, s + 1 + nz, d.fused_list.data(), d.fused.data()));
       alpha = PetscRealPart(d.fused[static_cast<size_t>(s)]);
-      if (s > 0) {
-        for (PetscInt j = 0; j < s; ++j) negh[static_cast<size_t>(j)] = -h[j];
-        BILEARN_CHECK(VecMAXPY(r, s, negh.data(), cvec));  // q̂ = q − C h
-      }
     }
-    BILEARN_CHECK(VecAXPY(r, -alpha, v));
-    BILEARN_CHECK(VecAXPY(r, -beta, vold));
+    if (s == 0) {  // KSPMINRES's sequence
+      BILEARN_CHECK(VecAXPY(r, -alpha, v));
+      BILEARN_CHECK(VecAXPY(r, -beta, vold));
+    } else {  // ŵ = q − C h − α v_k − β_k v_{k−1} in one pass
+      for (PetscInt j = 0; j < s; ++j) negh[static_cast<size_t>(j)] = -h[j];
+      negh[static_cast<size_t>(s)] = -alpha;
+      negh[static_cast<size_t>(s + 1)] = -beta;
+      wlist[static_cast<size_t>(s)] = v;
+      wlist[static_cast<size_t>(s + 1)] = vold;
+      BILEARN_CHECK(VecMAXPY(r, s + 2, negh.data(), wlist.data()));
+    }
     const PetscReal betaold = beta;
     PetscScalar dps = 0;
     BILEARN_CHECK(VecDot(r, r, &dps));

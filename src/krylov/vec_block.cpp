@@ -1,7 +1,5 @@
 #include "bilearn/krylov/vec_block.hpp"
 
-#include <petscblaslapack.h>
-
 #include <algorithm>
 
 #include "bilearn/core/error.hpp"
@@ -9,7 +7,7 @@
 
 namespace bilearn::krylov {
 namespace {
-constexpr PetscInt kChunk = 512;  // rows per local GEMM: a few vectors' chunks stay in cache
+constexpr PetscInt kChunk = 1024;  // rows per block: the chunks of all vectors of a cycle stay in L2
 
 // Read or read-write access to the local arrays of a list of vectors.
 class Arrays {
@@ -47,28 +45,67 @@ PetscInt local_size(Vec v) {
   return n;
 }
 
-void gather(const Arrays& a, PetscInt n, PetscInt r0, PetscInt nr, PetscScalar* buf) {
-  for (PetscInt i = 0; i < n; ++i) std::copy(a[i] + r0, a[i] + r0 + nr, buf + i * nr);
-}
-
-void scatter(const PetscScalar* buf, PetscInt n, PetscInt r0, PetscInt nr, const Arrays& a) {
-  for (PetscInt i = 0; i < n; ++i) std::copy(buf + i * nr, buf + (i + 1) * nr, a[i] + r0);
-}
-
-// c (m × n, ld m) = beta·c + a (m × k, ld m) · b (k × n, ld ldb)
-void gemm(PetscInt m, PetscInt n, PetscInt k, const PetscScalar* a, const PetscScalar* b, PetscInt ldb,
-          PetscScalar beta, PetscScalar* c, bool ta = false, PetscInt lda = -1) {
-  if (m == 0 || n == 0) return;
-  PetscBLASInt bm = static_cast<PetscBLASInt>(m), bn = static_cast<PetscBLASInt>(n), bk = static_cast<PetscBLASInt>(k),
-               bldb = static_cast<PetscBLASInt>(std::max<PetscInt>(ldb, 1)),
-               blda = static_cast<PetscBLASInt>(lda > 0 ? lda : std::max<PetscInt>(m, 1)),
-               bldc = static_cast<PetscBLASInt>(std::max<PetscInt>(m, 1));
-  const PetscScalar one = 1.0;
-  if (k == 0) {
-    for (PetscInt i = 0; i < m * n; ++i) c[i] *= beta;
-    return;
+// dst[i] (+)= Σ_l c[l·ldc] x[l][i] over one chunk of rows, four inputs per pass (the chunk of
+// every input stays in cache across the outputs; the loops vectorise).
+__attribute__((target_clones("avx2", "default"))) void axpy_chunk(PetscScalar* __restrict dst, PetscInt len,
+                                                                  const Arrays& x, PetscInt nx, PetscInt begin,
+                                                                  const PetscReal* c, bool accumulate) {
+  PetscInt l = 0;
+  if (!accumulate) {
+    if (nx == 0) {
+      std::fill(dst, dst + len, 0.0);
+      return;
+    }
+    const PetscScalar* __restrict x0 = x[0] + begin;
+    const PetscReal c0 = c[0];
+    for (PetscInt i = 0; i < len; ++i) dst[i] = c0 * x0[i];
+    l = 1;
   }
-  BLASgemm_(ta ? "T" : "N", "N", &bm, &bn, &bk, &one, a, &blda, b, &bldb, &beta, c, &bldc);
+  for (; l + 4 <= nx; l += 4) {
+    const PetscScalar* __restrict x0 = x[l] + begin;
+    const PetscScalar* __restrict x1 = x[l + 1] + begin;
+    const PetscScalar* __restrict x2 = x[l + 2] + begin;
+    const PetscScalar* __restrict x3 = x[l + 3] + begin;
+    const PetscReal c0 = c[l], c1 = c[l + 1], c2 = c[l + 2], c3 = c[l + 3];
+    for (PetscInt i = 0; i < len; ++i) dst[i] += c0 * x0[i] + c1 * x1[i] + c2 * x2[i] + c3 * x3[i];
+  }
+  for (; l < nx; ++l) {
+    const PetscScalar* __restrict x0 = x[l] + begin;
+    const PetscReal c0 = c[l];
+    for (PetscInt i = 0; i < len; ++i) dst[i] += c0 * x0[i];
+  }
+}
+
+// out(i, j) += Σ_r a_i[r] b_j[r] over one chunk of rows, four columns of b per pass.
+__attribute__((target_clones("avx2", "default"))) void inner_chunk(const Arrays& aa, PetscInt na, const Arrays& ba,
+                                                                   PetscInt nb, PetscInt s, PetscInt len, Dense& out) {
+  for (PetscInt i = 0; i < na; ++i) {
+    const PetscScalar* __restrict ai = aa[i] + s;
+    PetscInt j = 0;
+    for (; j + 4 <= nb; j += 4) {
+      const PetscScalar* __restrict b0 = ba[j] + s;
+      const PetscScalar* __restrict b1 = ba[j + 1] + s;
+      const PetscScalar* __restrict b2 = ba[j + 2] + s;
+      const PetscScalar* __restrict b3 = ba[j + 3] + s;
+      PetscScalar s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      for (PetscInt r = 0; r < len; ++r) {
+        s0 += ai[r] * b0[r];
+        s1 += ai[r] * b1[r];
+        s2 += ai[r] * b2[r];
+        s3 += ai[r] * b3[r];
+      }
+      out(i, j) += s0;
+      out(i, j + 1) += s1;
+      out(i, j + 2) += s2;
+      out(i, j + 3) += s3;
+    }
+    for (; j < nb; ++j) {
+      const PetscScalar* __restrict b0 = ba[j] + s;
+      PetscScalar s0 = 0;
+      for (PetscInt r = 0; r < len; ++r) s0 += ai[r] * b0[r];
+      out(i, j) += s0;
+    }
+  }
 }
 }  // namespace
 
@@ -97,20 +134,11 @@ bool same_layout(Vec a, Vec b) {
 void combine(Vec* out, const Vec* x, PetscInt nx, const Dense& y, PetscInt r0, bool accumulate) {
   const PetscInt nout = y.cols();
   if (nout == 0) return;
-  if (nx == 0) {
-    if (!accumulate)
-      for (PetscInt j = 0; j < nout; ++j) BILEARN_CHECK(VecSet(out[j], 0.0));
-    return;
-  }
   const PetscInt nloc = local_size(out[0]);
   Arrays xa(x, nx, false), oa(out, nout, true);
-  std::vector<PetscScalar> in(static_cast<size_t>(kChunk * nx)), res(static_cast<size_t>(kChunk * nout));
   for (PetscInt s = 0; s < nloc; s += kChunk) {
-    const PetscInt nr = std::min(kChunk, nloc - s);
-    gather(xa, nx, s, nr, in.data());
-    if (accumulate) gather(oa, nout, s, nr, res.data());
-    gemm(nr, nout, nx, in.data(), y.data() + r0, y.rows(), accumulate ? 1.0 : 0.0, res.data());
-    scatter(res.data(), nout, s, nr, oa);
+    const PetscInt len = std::min(kChunk, nloc - s);
+    for (PetscInt j = 0; j < nout; ++j) axpy_chunk(oa[j] + s, len, xa, nx, s, y.col(j) + r0, accumulate);
   }
 }
 
@@ -119,13 +147,11 @@ void mult_in_place(Vec* x, const Dense& y) {
   if (nout == 0) return;
   const PetscInt nloc = local_size(x[0]);
   Arrays xa(x, nall, true);
-  std::vector<PetscScalar> in(static_cast<size_t>(kChunk * std::max<PetscInt>(nin, 1))),
-      res(static_cast<size_t>(kChunk * nout));
+  std::vector<PetscScalar> res(static_cast<size_t>(kChunk * nout));
   for (PetscInt s = 0; s < nloc; s += kChunk) {
-    const PetscInt nr = std::min(kChunk, nloc - s);
-    gather(xa, nin, s, nr, in.data());
-    gemm(nr, nout, nin, in.data(), y.data(), y.rows(), 0.0, res.data());
-    scatter(res.data(), nout, s, nr, xa);
+    const PetscInt len = std::min(kChunk, nloc - s);
+    for (PetscInt j = 0; j < nout; ++j) axpy_chunk(res.data() + j * len, len, xa, nin, s, y.col(j), false);
+    for (PetscInt j = 0; j < nout; ++j) std::copy(res.data() + j * len, res.data() + (j + 1) * len, xa[j] + s);
   }
 }
 
@@ -135,14 +161,7 @@ Dense inner(const Vec* a, PetscInt na, const Vec* b, PetscInt nb) {
   const PetscInt nloc = local_size(a[0]);
   {
     Arrays aa(a, na, false), ba(b, nb, false);
-    std::vector<PetscScalar> ab(static_cast<size_t>(kChunk * na)), bb(static_cast<size_t>(kChunk * nb));
-    for (PetscInt s = 0; s < nloc; s += kChunk) {
-      const PetscInt nr = std::min(kChunk, nloc - s);
-      gather(aa, na, s, nr, ab.data());
-      gather(ba, nb, s, nr, bb.data());
-      // out += ab_chunkᵀ bb_chunk
-      gemm(na, nb, nr, ab.data(), bb.data(), nr, 1.0, out.data(), true, nr);
-    }
+    for (PetscInt s = 0; s < nloc; s += kChunk) inner_chunk(aa, na, ba, nb, s, std::min(kChunk, nloc - s), out);
   }
   MPI_Comm comm = PetscObjectComm((PetscObject)a[0]);
   std::vector<PetscReal> sum(static_cast<size_t>(na * nb));

@@ -12,6 +12,7 @@
 //   -ksp_recycle_nsc_safety f    stop when the estimate is below f·t                         [0.3]
 //   -ksp_recycle_nsc_rtol_floor ρ   NSC may stop only once ‖r‖ ≤ ρ‖b‖                       [1]
 //   -ksp_recycle_init none|eps   first space from SLEPc (eigenvectors of smallest |λ|)
+//   -ksp_recycle_update          update the space after each solve (false: frozen)          [true]
 //   -ksp_recycle_check           verify the true residual after a recycled solve              [true]
 //   -ksp_recycle_verbose         one line per solve (and per reset) on rank 0
 // Preconditioning: none only (-pc_type none; an unset PC is set to none).

@@ -27,6 +27,9 @@ struct RecycleOptions {
   bool verbose = false;
   bool check = true;
   bool carry_hu = true;
+  bool update = true;
+  bool first_window =
+      false;  // -ksp_recycle_window first  // false: the space is frozen (used as is for the next systems)
   PetscReal rank_tol = 1e-8;
 };
 
@@ -39,6 +42,8 @@ struct RecycleKsp {
   Mat split_fixed = nullptr;  // referenced
   Mat split_varying = nullptr;
   bool init_done = false;
+  PetscObjectId last_op_id = 0;        // operator of the previous solve (id, state): repeated operators
+  PetscObjectState last_op_state = 0;  // make carrying H·Ũ worth its cost
 
   // per-solve state
   bool in_solve = false;

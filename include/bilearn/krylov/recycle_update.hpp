@@ -28,10 +28,11 @@ struct MixedOperator {
 
 struct UpdateSettings {
   Selector selector = Selector::RitzBoth;
-  PetscInt k = 20;       // dimension of the next space
-  PetscInt m = 40;       // Lanczos vectors per cycle
-  bool carry_hu = true;  // build H·Ũ_next from the Lanczos relation (no applies at the next prepare)
-  PetscInt k_nsc = 0;    // > 0: build the NSC block Z with this many columns at the end
+  PetscInt k = 20;            // dimension of the next space
+  PetscInt m = 40;            // Lanczos vectors per cycle
+  bool carry_hu = true;       // build H·Ũ_next from the Lanczos relation (no applies at the next prepare)
+  PetscInt k_nsc = 0;         // > 0: build the NSC block Z with this many columns at the end
+  bool first_window = false;  // use only the first m Lanczos vectors (one selection per solve)
 };
 
 struct UpdateStats {
@@ -75,6 +76,7 @@ class RecycleUpdater {
 
  private:
   void run_cycle(PetscInt mc, bool have_boundary, bool final_cycle);
+  void run_cycle_body(PetscInt mc, bool have_boundary, bool final_cycle);
   void apply_j(Vec v, PetscReal* out);
 
   VecBlock ucand_, hucand_, vbuf_, z_;
@@ -87,6 +89,7 @@ class RecycleUpdater {
 
   // cycle buffer: slot 0 = v_{a−1}, slots 1..count = v_a.., slot count+1 = v_{b+1}
   PetscInt count_ = 0, coef_count_ = 0;
+  bool window_closed_ = false;  // first-window mode: v_1..v_m and v_{m+1} recorded, the rest ignored
   bool has_prev_ = false;
   PetscReal beta_a_ = 0;  // coefficient of v_{a−1} in H v_a
   std::vector<PetscReal> alpha_, beta_next_;

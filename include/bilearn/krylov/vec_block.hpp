@@ -38,7 +38,7 @@ class VecBlock {
 // True on every rank if a and b have the same global size and the same local size on every rank.
 bool same_layout(Vec a, Vec b);
 
-// out[j] (+)= Σ_i x[i]·y(r0 + i, j) for j < y.cols(), i < nx, as local GEMMs over chunks of
+// out[j] (+)= Σ_i x[i]·y(r0 + i, j) for j < y.cols(), i < nx, blocked over chunks of
 // rows (each vector is read once). Vectors in out must not alias x. Not collective.
 void combine(Vec* out, const Vec* x, PetscInt nx, const Dense& y, PetscInt r0, bool accumulate);
 
