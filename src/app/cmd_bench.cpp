@@ -1,12 +1,14 @@
 // `bilearn bench <name>`: dispatch to one benchmark of the table (one line per benchmark).
 #include "bilearn/app/bench.hpp"
 #include "bilearn/core/error.hpp"
+#include "bilearn/krylov/bench_synthetic.hpp"
 
 namespace bilearn {
 
 const std::vector<BenchEntry>& bench_table() {
   static const std::vector<BenchEntry> table = {
       {"operator", bench_operator, "assembly, bytes and MatMult/MatMultTranspose bandwidth of A vs a STREAM triad"},
+      {"recycle-synthetic", bench_recycle_synthetic, "rminres/rcg time per iteration and a Laplacian sequence"},
   };
   return table;
 }
