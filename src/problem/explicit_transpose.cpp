@@ -164,7 +164,7 @@ Mat explicit_transpose(Mat A) {
 }
 
 bool read_store_transpose_option(MPI_Comm comm) {
-  OptionsBlock block(comm, "", "Problem (forward model and image size)");
+  OptionsBlock block(comm, "", "Forward operator storage");
   return block.flag("-problem_store_transpose",
                     "store A^T explicitly for fast MatMultTranspose (twice the memory of A)", false);
 }
