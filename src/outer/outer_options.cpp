@@ -65,6 +65,8 @@ OuterOptions read_outer_options(MPI_Comm comm) {
       b.integer("-checkpoint_every", "checkpoint every k outer steps (0: only at the end)", o.checkpoint_every, 0);
   o.checkpoint_keep = b.integer("-checkpoint_keep", "number of checkpoints kept", o.checkpoint_keep, 1);
   o.progress = b.flag("-progress", "print a progress line per outer step", o.progress);
+  o.progress_live =
+      b.choice("-progress_live", "progress as one live line on a terminal", {"auto", "yes", "no"}, o.progress_live);
   return o;
 }
 

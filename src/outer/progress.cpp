@@ -3,15 +3,18 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 
 namespace bilearn {
 
-Progress::Progress(MPI_Comm comm, bool enabled, PetscInt max_it, PetscInt first_iteration, double elapsed_before)
+Progress::Progress(MPI_Comm comm, bool enabled, const std::string& live, PetscInt max_it, PetscInt first_iteration,
+                   double elapsed_before)
     : max_it_(max_it), first_it_(first_iteration), elapsed_before_(elapsed_before), start_(MPI_Wtime()) {
   int rank = 0;
   MPI_Comm_rank(comm, &rank);
   print_ = enabled && rank == 0;
-  tty_ = print_ && isatty(fileno(stdout));
+  const bool under_openmpi = std::getenv("OMPI_COMM_WORLD_SIZE") != nullptr;  // stdout is always a pty there
+  tty_ = print_ && (live == "yes" || (live == "auto" && isatty(fileno(stdout)) && !under_openmpi));
 }
 
 Progress::~Progress() {

@@ -188,7 +188,7 @@ class Run {
   }
 
   TrainResult loop() {
-    Progress progress(comm_, opts_.progress, opts_.max_it, k_, elapsed_before_);
+    Progress progress(comm_, opts_.progress, opts_.progress_live, opts_.max_it, k_, elapsed_before_);
     for (const auto& w : result_.warnings) progress.message("warning: " + w);
     if (result_.resumed_from >= 0)
       progress.message("outer: resumed from " + checkpoint_name(k_) + " (" + opt_->name() + ")");

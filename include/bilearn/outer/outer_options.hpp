@@ -64,6 +64,10 @@ struct OuterOptions {
   PetscInt checkpoint_keep = 2;
 
   bool progress = true;  // progress line on rank 0
+  // auto: one live \r line when stdout is a terminal. Open MPI's mpiexec gives every rank a
+  // pseudo-terminal as stdout even when its own output goes to a file, so under it (detected
+  // by OMPI_COMM_WORLD_SIZE) auto means one line per step; yes/no force the choice.
+  std::string progress_live = "auto";
 };
 
 // Reads every -outer_* option (collective; InputError names a bad option).

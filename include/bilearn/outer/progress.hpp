@@ -13,7 +13,9 @@ namespace bilearn {
 class Progress {
  public:
   // first_iteration: iteration count when this run (or resumed run) started, for the ETA.
-  Progress(MPI_Comm comm, bool enabled, PetscInt max_it, PetscInt first_iteration, double elapsed_before);
+  // live: "auto" | "yes" | "no" (-outer_progress_live).
+  Progress(MPI_Comm comm, bool enabled, const std::string& live, PetscInt max_it, PetscInt first_iteration,
+           double elapsed_before);
   ~Progress();
   void step(const HistoryRow& row);
   void message(const std::string& line);
