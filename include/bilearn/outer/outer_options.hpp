@@ -10,7 +10,8 @@ namespace bilearn {
 
 struct OuterOptions {
   std::string type = "gd";    // gd | adam | lbfgs | fuse
-  std::string ls = "armijo";  // gd only: armijo | inexact | none
+  std::string ls = "armijo";  // gd only: armijo | inexact | none (L-BFGS always backtracks with
+                              // ls_c/ls_rho/ls_max_backtracks; Adam takes no line search)
   PetscInt max_it = 50;       // total outer iterations (a resumed run counts the earlier ones)
   PetscReal gtol = 1e-8;      // stop when the (projected) gradient norm is ≤ gtol
 
