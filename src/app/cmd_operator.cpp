@@ -17,6 +17,7 @@
 #include "bilearn/core/options.hpp"
 #include "bilearn/core/reduce.hpp"
 #include "bilearn/io/json_summary.hpp"
+#include "bilearn/problem/explicit_transpose.hpp"
 #include "bilearn/problem/natural_order.hpp"
 
 namespace bilearn {
@@ -149,6 +150,8 @@ int cmd_operator(const CommandLine& cl) {
   BILEARN_CHECK(PetscPrintf(comm, "  norm_2            %.12e  (%s, tol %g)\n", (double)norm2.value,
                             norm2.method.c_str(), (double)norm_options.tol));
   BILEARN_CHECK(PetscPrintf(comm, "  assembly_seconds  %.3f\n", assembly_seconds));
+  const bool transpose_stored = explicit_transpose(model.A) != nullptr;  // -problem_store_transpose
+  if (transpose_stored) BILEARN_CHECK(PetscPrintf(comm, "  transpose_stored  yes (A^T kept explicitly)\n"));
   if (!cl.write.empty()) BILEARN_CHECK(PetscPrintf(comm, "  written           %s\n", cl.write.c_str()));
 
   if (!cl.json.empty()) {
@@ -168,6 +171,7 @@ int cmd_operator(const CommandLine& cl) {
     j["norm_2_tol"] = norm_options.tol;
     j["assembly_seconds"] = assembly_seconds;
     j["data_on_grid"] = model.data_on_grid;
+    j["transpose_stored"] = transpose_stored;
     j["data_rows"] = model.data_rows;
     j["data_cols"] = model.data_cols;
     if (!cl.write.empty()) j["written"] = cl.write;
