@@ -174,3 +174,68 @@ TEST(RMinres, UnknownSelectorNamesTheOption) {
   }
   EXPECT_TRUE(threw);
 }
+
+namespace {
+// Monitor: compares the reported residual norm with the true residual of KSPBuildSolution (which
+// must include the U-correction that rminres applies only at the end).
+struct MonitorCheck {
+  Mat a = nullptr;
+  Vec b = nullptr, x = nullptr, r = nullptr;
+  double worst = 0;
+  int calls = 0;
+  static PetscErrorCode call(KSP ksp, PetscInt, PetscReal rnorm, void* ctx) {
+    auto* m = static_cast<MonitorCheck*>(ctx);
+    Vec sol = nullptr;
+    PetscCall(KSPBuildSolution(ksp, m->x, &sol));
+    PetscCall(MatMult(m->a, sol, m->r));
+    PetscCall(VecAYPX(m->r, -1.0, m->b));
+    PetscReal tn = 0, bn = 0;
+    PetscCall(VecNorm(m->r, NORM_2, &tn));
+    PetscCall(VecNorm(m->b, NORM_2, &bn));
+    m->worst = std::max(m->worst, std::abs(tn - rnorm) / bn);
+    ++m->calls;
+    return 0;
+  }
+};
+}  // namespace
+
+TEST(RMinres, MonitorSeesTheCorrectedIterate) {
+  MPI_Comm comm = PETSC_COMM_WORLD;
+  for (const char* type : {KSPRMINRES, KSPRCG}) {
+    const bool cg = std::string(type) == KSPRCG;
+    OwnedKSP ksp = make_ksp(comm, type, std::string("mon_") + type + "_", 1e-9, {{"-ksp_recycle_k", "8"}});
+    OwnedMat a0 = laplacian(comm, 16, cg ? 0.0 : 0.4, 0.5, 81), a1 = laplacian(comm, 16, cg ? -0.01 : 0.41, 0.5, 81);
+    OwnedVec b = random_vec(a0, 82), x, xs, r;
+    BILEARN_CHECK(VecDuplicate(b, x.out()));
+    BILEARN_CHECK(VecDuplicate(b, xs.out()));
+    BILEARN_CHECK(VecDuplicate(b, r.out()));
+    solve(ksp, a0, b, x, false);
+    MonitorCheck m{a1, b, xs, r};
+    BILEARN_CHECK(KSPMonitorSet(ksp, MonitorCheck::call, &m, nullptr));
+    const SolveResult res = solve(ksp, a1, b, x, false);
+    EXPECT_GT(res.reason, 0) << type;
+    EXPECT_EQ(info(ksp).dim, 8) << type;
+    EXPECT_EQ(m.calls, res.its + 1) << type;
+    EXPECT_LT(m.worst, 1e-10) << type << ": reported residual differs from the true one";
+  }
+}
+
+TEST(RMinres, EpsInitialSpace) {
+  // -ksp_recycle_init eps: the first solve already deflates the smallest eigenvalues.
+  MPI_Comm comm = PETSC_COMM_WORLD;
+  OwnedMat a = laplacian(comm, 20, 0.0, 0.02, 83);
+  OwnedVec b = random_vec(a, 84), x1, x2;
+  BILEARN_CHECK(VecDuplicate(b, x1.out()));
+  BILEARN_CHECK(VecDuplicate(b, x2.out()));
+  OwnedKSP plain = make_ksp(comm, KSPRMINRES, "epsoff_", 1e-8, {{"-ksp_recycle_k", "8"}});
+  OwnedKSP eps =
+      make_ksp(comm, KSPRMINRES, "epson_", 1e-8,
+               {{"-ksp_recycle_k", "8"}, {"-ksp_recycle_init", "eps"}, {"-ksp_recycle_init_eps_eps_tol", "1e-6"}});
+  const SolveResult r1 = solve(plain, a, b, x1, false);
+  const SolveResult r2 = solve(eps, a, b, x2, false);
+  if (root()) std::printf("  first solve: plain %d, with EPS space %d iterations\n", (int)r1.its, (int)r2.its);
+  EXPECT_EQ(info(eps).dim, 8);
+  EXPECT_STREQ(info(eps).source, "apply");
+  EXPECT_LT(r2.its, 0.85 * r1.its);
+  EXPECT_LT(relative_residual(a, b, x2), 2e-8);
+}
