@@ -140,7 +140,7 @@ KSP BilevelProblem::sample_ksp(SampleState& s) {
   if (!ksp) {
     BILEARN_CHECK(KSPCreate(grid_.comm(), ksp.out()));
     BILEARN_CHECK(KSPSetOptionsPrefix(ksp, "hyper_"));
-    BILEARN_CHECK(KSPSetType(ksp, KSPMINRES));
+    BILEARN_CHECK(KSPSetType(ksp, "rminres"));  // recycled MINRES (krylov/), across outer steps
     BILEARN_CHECK(KSPSetTolerances(ksp, 1e-6, PETSC_DEFAULT, PETSC_DEFAULT, 10000));
     PC pc;
     BILEARN_CHECK(KSPGetPC(ksp, &pc));
