@@ -59,7 +59,8 @@ PetscErrorCode set_from_options(KSP ksp, PetscOptionItems*) {
     const std::string title = std::string("Recycling Krylov (") + d.type_name + ") options";
     OptionsBlock ob(comm_of(ksp), prefix_of(ksp), title);
     o.k = ob.integer("-ksp_recycle_k", "Dimension of the recycle space (0: no recycling)", o.k, 0);
-    o.m = ob.integer("-ksp_recycle_m", "Lanczos vectors kept per update cycle", std::max<PetscInt>(2 * o.k, 10), 1);
+    o.m = ob.integer("-ksp_recycle_m", "Lanczos vectors kept per update cycle (default 3k)",
+                     std::max<PetscInt>(3 * o.k, 10), 1);
     o.selector = parse_selector(
         ob.choice("-ksp_recycle_select", "Which vectors to recycle", selector_names(), selector_name(o.selector)));
     o.nsc = ob.flag("-ksp_recycle_nsc", "Stop on the estimated hypergradient error ||J(x* - x)|| (needs J)", o.nsc);
@@ -212,6 +213,9 @@ PetscErrorCode get_info(KSP ksp, KSPRecycleInfo* info) {
     info->next_dim = d.space.dim();
     info->resets = d.total_resets;
     info->message = d.message.c_str();
+    // U, C (2k), candidate and H·candidate (2k), cycle buffer (m + 2), NSC block
+    info->stored_vectors = d.space.storage_template() ? 2 * d.space.capacity() : 0;
+    info->stored_vectors += d.updater.stored_vectors();
   });
 }
 

@@ -45,68 +45,160 @@ PetscInt local_size(Vec v) {
   return n;
 }
 
-// dst[i] (+)= Σ_l c[l·ldc] x[l][i] over one chunk of rows, four inputs per pass (the chunk of
-// every input stays in cache across the outputs; the loops vectorise).
-__attribute__((target_clones("avx2", "default"))) void axpy_chunk(PetscScalar* __restrict dst, PetscInt len,
-                                                                  const Arrays& x, PetscInt nx, PetscInt begin,
-                                                                  const PetscReal* c, bool accumulate) {
-  PetscInt l = 0;
-  if (!accumulate) {
-    if (nx == 0) {
-      std::fill(dst, dst + len, 0.0);
-      return;
+// dst_j[i] (+)= Σ_l c_j[l] x_l[i] for up to four outputs j over one chunk of rows. Rows go in
+// blocks of 8 with the 4×8 accumulators in registers, so every input value loaded feeds four
+// multiply-adds; the chunk of every input stays in cache across the output blocks.
+typedef PetscScalar v4d __attribute__((vector_size(4 * sizeof(PetscScalar))));
+
+// Unaligned 4-wide load and store (macros: a function returning v4d would change the ABI
+// where AVX is not enabled).
+#define BILEARN_LOAD4(v, p) __builtin_memcpy(&(v), (p), sizeof(v4d))
+#define BILEARN_STORE4(p, v) __builtin_memcpy((p), &(v), sizeof(v4d))
+
+__attribute__((always_inline)) inline void combine_kernel(PetscScalar* const* dst, PetscInt nd, PetscInt len,
+                                                          const Arrays& x, PetscInt nx, PetscInt begin,
+                                                          const PetscReal* const* c, bool accumulate) {
+  constexpr PetscInt B = 8;  // rows per block: two 4-wide vectors per output, 8 accumulators
+  PetscInt i0 = 0;
+  const v4d zero = {0, 0, 0, 0};
+  for (; i0 + B <= len; i0 += B) {
+    v4d a0 = zero, b0 = zero, a1 = zero, b1 = zero, a2 = zero, b2 = zero, a3 = zero, b3 = zero;
+    if (accumulate) {
+      if (nd > 0) BILEARN_LOAD4(a0, dst[0] + i0), BILEARN_LOAD4(b0, dst[0] + i0 + 4);
+      if (nd > 1) BILEARN_LOAD4(a1, dst[1] + i0), BILEARN_LOAD4(b1, dst[1] + i0 + 4);
+      if (nd > 2) BILEARN_LOAD4(a2, dst[2] + i0), BILEARN_LOAD4(b2, dst[2] + i0 + 4);
+      if (nd > 3) BILEARN_LOAD4(a3, dst[3] + i0), BILEARN_LOAD4(b3, dst[3] + i0 + 4);
     }
-    const PetscScalar* __restrict x0 = x[0] + begin;
-    const PetscReal c0 = c[0];
-    for (PetscInt i = 0; i < len; ++i) dst[i] = c0 * x0[i];
-    l = 1;
+    for (PetscInt l = 0; l < nx; ++l) {
+      const PetscScalar* xl = x[l] + begin + i0;
+      v4d lo, hi;
+      BILEARN_LOAD4(lo, xl);
+      BILEARN_LOAD4(hi, xl + 4);
+      const PetscReal c0 = c[0][l], c1 = c[1][l], c2 = c[2][l], c3 = c[3][l];
+      a0 += c0 * lo;
+      b0 += c0 * hi;
+      a1 += c1 * lo;
+      b1 += c1 * hi;
+      a2 += c2 * lo;
+      b2 += c2 * hi;
+      a3 += c3 * lo;
+      b3 += c3 * hi;
+    }
+    if (nd > 0) BILEARN_STORE4(dst[0] + i0, a0), BILEARN_STORE4(dst[0] + i0 + 4, b0);
+    if (nd > 1) BILEARN_STORE4(dst[1] + i0, a1), BILEARN_STORE4(dst[1] + i0 + 4, b1);
+    if (nd > 2) BILEARN_STORE4(dst[2] + i0, a2), BILEARN_STORE4(dst[2] + i0 + 4, b2);
+    if (nd > 3) BILEARN_STORE4(dst[3] + i0, a3), BILEARN_STORE4(dst[3] + i0 + 4, b3);
   }
-  for (; l + 4 <= nx; l += 4) {
-    const PetscScalar* __restrict x0 = x[l] + begin;
-    const PetscScalar* __restrict x1 = x[l + 1] + begin;
-    const PetscScalar* __restrict x2 = x[l + 2] + begin;
-    const PetscScalar* __restrict x3 = x[l + 3] + begin;
-    const PetscReal c0 = c[l], c1 = c[l + 1], c2 = c[l + 2], c3 = c[l + 3];
-    for (PetscInt i = 0; i < len; ++i) dst[i] += c0 * x0[i] + c1 * x1[i] + c2 * x2[i] + c3 * x3[i];
-  }
-  for (; l < nx; ++l) {
-    const PetscScalar* __restrict x0 = x[l] + begin;
-    const PetscReal c0 = c[l];
-    for (PetscInt i = 0; i < len; ++i) dst[i] += c0 * x0[i];
+  for (; i0 < len; ++i0)
+    for (PetscInt j = 0; j < nd; ++j) {
+      PetscScalar acc = accumulate ? dst[j][i0] : 0.0;
+      for (PetscInt l = 0; l < nx; ++l) acc += c[j][l] * x[l][begin + i0];
+      dst[j][i0] = acc;
+    }
+}
+
+__attribute__((target("avx2,fma"), optimize("O3"))) void combine_chunk_fma(PetscScalar* const* dst, PetscInt nd,
+                                                                           PetscInt len, const Arrays& x, PetscInt nx,
+                                                                           PetscInt begin, const PetscReal* const* c,
+                                                                           bool accumulate) {
+  combine_kernel(dst, nd, len, x, nx, begin, c, accumulate);
+}
+
+__attribute__((optimize("O3"))) void combine_chunk_generic(PetscScalar* const* dst, PetscInt nd, PetscInt len,
+                                                           const Arrays& x, PetscInt nx, PetscInt begin,
+                                                           const PetscReal* const* c, bool accumulate) {
+  combine_kernel(dst, nd, len, x, nx, begin, c, accumulate);
+}
+
+void combine_chunk(PetscScalar* const* dst, PetscInt nd, PetscInt len, const Arrays& x, PetscInt nx, PetscInt begin,
+                   const PetscReal* const* c, bool accumulate) {
+  static const bool fma = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  if (fma)
+    combine_chunk_fma(dst, nd, len, x, nx, begin, c, accumulate);
+  else
+    combine_chunk_generic(dst, nd, len, x, nx, begin, c, accumulate);
+}
+
+// The outputs of y (columns j, rows r0..r0+nx of the coefficients) four at a time.
+void combine_all(PetscScalar* const* dst, PetscInt dst_offset, PetscInt len, const Arrays& x, PetscInt nx,
+                 PetscInt begin, const Dense& y, PetscInt r0, bool accumulate) {
+  static const std::vector<PetscReal> zeros(4096, 0.0);
+  const PetscInt nout = y.cols();
+  if (nx > static_cast<PetscInt>(zeros.size())) throw NumericalError("recycle block too wide");
+  for (PetscInt j = 0; j < nout; j += 4) {
+    const PetscInt nd = std::min<PetscInt>(4, nout - j);
+    PetscScalar* d[4];
+    const PetscReal* c[4];
+    for (PetscInt q = 0; q < 4; ++q) {
+      d[q] = q < nd ? dst[j + q] + dst_offset : nullptr;
+      c[q] = q < nd ? y.col(j + q) + r0 : zeros.data();
+    }
+    combine_chunk(d, nd, len, x, nx, begin, c, accumulate);
   }
 }
 
-// out(i, j) += Σ_r a_i[r] b_j[r] over one chunk of rows, four columns of b per pass.
-__attribute__((target_clones("avx2", "default"))) void inner_chunk(const Arrays& aa, PetscInt na, const Arrays& ba,
-                                                                   PetscInt nb, PetscInt s, PetscInt len, Dense& out) {
+// out(i, j) += Σ_r a_i[r] b_j[r] over one chunk of rows: four columns of b per pass, 4-wide
+// partial sums (8 rows per step) reduced at the end of the chunk.
+__attribute__((always_inline)) inline void inner_kernel(const Arrays& aa, PetscInt na, const Arrays& ba, PetscInt nb,
+                                                        PetscInt s, PetscInt len, Dense& out) {
+  const v4d zero = {0, 0, 0, 0};
+  auto hsum = [](const v4d& v) { return v[0] + v[1] + v[2] + v[3]; };
+  const PetscInt len8 = len - len % 8;
   for (PetscInt i = 0; i < na; ++i) {
-    const PetscScalar* __restrict ai = aa[i] + s;
-    PetscInt j = 0;
-    for (; j + 4 <= nb; j += 4) {
-      const PetscScalar* __restrict b0 = ba[j] + s;
-      const PetscScalar* __restrict b1 = ba[j + 1] + s;
-      const PetscScalar* __restrict b2 = ba[j + 2] + s;
-      const PetscScalar* __restrict b3 = ba[j + 3] + s;
-      PetscScalar s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-      for (PetscInt r = 0; r < len; ++r) {
-        s0 += ai[r] * b0[r];
-        s1 += ai[r] * b1[r];
-        s2 += ai[r] * b2[r];
-        s3 += ai[r] * b3[r];
+    const PetscScalar* ai = aa[i] + s;
+    for (PetscInt j = 0; j < nb; j += 4) {
+      const PetscInt nd = std::min<PetscInt>(4, nb - j);
+      const PetscScalar* bj[4];
+      for (PetscInt q = 0; q < 4; ++q) bj[q] = ba[j + std::min(q, nd - 1)] + s;
+      v4d s0 = zero, s1 = zero, s2 = zero, s3 = zero, t0 = zero, t1 = zero, t2 = zero, t3 = zero;
+      for (PetscInt r = 0; r < len8; r += 8) {
+        v4d alo, ahi, x;
+        BILEARN_LOAD4(alo, ai + r);
+        BILEARN_LOAD4(ahi, ai + r + 4);
+        BILEARN_LOAD4(x, bj[0] + r);
+        s0 += alo * x;
+        BILEARN_LOAD4(x, bj[0] + r + 4);
+        t0 += ahi * x;
+        BILEARN_LOAD4(x, bj[1] + r);
+        s1 += alo * x;
+        BILEARN_LOAD4(x, bj[1] + r + 4);
+        t1 += ahi * x;
+        BILEARN_LOAD4(x, bj[2] + r);
+        s2 += alo * x;
+        BILEARN_LOAD4(x, bj[2] + r + 4);
+        t2 += ahi * x;
+        BILEARN_LOAD4(x, bj[3] + r);
+        s3 += alo * x;
+        BILEARN_LOAD4(x, bj[3] + r + 4);
+        t3 += ahi * x;
       }
-      out(i, j) += s0;
-      out(i, j + 1) += s1;
-      out(i, j + 2) += s2;
-      out(i, j + 3) += s3;
-    }
-    for (; j < nb; ++j) {
-      const PetscScalar* __restrict b0 = ba[j] + s;
-      PetscScalar s0 = 0;
-      for (PetscInt r = 0; r < len; ++r) s0 += ai[r] * b0[r];
-      out(i, j) += s0;
+      PetscScalar sum[4] = {hsum(s0 + t0), hsum(s1 + t1), hsum(s2 + t2), hsum(s3 + t3)};
+      for (PetscInt r = len8; r < len; ++r)
+        for (PetscInt q = 0; q < 4; ++q) sum[q] += ai[r] * bj[q][r];
+      for (PetscInt q = 0; q < nd; ++q) out(i, j + q) += sum[q];
     }
   }
 }
+
+__attribute__((target("avx2,fma"), optimize("O3"))) void inner_chunk_fma(const Arrays& aa, PetscInt na,
+                                                                         const Arrays& ba, PetscInt nb, PetscInt s,
+                                                                         PetscInt len, Dense& out) {
+  inner_kernel(aa, na, ba, nb, s, len, out);
+}
+
+__attribute__((optimize("O3"))) void inner_chunk_generic(const Arrays& aa, PetscInt na, const Arrays& ba, PetscInt nb,
+                                                         PetscInt s, PetscInt len, Dense& out) {
+  inner_kernel(aa, na, ba, nb, s, len, out);
+}
+
+void inner_chunk(const Arrays& aa, PetscInt na, const Arrays& ba, PetscInt nb, PetscInt s, PetscInt len, Dense& out) {
+  static const bool fma = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  if (fma)
+    inner_chunk_fma(aa, na, ba, nb, s, len, out);
+  else
+    inner_chunk_generic(aa, na, ba, nb, s, len, out);
+}
+
 }  // namespace
 
 void VecBlock::allocate(Vec tmpl, PetscInt k) {
@@ -136,10 +228,10 @@ void combine(Vec* out, const Vec* x, PetscInt nx, const Dense& y, PetscInt r0, b
   if (nout == 0) return;
   const PetscInt nloc = local_size(out[0]);
   Arrays xa(x, nx, false), oa(out, nout, true);
-  for (PetscInt s = 0; s < nloc; s += kChunk) {
-    const PetscInt len = std::min(kChunk, nloc - s);
-    for (PetscInt j = 0; j < nout; ++j) axpy_chunk(oa[j] + s, len, xa, nx, s, y.col(j) + r0, accumulate);
-  }
+  std::vector<PetscScalar*> dst(static_cast<size_t>(nout));
+  for (PetscInt j = 0; j < nout; ++j) dst[static_cast<size_t>(j)] = oa[j];
+  for (PetscInt s = 0; s < nloc; s += kChunk)
+    combine_all(dst.data(), s, std::min(kChunk, nloc - s), xa, nx, s, y, r0, accumulate);
 }
 
 void mult_in_place(Vec* x, const Dense& y) {
@@ -148,10 +240,12 @@ void mult_in_place(Vec* x, const Dense& y) {
   const PetscInt nloc = local_size(x[0]);
   Arrays xa(x, nall, true);
   std::vector<PetscScalar> res(static_cast<size_t>(kChunk * nout));
+  std::vector<PetscScalar*> dst(static_cast<size_t>(nout));
+  for (PetscInt j = 0; j < nout; ++j) dst[static_cast<size_t>(j)] = res.data() + j * kChunk;
   for (PetscInt s = 0; s < nloc; s += kChunk) {
     const PetscInt len = std::min(kChunk, nloc - s);
-    for (PetscInt j = 0; j < nout; ++j) axpy_chunk(res.data() + j * len, len, xa, nin, s, y.col(j), false);
-    for (PetscInt j = 0; j < nout; ++j) std::copy(res.data() + j * len, res.data() + (j + 1) * len, xa[j] + s);
+    combine_all(dst.data(), 0, len, xa, nin, s, y, 0, false);
+    for (PetscInt j = 0; j < nout; ++j) std::copy(res.data() + j * kChunk, res.data() + j * kChunk + len, xa[j] + s);
   }
 }
 

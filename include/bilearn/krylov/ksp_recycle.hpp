@@ -5,7 +5,8 @@
 // The recycle space lives in the KSP and survives KSPSolve calls with new operators. Options (all
 // under the KSP's prefix, so -hyper_ksp_recycle_k for a KSP with prefix hyper_):
 //   -ksp_recycle_k k             dimension of the recycle space (0: plain MINRES / CG)        [20]
-//   -ksp_recycle_m m             Lanczos vectors per update cycle                            [2k]
+//   -ksp_recycle_m m             Lanczos vectors per update cycle                            [3k]
+//   -ksp_recycle_window w        cycle (all Lanczos vectors, m at a time) | first (the first m) [cycle]
 //   -ksp_recycle_select s        ritz_s|ritz_l|ritz_both|hritz_s|hritz_l|rgen_l|rgen_s|rgen_l_left [ritz_both]
 //   -ksp_recycle_nsc             stop on the estimated hypergradient error ‖J(x* − x)‖ (needs J)
 //   -ksp_recycle_nsc_tol t       absolute tolerance of that estimate
@@ -39,6 +40,7 @@ typedef struct {
   PetscReal orthogonality;   /* ‖CᵀC − I‖_F of the last prepared space (-1 if not measured) */
   const char* source;        /* where C came from in the last solve: none, carried, split, apply */
   const char* message;       /* last reset/drop message ("" if none); valid until the next solve */
+  PetscInt stored_vectors;   /* vectors held for recycling (space, candidate, cycle buffer, NSC block) */
 } KSPRecycleInfo;
 
 PETSC_EXTERN PetscErrorCode KSPCreate_RMINRES(KSP);

@@ -16,7 +16,7 @@ namespace bilearn::krylov {
 
 struct RecycleOptions {
   PetscInt k = 20;
-  PetscInt m = 40;
+  PetscInt m = 60;
   Selector selector = Selector::RitzBoth;
   bool nsc = false;
   PetscReal nsc_tol = 1e-2;

@@ -72,6 +72,9 @@ class RecycleUpdater {
   void drop_nsc() noexcept { nz_ = 0; }
 
   const UpdateStats& stats() const noexcept { return stats_; }
+  PetscInt stored_vectors() const noexcept {
+    return ucand_.capacity() + hucand_.capacity() + vbuf_.capacity() + z_.capacity();
+  }
   const Selection& last_selection() const noexcept { return last_; }
 
  private:
