@@ -235,6 +235,13 @@ void create_recycle_ksp(KSP ksp, const char* type_name, PetscErrorCode (*solve)(
   d->info.orthogonality = -1;
   d->info.source = "none";
   ksp->data = d;
+  // No preconditioning: an untyped PC becomes none now, so that KSPSetFromOptions does not give
+  // it PETSc's default (ILU / block Jacobi) and -ksp_type rminres works on its own.
+  PC pc = nullptr;
+  BILEARN_CHECK(KSPGetPC(ksp, &pc));
+  const char* pc_type = nullptr;
+  BILEARN_CHECK(PetscObjectGetType((PetscObject)pc, &pc_type));
+  if (!pc_type) BILEARN_CHECK(PCSetType(pc, PCNONE));
   BILEARN_CHECK(KSPSetSupportedNorm(ksp, KSP_NORM_UNPRECONDITIONED, PC_LEFT, 3));
   BILEARN_CHECK(KSPSetSupportedNorm(ksp, KSP_NORM_PRECONDITIONED, PC_LEFT, 2));
   BILEARN_CHECK(KSPSetSupportedNorm(ksp, KSP_NORM_NONE, PC_LEFT, 1));
@@ -268,12 +275,24 @@ void require_pc_none(KSP ksp) {
     BILEARN_CHECK(PCSetType(pc, PCNONE));
     return;
   }
-  if (std::strcmp(type, PCNONE) != 0) {
-    const char* kt = nullptr;
-    BILEARN_CHECK(KSPGetType(ksp, &kt));
-    throw InputError(std::string("KSP type ") + (kt ? kt : "?") + " supports no preconditioner: use -" +
-                     prefix_of(ksp) + "pc_type none (got " + type + ")");
+  if (std::strcmp(type, PCNONE) == 0) return;
+  // PETSc's own default (ILU, ICC, block Jacobi, given by PCSetFromOptions before -ksp_type is
+  // read) is replaced by none; a preconditioner chosen on purpose is an error.
+  const char* pc_prefix = nullptr;
+  BILEARN_CHECK(PCGetOptionsPrefix(pc, &pc_prefix));
+  PetscBool chosen = PETSC_FALSE;
+  BILEARN_CHECK(PetscOptionsHasName(((PetscObject)pc)->options, pc_prefix, "-pc_type", &chosen));
+  const bool petsc_default =
+      std::strcmp(type, PCILU) == 0 || std::strcmp(type, PCICC) == 0 || std::strcmp(type, PCBJACOBI) == 0;
+  if (petsc_default && !chosen) {
+    BILEARN_CHECK(PetscInfo(ksp, "default preconditioner %s replaced by none\n", type));
+    BILEARN_CHECK(PCSetType(pc, PCNONE));
+    return;
   }
+  const char* kt = nullptr;
+  BILEARN_CHECK(KSPGetType(ksp, &kt));
+  throw InputError(std::string("KSP type ") + (kt ? kt : "?") + " supports no preconditioner: use -" + prefix_of(ksp) +
+                   "pc_type none (got " + type + ")");
 }
 
 void begin_solve(KSP ksp, RecycleKsp& d, Mat a, bool use_space) {

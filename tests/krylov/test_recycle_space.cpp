@@ -243,3 +243,24 @@ TEST(RecycleSpace, SameOperatorReusesTheCarriedProduct) {
     }
   }
 }
+
+TEST(RecycleSpace, SpaceSurvivesKspResetAndIsCheckedAgainstTheNewSize) {
+  // KSPReset (needed before operators of another size) keeps the space; the next solve finds
+  // that it does not fit, says so, and solves without it.
+  MPI_Comm comm = PETSC_COMM_WORLD;
+  OwnedKSP ksp = make_ksp(comm, KSPRMINRES, "reset_", 1e-9, {{"-ksp_recycle_k", "6"}});
+  OwnedMat a1 = laplacian(comm, 14, 0.2, 1.0, 87), a2 = laplacian(comm, 11, 0.2, 1.0, 88);
+  OwnedVec b1 = random_vec(a1, 89), b2 = random_vec(a2, 90), x1, x2;
+  BILEARN_CHECK(VecDuplicate(b1, x1.out()));
+  BILEARN_CHECK(VecDuplicate(b2, x2.out()));
+  solve(ksp, a1, b1, x1, false);
+  EXPECT_EQ(info(ksp).next_dim, 6);
+  BILEARN_CHECK(KSPReset(ksp));
+  const SolveResult r = solve(ksp, a2, b2, x2, false);
+  const KSPRecycleInfo inf = info(ksp);
+  EXPECT_GT(r.reason, 0);
+  EXPECT_LT(relative_residual(a2, b2, x2), 2e-9);
+  EXPECT_EQ(inf.resets, 1);
+  EXPECT_NE(std::string(inf.message).find("196 rows"), std::string::npos) << inf.message;
+  EXPECT_EQ(inf.next_dim, 6);
+}

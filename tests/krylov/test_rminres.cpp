@@ -239,3 +239,32 @@ TEST(RMinres, EpsInitialSpace) {
   EXPECT_LT(r2.its, 0.85 * r1.its);
   EXPECT_LT(relative_residual(a, b, x2), 2e-8);
 }
+
+TEST(RMinres, TypeFromOptionsAloneNeedsNoPcOption) {
+  // As in a foreign program: only -ksp_type rminres on the command line, PC untouched.
+  MPI_Comm comm = PETSC_COMM_WORLD;
+  OwnedMat a = laplacian(comm, 12, 0.3, 1.0, 85);
+  OwnedVec b = random_vec(a, 86), x;
+  BILEARN_CHECK(VecDuplicate(b, x.out()));
+  for (const char* type : {KSPRMINRES, KSPRCG}) {
+    const std::string prefix = std::string("opt_") + type + "_";
+    BILEARN_CHECK(PetscOptionsSetValue(nullptr, ("-" + prefix + "ksp_type").c_str(), type));
+    OwnedKSP ksp;
+    BILEARN_CHECK(KSPCreate(comm, ksp.out()));
+    BILEARN_CHECK(KSPSetOptionsPrefix(ksp, prefix.c_str()));
+    BILEARN_CHECK(KSPSetFromOptions(ksp));
+    BILEARN_CHECK(KSPSetOperators(ksp, a, a));
+    if (std::string(type) == KSPRCG) {
+      OwnedMat spd = laplacian(comm, 12, 0.0, 1.0, 85);
+      BILEARN_CHECK(KSPSetOperators(ksp, spd, spd));
+      BILEARN_CHECK(KSPSolve(ksp, b, x));
+      EXPECT_LT(relative_residual(spd, b, x), 1e-4) << type;
+    } else {
+      BILEARN_CHECK(KSPSolve(ksp, b, x));
+      EXPECT_LT(relative_residual(a, b, x), 1e-4) << type;
+    }
+    KSPConvergedReason reason;
+    BILEARN_CHECK(KSPGetConvergedReason(ksp, &reason));
+    EXPECT_GT(reason, 0) << type;
+  }
+}
