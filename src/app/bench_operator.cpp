@@ -159,10 +159,6 @@ int bench_operator(const CommandLine& cl) {
 
   if (!cl.json.empty()) {
     nlohmann::json j = base_summary(comm, "bench operator", start);
-    j["theta"] = nlohmann::json::array();
-    j["upper_loss"] = nullptr;
-    j["krylov_iterations_total"] = 0;
-    j["lower_iterations_total"] = 0;
     j["problem"] = problem.type;
     j["min_seconds"] = options.min_seconds;
     nlohmann::json sizes = nlohmann::json::array();

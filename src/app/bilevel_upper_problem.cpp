@@ -6,6 +6,7 @@
 
 #include "bilearn/app/report.hpp"
 #include "bilearn/core/error.hpp"
+#include "bilearn/io/binary_viewer.hpp"
 
 namespace bilearn {
 
@@ -47,12 +48,7 @@ std::string sample_file(const std::string& dir, PetscInt index) {
 
 void BilevelUpperProblem::save_state(const std::string& dir) {
   for (auto& s : ws_.bilevel->samples()) {
-    OwnedViewer viewer;
-    BILEARN_CHECK(PetscViewerCreate(ws_.grid->comm(), viewer.out()));
-    BILEARN_CHECK(PetscViewerSetType(viewer, PETSCVIEWERBINARY));
-    BILEARN_CHECK(PetscViewerBinarySetSkipInfo(viewer, PETSC_TRUE));
-    BILEARN_CHECK(PetscViewerFileSetMode(viewer, FILE_MODE_WRITE));
-    BILEARN_CHECK(PetscViewerFileSetName(viewer, sample_file(dir, s.index).c_str()));
+    OwnedViewer viewer = open_binary_viewer(ws_.grid->comm(), sample_file(dir, s.index), FILE_MODE_WRITE);
     BILEARN_CHECK(VecView(s.x_hat, viewer));
     BILEARN_CHECK(VecView(s.adjoint, viewer));
   }
@@ -66,12 +62,7 @@ void BilevelUpperProblem::load_state(const std::string& dir) {
   MPI_Allreduce(&missing, &missing_anywhere, 1, MPI_INT, MPI_MAX, PETSC_COMM_WORLD);
   require(missing_anywhere == 0, "checkpoint '" + dir + "' lacks the per-sample warm starts (sample_*.bin)");
   for (auto& s : ws_.bilevel->samples()) {
-    OwnedViewer viewer;
-    BILEARN_CHECK(PetscViewerCreate(ws_.grid->comm(), viewer.out()));
-    BILEARN_CHECK(PetscViewerSetType(viewer, PETSCVIEWERBINARY));
-    BILEARN_CHECK(PetscViewerBinarySetSkipInfo(viewer, PETSC_TRUE));
-    BILEARN_CHECK(PetscViewerFileSetMode(viewer, FILE_MODE_READ));
-    BILEARN_CHECK(PetscViewerFileSetName(viewer, sample_file(dir, s.index).c_str()));
+    OwnedViewer viewer = open_binary_viewer(ws_.grid->comm(), sample_file(dir, s.index), FILE_MODE_READ);
     BILEARN_CHECK(VecLoad(s.x_hat, viewer));
     BILEARN_CHECK(VecLoad(s.adjoint, viewer));
   }

@@ -16,6 +16,7 @@
 #include "bilearn/core/error.hpp"
 #include "bilearn/core/options.hpp"
 #include "bilearn/core/reduce.hpp"
+#include "bilearn/io/binary_viewer.hpp"
 #include "bilearn/io/json_summary.hpp"
 #include "bilearn/problem/explicit_transpose.hpp"
 #include "bilearn/problem/natural_order.hpp"
@@ -105,12 +106,7 @@ void write_natural(const ForwardModel& model, const ImageGrid& grid, const std::
   const MPI_Comm comm = grid.comm();
   require_writable(comm, path);
   const OwnedMat natural = natural_ordered_matrix(model, grid);
-  OwnedViewer viewer;
-  BILEARN_CHECK(PetscViewerCreate(comm, viewer.out()));
-  BILEARN_CHECK(PetscViewerSetType(viewer, PETSCVIEWERBINARY));
-  BILEARN_CHECK(PetscViewerFileSetMode(viewer, FILE_MODE_WRITE));
-  BILEARN_CHECK(PetscViewerBinarySetSkipInfo(viewer, PETSC_TRUE));
-  BILEARN_CHECK(PetscViewerFileSetName(viewer, path.c_str()));
+  OwnedViewer viewer = open_binary_viewer(comm, path, FILE_MODE_WRITE);
   BILEARN_CHECK(MatView(natural, viewer));
 }
 
@@ -156,10 +152,6 @@ int cmd_operator(const CommandLine& cl) {
 
   if (!cl.json.empty()) {
     nlohmann::json j = base_summary(comm, "operator", start);
-    j["theta"] = nlohmann::json::array();
-    j["upper_loss"] = nullptr;
-    j["krylov_iterations_total"] = 0;
-    j["lower_iterations_total"] = 0;
     j["problem"] = model.name;
     j["N"] = grid.n();
     j["rows"] = rows;

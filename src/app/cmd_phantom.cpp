@@ -79,10 +79,6 @@ int cmd_phantom(const CommandLine& cl) {
 
   if (!cl.json.empty()) {
     nlohmann::json j = base_summary(comm, "phantom", start);
-    j["theta"] = nlohmann::json::array();
-    j["upper_loss"] = nullptr;
-    j["krylov_iterations_total"] = 0;
-    j["lower_iterations_total"] = 0;
     j["problem"] = model.name;
     j["N"] = grid.n();
     j["samples"] = set.size();

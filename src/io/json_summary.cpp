@@ -21,6 +21,11 @@ nlohmann::json base_summary(MPI_Comm comm, const std::string& command, double st
   nlohmann::json j;
   j["command"] = command;
   j["ranks"] = size;
+  // Contract fields every summary carries; commands that evaluate L overwrite them.
+  j["theta"] = nlohmann::json::array();
+  j["upper_loss"] = nullptr;
+  j["krylov_iterations_total"] = 0;
+  j["lower_iterations_total"] = 0;
   j["wall_seconds"] = max_over_ranks(comm, MPI_Wtime() - start_time);
   j["peak_rss_mb_max_rank"] = max_over_ranks(comm, peak_rss_mb());
   return j;

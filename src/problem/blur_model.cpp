@@ -140,19 +140,11 @@ class BlurRowBuilder {
   std::vector<PetscScalar> vals_;
 };
 
-// Begin/end of the operator_assembly log event, balanced even when an exception leaves.
-struct AssemblyEvent {
-  AssemblyEvent() { PetscLogEventBegin(log::events().operator_assembly, 0, 0, 0, 0); }
-  ~AssemblyEvent() { PetscLogEventEnd(log::events().operator_assembly, 0, 0, 0, 0); }
-  AssemblyEvent(const AssemblyEvent&) = delete;
-  AssemblyEvent& operator=(const AssemblyEvent&) = delete;
-};
-
 }  // namespace
 
 ForwardModel create_blur_model(const ImageGrid& grid) {
   const BlurOptions options = read_blur_options(grid.comm(), grid.n());
-  AssemblyEvent event;
+  log::ScopedEvent event(log::events().operator_assembly);
   const PetscInt local = grid.local_size(), begin = grid.ownership_start(), end = begin + local;
   BlurRowBuilder builder(grid, options);
 

@@ -18,6 +18,7 @@
 #include "bilearn/core/log.hpp"
 #include "bilearn/core/options.hpp"
 #include "bilearn/core/reduce.hpp"
+#include "bilearn/io/binary_viewer.hpp"
 #include "bilearn/problem/noise.hpp"
 #include "bilearn/problem/operators.hpp"
 
@@ -97,12 +98,7 @@ OwnedVec mask_from_file(const ImageGrid& grid, const std::string& path) {
   OwnedVec natural;
   BILEARN_CHECK(DMDACreateNaturalVector(grid.dm(), natural.out()));
   try {
-    OwnedViewer viewer;
-    BILEARN_CHECK(PetscViewerCreate(comm, viewer.out()));
-    BILEARN_CHECK(PetscViewerSetType(viewer, PETSCVIEWERBINARY));
-    BILEARN_CHECK(PetscViewerFileSetMode(viewer, FILE_MODE_READ));
-    BILEARN_CHECK(PetscViewerBinarySetSkipInfo(viewer, PETSC_TRUE));
-    BILEARN_CHECK(PetscViewerFileSetName(viewer, path.c_str()));
+    OwnedViewer viewer = open_binary_viewer(comm, path, FILE_MODE_READ);
     BILEARN_CHECK(VecLoad(natural, viewer));
   } catch (const PetscFailure& e) {
     throw InputError("cannot read mask file '" + path + "': " + e.what());

@@ -15,6 +15,7 @@
 #include "bilearn/core/error.hpp"
 #include "bilearn/core/log.hpp"
 #include "bilearn/core/options.hpp"
+#include "bilearn/io/binary_viewer.hpp"
 #include "bilearn/problem/operators.hpp"
 
 namespace bilearn {
@@ -114,12 +115,7 @@ ForwardModel create_matrix_model(const ImageGrid& grid) {
     BILEARN_CHECK(MatCreate(comm, loaded.out()));
     BILEARN_CHECK(MatSetType(loaded, MATMPIAIJ));
     BILEARN_CHECK(MatSetSizes(loaded, PETSC_DECIDE, grid.local_size(), h.rows, h.cols));
-    OwnedViewer viewer;
-    BILEARN_CHECK(PetscViewerCreate(comm, viewer.out()));
-    BILEARN_CHECK(PetscViewerSetType(viewer, PETSCVIEWERBINARY));
-    BILEARN_CHECK(PetscViewerFileSetMode(viewer, FILE_MODE_READ));
-    BILEARN_CHECK(PetscViewerBinarySetSkipInfo(viewer, PETSC_TRUE));
-    BILEARN_CHECK(PetscViewerFileSetName(viewer, path.c_str()));
+    OwnedViewer viewer = open_binary_viewer(comm, path, FILE_MODE_READ);
     BILEARN_CHECK(MatLoad(loaded, viewer));
   } catch (const PetscFailure& e) {
     PetscLogEventEnd(log::events().operator_assembly, 0, 0, 0, 0);

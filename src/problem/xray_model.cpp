@@ -120,20 +120,12 @@ class RowBuilder {
   std::vector<PetscScalar> vals_;
 };
 
-// Begin/end of the operator_assembly log event, balanced even when an exception leaves.
-struct AssemblyEvent {
-  AssemblyEvent() { PetscLogEventBegin(log::events().operator_assembly, 0, 0, 0, 0); }
-  ~AssemblyEvent() { PetscLogEventEnd(log::events().operator_assembly, 0, 0, 0, 0); }
-  AssemblyEvent(const AssemblyEvent&) = delete;
-  AssemblyEvent& operator=(const AssemblyEvent&) = delete;
-};
-
 }  // namespace
 
 ForwardModel create_xray_model(const ImageGrid& grid) {
   const MPI_Comm comm = grid.comm();
   const XrayGeometry geometry = read_xray_geometry(comm, grid.n());
-  AssemblyEvent event;
+  log::ScopedEvent event(log::events().operator_assembly);
 
   PetscInt rows_global = geometry.rows(), rows_local = PETSC_DECIDE;
   BILEARN_CHECK(PetscSplitOwnership(comm, &rows_local, &rows_global));

@@ -31,4 +31,16 @@ const Events& events();
 const Stages& stages();
 void register_all();  // idempotent; called by Session after PetscInitialize
 
+// Begin/end of a log event, balanced even when an exception leaves the scope.
+class ScopedEvent {
+ public:
+  explicit ScopedEvent(PetscLogEvent event) : event_(event) { PetscLogEventBegin(event_, 0, 0, 0, 0); }
+  ~ScopedEvent() { PetscLogEventEnd(event_, 0, 0, 0, 0); }
+  ScopedEvent(const ScopedEvent&) = delete;
+  ScopedEvent& operator=(const ScopedEvent&) = delete;
+
+ private:
+  PetscLogEvent event_;
+};
+
 }  // namespace bilearn::log

@@ -11,7 +11,8 @@ namespace bilearn {
 // Peak resident set size of this process in MiB (from getrusage).
 double peak_rss_mb();
 
-// The common fields; wall_seconds counts from start (MPI_Wtime). Collective.
+// The common fields; wall_seconds counts from start (MPI_Wtime). theta, upper_loss and the
+// iteration totals start empty/null/0 for commands that evaluate nothing. Collective.
 nlohmann::json base_summary(MPI_Comm comm, const std::string& command, double start_time);
 
 // Writes j (indented) to path on rank 0; other ranks do nothing. Throws InputError if the
