@@ -69,14 +69,14 @@ bool run(KSP ksp, RecycleKsp& d, Mat a, bool use_space) {
     if (ksp->errorifnotconverged) throw NumericalError("KSPSolve has not converged due to Nan or Inf norm");
     ksp->reason = KSP_DIVERGED_NANORINF;
     ksp->rnorm = dp;
-    return end_solve(ksp, d, a, scratch, nullptr, false, nullptr, 1.0);
+    return end_solve(ksp, d, a, scratch, false, nullptr, 1.0);
   }
   ksp->rnorm = ksp->normtype != KSP_NORM_NONE ? dp : 0.0;
   BILEARN_CHECK(KSPLogResidualHistory(ksp, ksp->rnorm));
   BILEARN_CHECK(KSPMonitor(ksp, 0, ksp->rnorm));
   BILEARN_CHECK((*ksp->converged)(ksp, 0, ksp->rnorm, &ksp->reason, ksp->cnvP));
   nsc_check();
-  if (ksp->reason) return end_solve(ksp, d, a, scratch, nullptr, false, nullptr, 1.0);
+  if (ksp->reason) return end_solve(ksp, d, a, scratch, false, nullptr, 1.0);
 
   PetscReal beta = 0, betaold = 0, bcoef = 0, aold = 0, bold = 0;
   if (!fused) {
@@ -192,7 +192,7 @@ bool run(KSP ksp, RecycleKsp& d, Mat a, bool use_space) {
       next_scale = sign / rn;
     }
   }
-  return end_solve(ksp, d, a, scratch, nullptr, usable, next, next_scale);
+  return end_solve(ksp, d, a, scratch, usable, next, next_scale);
 }
 
 PetscErrorCode solve(KSP ksp) {

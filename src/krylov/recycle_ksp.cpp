@@ -75,8 +75,10 @@ PetscErrorCode set_from_options(KSP ksp, PetscOptionItems*) {
     o.init = ob.choice("-ksp_recycle_init", "First recycle space", {"none", "eps"}, o.init);
     o.check =
         ob.flag("-ksp_recycle_check", "Verify the true residual after a recycled solve (one operator apply)", o.check);
-    o.carry_hu =
-        ob.flag("-ksp_recycle_carry_hu", "Build H U for the next system from the Lanczos relation", o.carry_hu);
+    o.carry_hu = ob.flag("-ksp_recycle_carry_hu",
+                         "Build H U for the next system from the Lanczos relation when a split is set or the "
+                         "operator repeats (saves k operator applies)",
+                         o.carry_hu);
     o.first_window = ob.choice("-ksp_recycle_window",
                                "Lanczos vectors the update sees: all, m at a time (cycle), or the first m only",
                                {"cycle", "first"}, o.first_window ? "first" : "cycle") == "first";
@@ -384,8 +386,7 @@ bool nsc_says_stop(const RecycleKsp& d, PetscReal eta, PetscReal rnorm) {
   return d.nz > 0 && eta <= d.opt.nsc_safety * d.opt.nsc_tol && rnorm <= d.opt.nsc_rtol_floor * d.bnorm;
 }
 
-bool end_solve(KSP ksp, RecycleKsp& d, Mat a, Vec scratch, Vec scratch2, bool update, Vec next, PetscScalar scale) {
-  (void)scratch2;
+bool end_solve(KSP ksp, RecycleKsp& d, Mat a, Vec scratch, bool update, Vec next, PetscScalar scale) {
   Vec x = ksp->vec_sol;
   if (d.s > 0) {
     std::vector<PetscScalar> neg(d.zacc.size());

@@ -66,7 +66,7 @@ bool run(KSP ksp, RecycleKsp& d, Mat a, bool use_space) {
   auto finish_nan = [&]() {
     ksp->reason = KSP_DIVERGED_NANORINF;
     ksp->rnorm = np;
-    return end_solve(ksp, d, a, scratch, nullptr, false, nullptr, 1.0);
+    return end_solve(ksp, d, a, scratch, false, nullptr, 1.0);
   };
   if (PetscIsInfOrNanReal(np) || PetscIsInfOrNanReal(dp)) {
     if (ksp->errorifnotconverged) throw NumericalError("KSPSolve has not converged due to Nan or Inf norm");
@@ -88,7 +88,7 @@ bool run(KSP ksp, RecycleKsp& d, Mat a, bool use_space) {
       d.info.nsc_stopped = PETSC_TRUE;
     }
   }
-  if (ksp->reason) return end_solve(ksp, d, a, scratch, nullptr, false, nullptr, 1.0);
+  if (ksp->reason) return end_solve(ksp, d, a, scratch, false, nullptr, 1.0);
 
   PetscReal beta = std::sqrt(std::abs(dp)), eta = beta;
   PetscReal c = 1.0, cold = 1.0, coold = 1.0, sn = 0.0, sold = 0.0, soold = 0.0;
@@ -253,7 +253,7 @@ bool run(KSP ksp, RecycleKsp& d, Mat a, bool use_space) {
     next = v;
     next_scale = 1.0;
   }
-  return end_solve(ksp, d, a, scratch, nullptr, usable, next, next_scale);
+  return end_solve(ksp, d, a, scratch, usable, next, next_scale);
 }
 
 PetscErrorCode solve(KSP ksp) {

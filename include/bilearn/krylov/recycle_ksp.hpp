@@ -79,6 +79,6 @@ bool nsc_says_stop(const RecycleKsp& d, PetscReal eta, PetscReal rnorm);
 // failed: then the space was reset and the caller reruns), update of the space.
 // boundary = scale·next is the next Lanczos vector (null if none); update: whether the Lanczos
 // data may be used (converged or ran out of iterations).
-bool end_solve(KSP ksp, RecycleKsp& d, Mat a, Vec scratch, Vec scratch2, bool update, Vec next, PetscScalar scale);
+bool end_solve(KSP ksp, RecycleKsp& d, Mat a, Vec scratch, bool update, Vec next, PetscScalar scale);
 
 }  // namespace bilearn::krylov
