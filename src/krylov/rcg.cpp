@@ -44,11 +44,13 @@ bool run(KSP ksp, RecycleKsp& d, Mat a, bool use_space) {
   std::vector<PetscScalar> rout(rlist.size());
   std::vector<PetscReal> f(static_cast<size_t>(nz), 0.0);
   PetscReal dp = 0, rr = 0;
-  auto residual_norm = [&]() {
+  auto residual_norm = [&](bool have_rr) {
     if (!fused) {
       BILEARN_CHECK(VecNorm(r, NORM_2, &dp));
+    } else if (have_rr) {
+      dp = std::sqrt(std::max<PetscReal>(rr, 0.0));
     } else {
-      BILEARN_CHECK(VecMDot(r, static_cast<PetscInt>(rlist.size()), rlist.data(), rout.data()));
+      d.kernels.mdot(r, static_cast<PetscInt>(rlist.size()), rlist.data(), rout.data());
       rr = PetscRealPart(rout[0]);
       dp = std::sqrt(std::max<PetscReal>(rr, 0.0));
       for (PetscInt i = 0; i < nz; ++i) f[static_cast<size_t>(i)] = PetscRealPart(rout[static_cast<size_t>(i + 1)]);
@@ -64,7 +66,7 @@ bool run(KSP ksp, RecycleKsp& d, Mat a, bool use_space) {
       d.info.nsc_stopped = PETSC_TRUE;
     }
   };
-  residual_norm();
+  residual_norm(false);
   if (PetscIsInfOrNanReal(dp)) {
     if (ksp->errorifnotconverged) throw NumericalError("KSPSolve has not converged due to Nan or Inf norm");
     ksp->reason = KSP_DIVERGED_NANORINF;
@@ -118,7 +120,7 @@ bool run(KSP ksp, RecycleKsp& d, Mat a, bool use_space) {
       dpi = PetscRealPart(ds);
     } else {
       d.fused_list[static_cast<size_t>(s)] = p;
-      BILEARN_CHECK(VecMDot(w, s + 1, d.fused_list.data(), d.fused.data()));
+      d.kernels.mdot(w, s + 1, d.fused_list.data(), d.fused.data());
       dpi = PetscRealPart(d.fused[static_cast<size_t>(s)]);
       if (s > 0) {
         for (PetscInt j = 0; j < s; ++j) negh[static_cast<size_t>(j)] = -hp[j];
@@ -142,14 +144,19 @@ bool run(KSP ksp, RecycleKsp& d, Mat a, bool use_space) {
     }
     const PetscReal alpha = beta / dpi;
     BILEARN_CHECK(VecAXPY(x, alpha, p));
-    BILEARN_CHECK(VecAXPY(r, -alpha, w));
+    if (fused && nz == 0) {  // r −= a w and rᵀr in one pass
+      const PetscScalar na = -alpha;
+      rr = d.kernels.maxpy_norm(r, 1, &na, &w);
+    } else {
+      BILEARN_CHECK(VecAXPY(r, -alpha, w));
+    }
     for (PetscInt j = 0; j < s; ++j) {
       d.zacc[static_cast<size_t>(j)] += alpha * hp[j];
       hv[static_cast<size_t>(j)] = sign * (hp[j] - bcoef * hpold[static_cast<size_t>(j)]) / rho;
       hpold[static_cast<size_t>(j)] = hp[j];
     }
     const PetscReal tdiag = 1.0 / alpha + (i > 0 ? bold / aold : 0.0);
-    residual_norm();
+    residual_norm(fused && nz == 0);
     if (PetscIsInfOrNanReal(dp)) {
       if (ksp->errorifnotconverged) throw NumericalError("KSPSolve has not converged due to Nan or Inf norm");
       ksp->reason = KSP_DIVERGED_NANORINF;

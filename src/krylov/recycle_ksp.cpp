@@ -374,6 +374,7 @@ void begin_solve(KSP ksp, RecycleKsp& d, Mat a, bool use_space) {
       d.updater.begin(d.space, us, &d.j);
     }
   }
+  d.kernels.reserve(d.s + 2 + d.nz);
   d.zacc.assign(static_cast<size_t>(d.s), 0.0);
   d.fused.assign(static_cast<size_t>(d.s + 1 + d.nz), 0.0);
   d.fused_list.assign(static_cast<size_t>(d.s + 1 + d.nz), nullptr);

@@ -119,24 +119,24 @@ bool run(KSP ksp, RecycleKsp& d, Mat a, bool use_space) {
       alpha = PetscRealPart(as);
     } else {
       d.fused_list[static_cast<size_t>(s)] = v;
-      BILEARN_CHECK(VecMDot(r, s + 1 + nz, d.fused_list.data(), d.fused.data()));
+      d.kernels.mdot(r, s + 1 + nz, d.fused_list.data(), d.fused.data());
       alpha = PetscRealPart(d.fused[static_cast<size_t>(s)]);
     }
+    const PetscReal betaold = beta;
     if (s == 0) {  // KSPMINRES's sequence
       BILEARN_CHECK(VecAXPY(r, -alpha, v));
       BILEARN_CHECK(VecAXPY(r, -beta, vold));
-    } else {  // ŵ = q − C h − α v_k − β_k v_{k−1} in one pass
+      PetscScalar dps = 0;
+      BILEARN_CHECK(VecDot(r, r, &dps));
+      dp = PetscRealPart(dps);
+    } else {  // ŵ = q − C h − α v_k − β_k v_{k−1} and ‖ŵ‖² in one pass
       for (PetscInt j = 0; j < s; ++j) negh[static_cast<size_t>(j)] = -h[j];
       negh[static_cast<size_t>(s)] = -alpha;
       negh[static_cast<size_t>(s + 1)] = -beta;
       wlist[static_cast<size_t>(s)] = v;
       wlist[static_cast<size_t>(s + 1)] = vold;
-      BILEARN_CHECK(VecMAXPY(r, s + 2, negh.data(), wlist.data()));
+      dp = d.kernels.maxpy_norm(r, s + 2, negh.data(), wlist.data());
     }
-    const PetscReal betaold = beta;
-    PetscScalar dps = 0;
-    BILEARN_CHECK(VecDot(r, r, &dps));
-    dp = PetscRealPart(dps);
     if (PetscIsInfOrNanReal(dp) || PetscIsInfOrNanReal(alpha)) {
       if (ksp->errorifnotconverged) throw NumericalError("KSPSolve has not converged due to Nan or Inf inner product");
       usable = false;

@@ -11,6 +11,7 @@
 #include "bilearn/krylov/recycle_space.hpp"
 #include "bilearn/krylov/recycle_update.hpp"
 #include "bilearn/krylov/selector.hpp"
+#include "bilearn/krylov/vec_block.hpp"
 
 namespace bilearn::krylov {
 
@@ -54,6 +55,7 @@ struct RecycleKsp {
   PetscInt nz = 0;                 // NSC columns active in this solve
   Dense ztc;                       // ZᵀC (nz × s)
   PetscReal bnorm = 0;             // ‖b‖ (when needed)
+  FusedKernels kernels;            // the recycled iteration's reductions, one pass each
 
   KSPRecycleInfo info{};
   std::string message;

@@ -50,3 +50,23 @@ void mult_in_place(Vec* x, const Dense& y);
 Dense inner(const Vec* a, PetscInt na, const Vec* b, PetscInt nb);
 
 }  // namespace bilearn::krylov
+
+namespace bilearn::krylov {
+
+// The two reductions of a recycled Krylov iteration as single passes over the local arrays,
+// without allocation (buffers sized once by reserve()):
+//   mdot:       out[j] = x_jᵀ y for j < n (y read once; one MPI reduction)
+//   maxpy_norm: y += Σ_j a_j x_j (y read and written once), returning ‖y‖² (one reduction)
+// PETSc's VecMDot/VecMAXPY stream y once per group of four vectors.
+class FusedKernels {
+ public:
+  void reserve(PetscInt n);  // largest n used later
+  void mdot(Vec y, PetscInt n, const Vec* x, PetscScalar* out);
+  PetscReal maxpy_norm(Vec y, PetscInt n, const PetscScalar* a, const Vec* x);
+
+ private:
+  std::vector<const PetscScalar*> xa_;
+  std::vector<PetscScalar> sums_, reduced_;
+};
+
+}  // namespace bilearn::krylov
