@@ -1,8 +1,8 @@
 // KSP type "rcg": recycled (deflated / augmented) CG for SPD H. The initial guess is corrected
 // in span(U) so that r₀ ⟂ C; then CG runs on the projected operator (I − CCᵀ)H, which is
 // symmetric positive definite on C⊥:
-//     q = H p;  h = Cᵀq, pᵀq (one reduction);  w = q − C h
-//     a = rᵀr / pᵀq;  x += a p;  r −= a w;  z += a h          (x −= U z at the end)
+//     q = H p;  h = Cᵀq, pᵀq (one reduction)
+//     a = rᵀr / pᵀq;  x += a p;  r −= a (q − C h), rᵀr (one pass);  z += a h   (x −= U z at the end)
 // so that H(x − U z) = b − r with r ⟂ C. With an empty space the operations are those of
 // KSPCG with -pc_type none (iteration counts equal). pᵀHp ≤ 0 stops with
 // KSP_DIVERGED_INDEFINITE_MAT. The normalised residuals are the Lanczos vectors of (I − CCᵀ)H:
@@ -88,7 +88,11 @@ bool run(KSP ksp, RecycleKsp& d, Mat a, bool use_space) {
   } else {
     beta = rr;
   }
-  std::vector<PetscScalar> negh(static_cast<size_t>(s)), hv(static_cast<size_t>(s)), hpold(static_cast<size_t>(s), 0.0);
+  std::vector<PetscScalar> negh(static_cast<size_t>(s + 1)), hv(static_cast<size_t>(s)),
+      hpold(static_cast<size_t>(s), 0.0);
+  std::vector<Vec> rlist_q(static_cast<size_t>(s + 1));  // [q, C]
+  rlist_q[0] = w;
+  for (PetscInt j = 0; j < s; ++j) rlist_q[static_cast<size_t>(j + 1)] = cvec[j];
   PetscScalar* hp = d.fused.data();
   PetscReal sign = 1.0;  // (−1)ⁱ
   Vec next = nullptr;
@@ -120,12 +124,8 @@ bool run(KSP ksp, RecycleKsp& d, Mat a, bool use_space) {
       dpi = PetscRealPart(ds);
     } else {
       d.fused_list[static_cast<size_t>(s)] = p;
-      d.kernels.mdot(w, s + 1, d.fused_list.data(), d.fused.data());
+      d.kernels.mdot(w, s + 1, d.fused_list.data(), d.fused.data());  // h = Cᵀq, pᵀq
       dpi = PetscRealPart(d.fused[static_cast<size_t>(s)]);
-      if (s > 0) {
-        for (PetscInt j = 0; j < s; ++j) negh[static_cast<size_t>(j)] = -hp[j];
-        BILEARN_CHECK(VecMAXPY(w, s, negh.data(), cvec));  // w = (I − CCᵀ) H p
-      }
     }
     betaold = beta;
     if (PetscIsInfOrNanReal(dpi)) {
@@ -144,9 +144,14 @@ bool run(KSP ksp, RecycleKsp& d, Mat a, bool use_space) {
     }
     const PetscReal alpha = beta / dpi;
     BILEARN_CHECK(VecAXPY(x, alpha, p));
-    if (fused && nz == 0) {  // r −= a w and rᵀr in one pass
-      const PetscScalar na = -alpha;
-      rr = d.kernels.maxpy_norm(r, 1, &na, &w);
+    if (fused) {
+      // r −= a (I − CCᵀ) q in one pass over r (the projected w is never formed), with rᵀr
+      negh[0] = -alpha;
+      for (PetscInt j = 0; j < s; ++j) negh[static_cast<size_t>(j + 1)] = alpha * hp[j];
+      if (nz == 0)
+        rr = d.kernels.maxpy_norm(r, s + 1, negh.data(), rlist_q.data());
+      else
+        d.kernels.maxpy(r, s + 1, negh.data(), rlist_q.data());
     } else {
       BILEARN_CHECK(VecAXPY(r, -alpha, w));
     }

@@ -394,6 +394,18 @@ void FusedKernels::mdot(Vec y, PetscInt n, const Vec* x, PetscScalar* out) {
 }
 
 PetscReal FusedKernels::maxpy_norm(Vec y, PetscInt n, const PetscScalar* a, const Vec* x) {
+  const PetscReal local = maxpy_local(y, n, a, x);
+  PetscReal global = 0;
+  if (MPI_Allreduce(&local, &global, 1, MPIU_REAL, MPI_SUM, PetscObjectComm((PetscObject)y)) != MPI_SUCCESS)
+    throw PetscFailure(PETSC_ERR_MPI, "MPI_Allreduce failed in a fused norm");
+  return global;
+}
+
+void FusedKernels::maxpy(Vec y, PetscInt n, const PetscScalar* a, const Vec* x) {
+  maxpy_local(y, n, a, x);
+}
+
+PetscReal FusedKernels::maxpy_local(Vec y, PetscInt n, const PetscScalar* a, const Vec* x) {
   if (static_cast<size_t>(n) > xa_.size()) throw NumericalError("FusedKernels: reserve() was too small");
   PetscInt len = 0;
   BILEARN_CHECK(VecGetLocalSize(y, &len));
@@ -404,10 +416,7 @@ PetscReal FusedKernels::maxpy_norm(Vec y, PetscInt n, const PetscScalar* a, cons
   for (PetscInt j = 0; j < n; ++j) BILEARN_CHECK(VecRestoreArrayRead(x[j], &xa_[static_cast<size_t>(j)]));
   BILEARN_CHECK(VecRestoreArray(y, &ya));
   BILEARN_CHECK(PetscLogFlops(2.0 * (n + 1) * len));
-  PetscReal global = 0;
-  if (MPI_Allreduce(&local, &global, 1, MPIU_REAL, MPI_SUM, PetscObjectComm((PetscObject)y)) != MPI_SUCCESS)
-    throw PetscFailure(PETSC_ERR_MPI, "MPI_Allreduce failed in a fused norm");
-  return global;
+  return local;
 }
 
 }  // namespace bilearn::krylov

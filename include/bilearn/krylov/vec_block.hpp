@@ -63,8 +63,10 @@ class FusedKernels {
   void reserve(PetscInt n);  // largest n used later
   void mdot(Vec y, PetscInt n, const Vec* x, PetscScalar* out);
   PetscReal maxpy_norm(Vec y, PetscInt n, const PetscScalar* a, const Vec* x);
+  void maxpy(Vec y, PetscInt n, const PetscScalar* a, const Vec* x);  // no norm, not collective
 
  private:
+  PetscReal maxpy_local(Vec y, PetscInt n, const PetscScalar* a, const Vec* x);  // returns the local ‖y‖²
   std::vector<const PetscScalar*> xa_;
   std::vector<PetscScalar> sums_, reduced_;
 };
