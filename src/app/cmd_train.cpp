@@ -1,6 +1,6 @@
 // bilearn train: bilevel learning of θ by the outer loop (-outer_*), writing into --out DIR
-// (summary.json, history.csv, truth/initial/learned PNGs, checkpoints) or continuing the
-// run in --resume DIR.
+// (summary.json, history.csv, history.png redrawn after every accepted step, truth/initial/
+// learned PNGs, checkpoints) or continuing the run in --resume DIR.
 #include <cmath>
 
 #include "bilearn/app/bilevel_upper_problem.hpp"

@@ -1,6 +1,9 @@
 #include "bilearn/outer/history.hpp"
 
 #include <cstdio>
+#include <cstdlib>
+#include <limits>
+#include <sstream>
 
 #include "bilearn/core/error.hpp"
 
@@ -31,9 +34,64 @@ std::string history_line(const HistoryRow& r) {
   return line;
 }
 
+namespace {
+
+std::vector<std::string> split_fields(const std::string& line) {
+  std::vector<std::string> fields;
+  std::istringstream in(line);
+  for (std::string f; std::getline(in, f, ',');) fields.push_back(f);
+  return fields;
+}
+
+double field_value(const std::vector<std::string>& fields, int column) {
+  if (column < 0 || column >= static_cast<int>(fields.size())) return std::numeric_limits<double>::quiet_NaN();
+  const char* begin = fields[column].c_str();
+  char* end = nullptr;
+  const double v = std::strtod(begin, &end);
+  return end != begin ? v : std::numeric_limits<double>::quiet_NaN();
+}
+
+}  // namespace
+
+HistorySeries history_series(const std::string& text) {
+  HistorySeries s;
+  std::istringstream in(text);
+  std::string line;
+  if (!std::getline(in, line)) return s;
+  const std::vector<std::string> header = split_fields(line);
+  auto column = [&](const std::string& name) {
+    for (size_t i = 0; i < header.size(); ++i)
+      if (header[i] == name) return static_cast<int>(i);
+    return -1;
+  };
+  const int c_it = column("iteration"), c_loss = column("upper_loss"), c_grad = column("grad_norm"),
+            c_krylov = column("krylov_iterations"), c_lower = column("lower_iterations");
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    const std::vector<std::string> f = split_fields(line);
+    s.step.push_back(field_value(f, c_it));
+    s.upper_loss.push_back(field_value(f, c_loss));
+    s.grad_norm.push_back(field_value(f, c_grad));
+    s.krylov_iterations.push_back(field_value(f, c_krylov));
+    s.lower_iterations.push_back(field_value(f, c_lower));
+  }
+  return s;
+}
+
+void append_to_series(HistorySeries& s, const HistoryRow& row) {
+  s.step.push_back(static_cast<double>(row.iteration));
+  s.upper_loss.push_back(static_cast<double>(row.upper_loss));
+  s.grad_norm.push_back(static_cast<double>(row.grad_norm));
+  s.krylov_iterations.push_back(static_cast<double>(row.krylov_iterations));
+  s.lower_iterations.push_back(static_cast<double>(row.lower_iterations));
+}
+
 HistoryFile::HistoryFile(MPI_Comm comm, const std::string& path, const std::string& header_line,
                          const std::string& initial_text)
-    : comm_(comm), path_(path), text_(initial_text.empty() ? header_line + "\n" : initial_text) {
+    : comm_(comm),
+      path_(path),
+      text_(initial_text.empty() ? header_line + "\n" : initial_text),
+      series_(history_series(text_)) {
   if (path_.empty()) return;
   int rank = 0;
   MPI_Comm_rank(comm_, &rank);
@@ -53,6 +111,7 @@ HistoryFile::~HistoryFile() {
 void HistoryFile::append(const HistoryRow& row) {
   const std::string line = history_line(row) + "\n";
   text_ += line;
+  append_to_series(series_, row);
   if (path_.empty()) return;
   int rank = 0;
   MPI_Comm_rank(comm_, &rank);

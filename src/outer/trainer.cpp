@@ -8,6 +8,7 @@
 #include "bilearn/core/error.hpp"
 #include "bilearn/core/log.hpp"
 #include "bilearn/io/directory.hpp"
+#include "bilearn/io/history_plot.hpp"
 #include "bilearn/outer/checkpoint.hpp"
 #include "bilearn/outer/history.hpp"
 #include "bilearn/outer/optimizer.hpp"
@@ -81,6 +82,7 @@ class Run {
     problem_.accept(oracle_.current().theta);
     add_counters();
     history_ = std::make_unique<HistoryFile>(comm_, history_path(), history_header(oracle_.dim()));
+    record_history(nullptr);
     return loop();
   }
 
@@ -94,6 +96,7 @@ class Run {
     restore(data);
     problem_.load_state(data.problem_dir);
     history_ = std::make_unique<HistoryFile>(comm_, history_path(), history_header(oracle_.dim()), data.history);
+    record_history(nullptr);  // the plot of the checkpointed steps
     result_.resumed_from = k_;
     last_checkpoint_ = k_;
     return loop();
@@ -102,6 +105,17 @@ class Run {
  private:
   std::string checkpoint_root() const { return out_dir_ + "/checkpoint"; }
   std::string history_path() const { return out_dir_.empty() ? "" : out_dir_ + "/history.csv"; }
+
+  // Appends row (if any) to history.csv and redraws history.png from the whole history the
+  // run holds (a resumed run's includes the checkpointed steps).
+  void record_history(const HistoryRow* row) {
+    const double t0 = MPI_Wtime();
+    BILEARN_CHECK(PetscLogEventBegin(log::events().io, 0, 0, 0, 0));
+    if (row) history_->append(*row);
+    if (!out_dir_.empty()) write_history_plot(comm_, out_dir_ + "/history.png", history_->series());
+    BILEARN_CHECK(PetscLogEventEnd(log::events().io, 0, 0, 0, 0));
+    result_.seconds_history += MPI_Wtime() - t0;
+  }
 
   void add_counters() {
     const StepCounters& c = oracle_.counters();
@@ -241,11 +255,7 @@ class Run {
       row.tolerance = p.tolerance;
       row.phase = out.phase.empty() ? phase_before : out.phase;
       row.theta = p.theta;
-      const double th = MPI_Wtime();
-      BILEARN_CHECK(PetscLogEventBegin(log::events().io, 0, 0, 0, 0));
-      history_->append(row);
-      BILEARN_CHECK(PetscLogEventEnd(log::events().io, 0, 0, 0, 0));
-      result_.seconds_history += MPI_Wtime() - th;
+      record_history(&row);
       progress.step(row);
 
       if (opts_.checkpoint_every > 0 && k_ % opts_.checkpoint_every == 0) checkpoint();

@@ -25,8 +25,17 @@ void write_natural_png(MPI_Comm comm, const std::string& path, const std::vector
 // Collective: gathers a grid image in natural order and writes it scaled to [min, max].
 void write_image_png(MPI_Comm comm, const std::string& path, const ImageGrid& grid, Vec image);
 
+// Writes width×height RGB triples (row-major, top row first) as an 8-bit RGB PNG, compressed
+// for speed (plots are redrawn at every outer step). Not collective. Throws InputError if
+// the file cannot be written.
+void write_png_rgb8(const std::string& path, const std::vector<unsigned char>& rgb, int width, int height);
+
 // Reads an 8-bit greyscale PNG (for tests and tools): returns the grey levels row-major
 // and sets rows/cols. Throws InputError if the file is missing or not such a PNG.
 std::vector<unsigned char> read_png_grey8(const std::string& path, PetscInt* rows, PetscInt* cols);
+
+// Reads any PNG as 8-bit RGB (for tests and tools): row-major RGB triples; sets width and
+// height. Throws InputError if the file is missing or not a PNG.
+std::vector<unsigned char> read_png_rgb8(const std::string& path, int* width, int* height);
 
 }  // namespace bilearn

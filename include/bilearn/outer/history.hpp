@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "bilearn/io/history_plot.hpp"
+
 namespace bilearn {
 
 struct HistoryRow {
@@ -34,7 +36,13 @@ constexpr PetscInt history_max_theta_columns = 64;
 std::string history_header(PetscInt dim);
 std::string history_line(const HistoryRow& row);  // without the newline
 
-// The history file of a run; keeps the text written so far (for checkpoints) on every rank.
+// The plotted columns (iteration, upper_loss, grad_norm, krylov_iterations, lower_iterations)
+// of history text, header line first, one entry per row; a missing or unreadable field is NaN.
+HistorySeries history_series(const std::string& text);
+void append_to_series(HistorySeries& s, const HistoryRow& row);
+
+// The history file of a run; keeps the text written so far (for checkpoints) and its series
+// (for history.png) on every rank.
 class HistoryFile {
  public:
   // path empty: nothing is written (the text is still kept). initial_text: header and rows
@@ -47,11 +55,13 @@ class HistoryFile {
 
   void append(const HistoryRow& row);  // collective (the write verdict is shared)
   const std::string& text() const noexcept { return text_; }
+  const HistorySeries& series() const noexcept { return series_; }
 
  private:
   MPI_Comm comm_;
   std::string path_;
   std::string text_;
+  HistorySeries series_;
   std::FILE* file_ = nullptr;  // rank 0 only
 };
 

@@ -1,11 +1,12 @@
 // The outer loop driver: runs an optimiser (-outer_type) on an UpperProblem from θ₀, with
-// the stopping tests (-outer_max_it, -outer_gtol), history.csv, progress lines, periodic
-// atomic checkpoints (-outer_checkpoint_every) and a clean stop on SIGTERM/SIGUSR1.
+// the stopping tests (-outer_max_it, -outer_gtol), history.csv and its plot history.png
+// (redrawn after every accepted step), progress lines, periodic atomic checkpoints
+// (-outer_checkpoint_every) and a clean stop on SIGTERM/SIGUSR1.
 //
 //   loop:  stop if k ≥ max_it or stationarity(θ_k) ≤ gtol
 //          step (line search etc.) → on failure stop "line_search_failed" (an exception
 //          instead if no step was ever accepted)
-//          problem.accept(θ_{k+1}); history row (flushed); progress line
+//          problem.accept(θ_{k+1}); history row (flushed); history.png; progress line
 //          checkpoint if (k+1) % checkpoint_every == 0
 //          a stop signal on any rank → checkpoint, stop "signal"
 //   end:   a final checkpoint if the last iterate has none; a full-batch evaluation if the
@@ -56,7 +57,7 @@ struct TrainResult {
 };
 
 // Collective over comm. out_dir is created by rank 0; empty: no files at all (no history,
-// no checkpoints). Throws NumericalError if the very first step fails.
+// no plot, no checkpoints). Throws NumericalError if the very first step fails.
 TrainResult train(MPI_Comm comm, UpperProblem& problem, const std::vector<PetscReal>& theta0, const OuterOptions& opts,
                   const std::string& out_dir);
 
