@@ -5,6 +5,9 @@
 #include <string>
 
 #include "bilearn/core/error.hpp"
+#include "bilearn/core/options.hpp"
+#include "bilearn/krylov/ksp_recycle.hpp"
+#include "bilearn/lower/hessian_structure.hpp"
 
 namespace bilearn {
 
@@ -57,6 +60,16 @@ BilevelProblem::BilevelProblem(const ImageGrid& grid, const ForwardModel& model,
     active_.push_back(true);
   }
   work_ = grid.create_vec();
+  {
+    OptionsBlock block(grid.comm(), "", "Recycle spaces of the bilevel problem");
+    share_space_ = block.flag("-hyper_share_space",
+                              "One hypergradient KSP and recycle space shared by all samples of a group (bounds memory)",
+                              false);
+    seed_newton_ = block.choice("-lower_recycle_seed",
+                                "Space a recycling Newton KSP (-lower_tao_nls_ksp_type rminres) starts each sample with: "
+                                "the sample's hypergradient space, or whatever the previous solve left",
+                                {"hyper", "previous"}, "hyper") == "hyper";
+  }
 }
 
 PetscInt BilevelProblem::num_params() const {
@@ -100,6 +113,10 @@ PetscReal BilevelProblem::reconstruct(const std::vector<PetscReal>& theta, Evalu
     if (!is_active(s)) continue;
     objective_.set_data(s.data);
     const double t0 = MPI_Wtime();
+    if (seed_newton_ && solver_.recycling()) {
+      KSP hyper = existing_sample_ksp(s);
+      if (hyper) BILEARN_CHECK(KSPRecycleCopySpace(hyper, solver_.newton_ksp()));
+    }
     LowerSolveResult r;
     try {
       r = solver_.solve(s.x_hat);
@@ -134,8 +151,13 @@ void BilevelProblem::raise_if_any_failed(bool failed_here, const std::string& me
   throw NumericalError(failed_here ? message : std::string("a solve failed in another sample group"));
 }
 
+KSP BilevelProblem::existing_sample_ksp(const SampleState& s) const {
+  const size_t k = share_space_ ? 0 : static_cast<size_t>(&s - samples_.data());
+  return ksps_.at(k).get();
+}
+
 KSP BilevelProblem::sample_ksp(SampleState& s) {
-  const size_t k = static_cast<size_t>(&s - samples_.data());
+  const size_t k = share_space_ ? 0 : static_cast<size_t>(&s - samples_.data());
   OwnedKSP& ksp = ksps_.at(k);
   if (!ksp) {
     BILEARN_CHECK(KSPCreate(grid_.comm(), ksp.out()));
@@ -148,6 +170,7 @@ KSP BilevelProblem::sample_ksp(SampleState& s) {
     BILEARN_CHECK(KSPSetInitialGuessNonzero(ksp, PETSC_TRUE));
     BILEARN_CHECK(KSPSetOperators(ksp, objective_.hessian(), objective_.hessian()));
     BILEARN_CHECK(KSPSetFromOptions(ksp));
+    share_hessian_structure(ksp, objective_);
     PetscReal rtol;
     BILEARN_CHECK(KSPGetTolerances(ksp, &rtol, nullptr, nullptr, nullptr));
     if (configured_krylov_rtol_ == 0) configured_krylov_rtol_ = rtol;

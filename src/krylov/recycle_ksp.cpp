@@ -83,8 +83,15 @@ PetscErrorCode set_from_options(KSP ksp, PetscOptionItems*) {
                                "Lanczos vectors the update sees: all, m at a time (cycle), or the first m only",
                                {"cycle", "first"}, o.first_window ? "first" : "cycle") == "first";
     o.update = ob.flag("-ksp_recycle_update", "Update the space after each solve (false: keep it frozen)", o.update);
-    o.rank_tol = ob.real("-ksp_recycle_rank_tol", "Drop a column of H U whose norm falls below this fraction in QR",
-                         o.rank_tol, 0.0, 1.0);
+    o.tol.rank = ob.real("-ksp_recycle_rank_tol", "Drop a column of H U whose norm falls below this fraction in QR",
+                         o.tol.rank, 0.0, 1.0);
+    o.tol.carried = ob.real("-ksp_recycle_carried_rank_tol",
+                            "The same for an H U carried from the previous solve, and the norm below which a carried "
+                            "column is noise",
+                            o.tol.carried, 0.0, 1.0);
+    o.tol.probe = ob.real("-ksp_recycle_probe_tol",
+                          "Recompute a carried H U whose one-apply probe has a larger relative error (0: no probe)",
+                          o.tol.probe, 0.0, PETSC_INFINITY);
     o.verbose = ob.flag("-ksp_recycle_verbose", "One line per solve and per reset on rank 0", o.verbose);
     d.space.set_capacity(o.k);
   });
@@ -137,7 +144,7 @@ PetscErrorCode destroy(KSP ksp) {
     ksp->data = nullptr;
     BILEARN_CHECK(KSPDestroyDefault(ksp));
     for (const char* name : {"KSPRecycleSetOperatorSplit_C", "KSPRecycleSetMixedOperator_C", "KSPRecycleSetSpace_C",
-                             "KSPRecycleGetSpace_C", "KSPRecycleResetSpace_C", "KSPRecycleGetInfo_C"})
+                             "KSPRecycleCopySpace_C", "KSPRecycleGetSpace_C", "KSPRecycleResetSpace_C", "KSPRecycleGetInfo_C"})
       BILEARN_CHECK(PetscObjectComposeFunction_Private((PetscObject)ksp, name, nullptr));
   });
 }
@@ -188,6 +195,18 @@ PetscErrorCode set_space(KSP ksp, PetscInt n, const Vec vecs[]) {
     RecycleKsp& d = recycle_data(ksp);
     d.space.set_capacity(d.opt.k);
     d.space.set_basis(n, vecs);
+    d.updater.drop_nsc();
+  });
+}
+
+PetscErrorCode copy_space(KSP to, KSP from) {
+  return guarded(comm_of(to), __func__, [&] {
+    void (*from_is_recycling)(void) = nullptr;
+    BILEARN_CHECK(PetscObjectQueryFunction_Private((PetscObject)from, "KSPRecycleGetSpace_C", &from_is_recycling));
+    if (!from_is_recycling) return;
+    RecycleKsp& d = recycle_data(to);
+    d.space.set_capacity(d.opt.k);
+    d.space.copy_from(recycle_data(from).space);
     d.updater.drop_nsc();
   });
 }
@@ -262,6 +281,8 @@ void create_recycle_ksp(KSP ksp, const char* type_name, PetscErrorCode (*solve)(
   BILEARN_CHECK(
       PetscObjectComposeFunction_Private((PetscObject)ksp, "KSPRecycleSetSpace_C", (void (*)(void))set_space));
   BILEARN_CHECK(
+      PetscObjectComposeFunction_Private((PetscObject)ksp, "KSPRecycleCopySpace_C", (void (*)(void))copy_space));
+  BILEARN_CHECK(
       PetscObjectComposeFunction_Private((PetscObject)ksp, "KSPRecycleGetSpace_C", (void (*)(void))get_space));
   BILEARN_CHECK(
       PetscObjectComposeFunction_Private((PetscObject)ksp, "KSPRecycleResetSpace_C", (void (*)(void))reset_space));
@@ -329,8 +350,13 @@ void begin_solve(KSP ksp, RecycleKsp& d, Mat a, bool use_space) {
         eps_initial_space(a, o.k, prefix_of(ksp), d.space);
         d.init_done = true;
       }
+      // A carried C = HU limits the attainable residual to about its own relative error: about
+      // 1e-13/ν for a column that cancelled to norm ν (measured), which must stay below rtol/10.
+      PrepareTolerances tol = o.tol;
+      if (tol.probe > 0) tol.probe = std::min(tol.probe, 0.1 * ksp->rtol);
+      if (ksp->rtol > 0) tol.carried = std::min<PetscReal>(1.0, std::max(tol.carried, 1e-12 / ksp->rtol));
       const PrepareReport rep =
-          d.space.prepare(a, d.split_fixed, d.split_varying, tmpl, ksp->work[ksp->nwork - 1], o.rank_tol);
+          d.space.prepare(a, d.split_fixed, d.split_varying, tmpl, ksp->work[ksp->nwork - 1], tol);
       d.info.dim = rep.dim;
       d.info.dropped = rep.dropped;
       d.info.source = rep.source;
@@ -345,7 +371,7 @@ void begin_solve(KSP ksp, RecycleKsp& d, Mat a, bool use_space) {
       d.s = d.space.dim();
     } else {
       d.space.reset();
-      d.space.prepare(a, nullptr, nullptr, tmpl, ksp->work[ksp->nwork - 1], o.rank_tol);
+      d.space.prepare(a, nullptr, nullptr, tmpl, ksp->work[ksp->nwork - 1], o.tol);
     }
     if (o.nsc && use_space) {
       d.nz = d.updater.nsc_dim();
@@ -479,6 +505,14 @@ PetscErrorCode KSPRecycleSetSpace(KSP ksp, PetscInt n, const Vec vecs[]) {
   PetscFunctionBegin;
   PetscValidHeaderSpecific(ksp, KSP_CLASSID, 1);
   PetscTryMethod(ksp, "KSPRecycleSetSpace_C", (KSP, PetscInt, const Vec[]), (ksp, n, vecs));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode KSPRecycleCopySpace(KSP from, KSP to) {
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(from, KSP_CLASSID, 1);
+  PetscValidHeaderSpecific(to, KSP_CLASSID, 2);
+  PetscTryMethod(to, "KSPRecycleCopySpace_C", (KSP, KSP), (to, from));
   PetscFunctionReturn(0);
 }
 

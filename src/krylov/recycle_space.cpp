@@ -2,7 +2,9 @@
 
 #include <petsc/private/petscimpl.h>
 
+#include <algorithm>
 #include <cmath>
+#include <string>
 #include <sstream>
 #include <vector>
 
@@ -14,6 +16,8 @@ void RecycleSpace::ensure_storage(Vec tmpl) {
   if (u_.allocated() && u_.capacity() == kmax_ && same_layout(u_[0], tmpl)) return;
   u_.allocate(tmpl, kmax_);
   c_.allocate(tmpl, kmax_);
+  probe_.reset();
+  BILEARN_CHECK(VecDuplicate(tmpl, probe_.out()));
   r_.resize(kmax_, kmax_);
   reset();
 }
@@ -42,6 +46,7 @@ void RecycleSpace::set_capacity(PetscInt k) {
 }
 
 void RecycleSpace::set_basis(PetscInt n, const Vec* vecs) {
+  from_update_ = false;
   n = std::min(n, kmax_);
   if (n <= 0) {
     reset();
@@ -56,6 +61,16 @@ void RecycleSpace::set_basis(PetscInt n, const Vec* vecs) {
   dim_ = n;
   prepared_ = false;
   set_carried(Carried::None, nullptr);
+}
+
+void RecycleSpace::copy_from(const RecycleSpace& other) {
+  set_basis(other.dim_, other.u_.data());
+  from_update_ = other.from_update_;
+  if (dim_ == 0 || other.carried_ != Carried::Fixed) return;
+  for (PetscInt j = 0; j < dim_; ++j) BILEARN_CHECK(VecCopy(other.c_[j], c_[j]));
+  carried_ = Carried::Fixed;
+  carried_id_ = other.carried_id_;
+  carried_state_ = other.carried_state_;
 }
 
 void RecycleSpace::reset() noexcept {
@@ -91,7 +106,8 @@ bool RecycleSpace::carried_matches(Mat m) const {
   return id == carried_id_ && state == carried_state_;
 }
 
-PrepareReport RecycleSpace::prepare(Mat h, Mat fixed, Mat varying, Vec tmpl, Vec work, PetscReal rank_tol) {
+PrepareReport RecycleSpace::prepare(Mat h, Mat fixed, Mat varying, Vec tmpl, Vec work,
+                                    const PrepareTolerances& tol) {
   PrepareReport rep;
   rep.input_dim = dim_;
   prepared_ = false;
@@ -135,6 +151,17 @@ PrepareReport RecycleSpace::prepare(Mat h, Mat fixed, Mat varying, Vec tmpl, Vec
   // Normalise Ũ (and a carried product with it) so the rank test sees directions, not scales.
   PetscReal nmax = 0;
   for (PetscReal nj : norms) nmax = std::max(nmax, nj);
+  const bool use_carried = carried_ == Carried::Full && carried_matches(h);
+  const bool use_split = carried_ == Carried::Fixed && fixed && varying && carried_matches(fixed);
+  // The update builds Ũ = W Y with unit norms in a model that takes the Lanczos vectors as
+  // orthonormal. Once Lanczos has lost orthogonality (ghost copies of a converged eigenvector),
+  // a column can cancel to a tiny true norm; its carried product keeps an absolute error of
+  // about ε‖H‖, i.e. a relative error of ε‖H‖/‖Ũ_j‖ (measured up to 1e-4 on tomography). Such
+  // columns are noise: they are dropped rather than recomputed.
+  std::vector<char> collapsed(static_cast<size_t>(dim_), 0);
+  if (from_update_ || use_carried || use_split)
+    for (PetscInt j = 0; j < dim_; ++j)
+      collapsed[static_cast<size_t>(j)] = norms[static_cast<size_t>(j)] < tol.carried * nmax;
   for (PetscInt j = 0; j < dim_; ++j) {
     const PetscReal nj = norms[static_cast<size_t>(j)];
     if (nj > 0) {
@@ -143,21 +170,38 @@ PrepareReport RecycleSpace::prepare(Mat h, Mat fixed, Mat varying, Vec tmpl, Vec
     }
   }
   // C̃ = H Ũ for the current H.
-  if (carried_ == Carried::Full && carried_matches(h)) {
+  if (use_carried) {
     rep.source = "carried";
-  } else if (carried_ == Carried::Fixed && fixed && varying && carried_matches(fixed)) {
+  } else if (use_split) {
     rep.source = "split";
     for (PetscInt j = 0; j < dim_; ++j) {
       BILEARN_CHECK(MatMult(varying, u_[j], work));
       BILEARN_CHECK(VecAXPY(c_[j], 1.0, work));
     }
     rep.varying_applies = dim_;
-  } else {
-    rep.source = "apply";
+  }
+  if ((use_carried || use_split) && tol.probe > 0) {
+    // A safety net for everything the carried product cannot see (loss of orthogonality beyond
+    // the collapsed columns, an F changed without a new object state): one apply of H.
+    const PetscReal err = carried_probe_error(h, work, collapsed);
+    ++rep.operator_applies;
+    if (!(err <= tol.probe)) {
+      std::ostringstream msg;
+      msg << "recycle space: carried H U failed its probe (relative error " << err << "), recomputed";
+      rep.message = msg.str();
+      rep.source = "apply";
+      std::fill(collapsed.begin(), collapsed.end(), 0);
+    }
+  }
+  if (!use_carried && !use_split) rep.source = "apply";
+  if (std::string(rep.source) == "apply") {
     for (PetscInt j = 0; j < dim_; ++j) BILEARN_CHECK(MatMult(h, u_[j], c_[j]));
-    rep.operator_applies = dim_;
+    rep.operator_applies += dim_;
   }
   carried_ = Carried::None;
+  // U = Ũ R⁻¹ and C = C̃ R⁻¹ amplify the error of C̃ by up to 1/r_jj, and a carried C̃ has a
+  // larger error than a fresh apply: for it, nearly dependent columns are dropped earlier.
+  const PetscReal drop_tol = std::string(rep.source) == "apply" ? tol.rank : std::max(tol.rank, tol.carried);
 
   // Thin QR C̃ = C R by classical Gram-Schmidt with one re-orthogonalisation (CGS2). Column j
   // is dropped when its norm after orthogonalisation falls below rank_tol times its norm before
@@ -165,8 +209,12 @@ PrepareReport RecycleSpace::prepare(Mat h, Mat fixed, Mat varying, Vec tmpl, Vec
   std::vector<Vec> list(static_cast<size_t>(kmax_ + 1));
   std::vector<PetscScalar> h1(static_cast<size_t>(kmax_ + 1)), h2(static_cast<size_t>(kmax_ + 1));
   r_.set_zero();
-  PetscInt kept = 0, zero_cols = 0;
+  PetscInt kept = 0, zero_cols = 0, collapsed_cols = 0;
   for (PetscInt j = 0; j < dim_; ++j) {
+    if (collapsed[static_cast<size_t>(j)]) {
+      ++collapsed_cols;
+      continue;
+    }
     Vec cj = c_[j];
     for (PetscInt i = 0; i < kept; ++i) list[static_cast<size_t>(i)] = c_[i];
     list[static_cast<size_t>(kept)] = cj;
@@ -183,7 +231,7 @@ PrepareReport RecycleSpace::prepare(Mat h, Mat fixed, Mat varying, Vec tmpl, Vec
     for (PetscInt i = 0; i < kept; ++i) sq -= PetscRealPart(h2[static_cast<size_t>(i)] * h2[static_cast<size_t>(i)]);
     const PetscReal rjj = std::sqrt(std::max<PetscReal>(sq, 0.0));
     const bool finite = std::isfinite(before) && std::isfinite(sq);
-    if (!finite || before == 0 || !(rjj > rank_tol * before)) {
+    if (!finite || before == 0 || !(rjj > drop_tol * before)) {
       if (!finite || before == 0) ++zero_cols;
       continue;  // dropped: column j stays behind the kept ones and is ignored
     }
@@ -202,8 +250,11 @@ PrepareReport RecycleSpace::prepare(Mat h, Mat fixed, Mat varying, Vec tmpl, Vec
   rep.dropped = dim_ - kept;
   if (rep.dropped > 0) {
     std::ostringstream msg;
+    if (!rep.message.empty()) msg << rep.message << "; ";
     msg << "recycle space: dropped " << rep.dropped << " of " << dim_ << " vectors ("
-        << (zero_cols > 0 ? "zero, non-finite or " : "") << "numerically dependent after H was applied)";
+        << (zero_cols > 0 ? "zero, non-finite or " : "") << "numerically dependent after H was applied";
+    if (collapsed_cols > 0) msg << "; " << collapsed_cols << " of them cancelled to a norm below the carried-product accuracy";
+    msg << ")";
     rep.message = msg.str();
   }
   dim_ = kept;
@@ -216,6 +267,33 @@ PrepareReport RecycleSpace::prepare(Mat h, Mat fixed, Mat varying, Vec tmpl, Vec
   rep.dim = dim_;
   prepared_ = true;
   return rep;
+}
+
+PetscReal RecycleSpace::carried_probe_error(Mat h, Vec work, const std::vector<char>& skip) {
+  std::vector<PetscReal> cn(static_cast<size_t>(dim_), 0.0);
+  for (PetscInt j = 0; j < dim_; ++j) BILEARN_CHECK(VecNormBegin(c_[j], NORM_2, &cn[static_cast<size_t>(j)]));
+  for (PetscInt j = 0; j < dim_; ++j) BILEARN_CHECK(VecNormEnd(c_[j], NORM_2, &cn[static_cast<size_t>(j)]));
+  // Weights ±1/‖C̃_j‖ give every column the same say (a column of the small eigenvalues is not
+  // hidden behind one of the large); the signs are a fixed pseudo-random pattern.
+  std::vector<PetscScalar> w(static_cast<size_t>(dim_), 0.0);
+  for (PetscInt j = 0; j < dim_; ++j) {
+    const PetscReal n = cn[static_cast<size_t>(j)];
+    if (!std::isfinite(n)) return PETSC_INFINITY;
+    if (skip[static_cast<size_t>(j)] || n == 0) continue;
+    w[static_cast<size_t>(j)] = (((j * 2654435761u) >> 7) & 1u ? 1.0 : -1.0) / n;
+  }
+  BILEARN_CHECK(VecSet(probe_, 0.0));
+  BILEARN_CHECK(VecMAXPY(probe_, dim_, w.data(), u_.data()));
+  BILEARN_CHECK(MatMult(h, probe_, work));
+  BILEARN_CHECK(VecSet(probe_, 0.0));
+  BILEARN_CHECK(VecMAXPY(probe_, dim_, w.data(), c_.data()));
+  BILEARN_CHECK(VecAXPY(work, -1.0, probe_));
+  PetscReal e = 0, n = 0;
+  BILEARN_CHECK(VecNormBegin(work, NORM_2, &e));
+  BILEARN_CHECK(VecNormBegin(probe_, NORM_2, &n));
+  BILEARN_CHECK(VecNormEnd(work, NORM_2, &e));
+  BILEARN_CHECK(VecNormEnd(probe_, NORM_2, &n));
+  return n > 0 ? e / n : (e > 0 ? PETSC_INFINITY : 0.0);
 }
 
 void RecycleSpace::project(Vec x, Vec r, PetscScalar* t) {
@@ -247,6 +325,7 @@ void RecycleSpace::keep_after_solve(Mat h) {
 }
 
 void RecycleSpace::adopt(VecBlock& ucand, VecBlock& hucand, PetscInt n, bool hu_valid, Mat h) {
+  from_update_ = true;
   u_.swap(ucand);
   c_.swap(hucand);
   dim_ = std::min(n, kmax_);

@@ -2,6 +2,8 @@
 
 #include <petsc/private/petscimpl.h>  // PetscObjectStateIncrease
 
+#include <algorithm>
+
 #include "bilearn/core/error.hpp"
 #include "bilearn/core/log.hpp"
 
@@ -14,6 +16,35 @@ PetscErrorCode hessian_shell_mult(Mat H, Vec v, Vec y) {
     BILEARN_CHECK(MatShellGetContext(H, &objective));
     objective->hessian_mult(v, y);
   });
+}
+
+PetscErrorCode data_hessian_shell_mult(Mat F, Vec v, Vec y) {
+  return guarded(PetscObjectComm((PetscObject)F), __func__, [&] {
+    LowerObjective* objective = nullptr;
+    BILEARN_CHECK(MatShellGetContext(F, &objective));
+    objective->data_hessian_mult(v, y);
+  });
+}
+
+PetscErrorCode reg_hessian_shell_mult(Mat R, Vec v, Vec y) {
+  return guarded(PetscObjectComm((PetscObject)R), __func__, [&] {
+    LowerObjective* objective = nullptr;
+    BILEARN_CHECK(MatShellGetContext(R, &objective));
+    objective->reg_hessian_mult(v, y);
+  });
+}
+
+// A symmetric MatShell of the image layout whose MatMult is mult.
+OwnedMat symmetric_shell(Vec layout, LowerObjective* ctx, PetscErrorCode (*mult)(Mat, Vec, Vec)) {
+  PetscInt local, global;
+  BILEARN_CHECK(VecGetLocalSize(layout, &local));
+  BILEARN_CHECK(VecGetSize(layout, &global));
+  OwnedMat shell;
+  BILEARN_CHECK(MatCreateShell(PetscObjectComm((PetscObject)layout), local, local, global, global, ctx, shell.out()));
+  BILEARN_CHECK(MatShellSetOperation(shell, MATOP_MULT, (void (*)(void))mult));
+  BILEARN_CHECK(MatSetOption(shell, MAT_SYMMETRIC, PETSC_TRUE));
+  BILEARN_CHECK(MatSetOption(shell, MAT_SYMMETRY_ETERNAL, PETSC_TRUE));
+  return shell;
 }
 
 PetscErrorCode hessian_shell_diagonal(Mat H, Vec d) {
@@ -84,14 +115,10 @@ LowerObjective::LowerObjective(const ImageGrid& grid, const ForwardModel& model,
   BILEARN_CHECK(MatCreateVecs(model_.A, nullptr, residual_.out()));
   work_ = grid_.create_vec();
   diag_ata_ = ata_diagonal(model_.A);
-  PetscInt local, global;
-  BILEARN_CHECK(VecGetLocalSize(work_, &local));
-  BILEARN_CHECK(VecGetSize(work_, &global));
-  BILEARN_CHECK(MatCreateShell(grid_.comm(), local, local, global, global, this, hessian_.out()));
-  BILEARN_CHECK(MatShellSetOperation(hessian_, MATOP_MULT, (void (*)(void))hessian_shell_mult));
+  hessian_ = symmetric_shell(work_, this, hessian_shell_mult);
   BILEARN_CHECK(MatShellSetOperation(hessian_, MATOP_GET_DIAGONAL, (void (*)(void))hessian_shell_diagonal));
-  BILEARN_CHECK(MatSetOption(hessian_, MAT_SYMMETRIC, PETSC_TRUE));
-  BILEARN_CHECK(MatSetOption(hessian_, MAT_SYMMETRY_ETERNAL, PETSC_TRUE));
+  data_hessian_ = symmetric_shell(work_, this, data_hessian_shell_mult);
+  reg_hessian_ = symmetric_shell(work_, this, reg_hessian_shell_mult);
 }
 
 PetscReal LowerObjective::value(Vec x) {
@@ -123,6 +150,27 @@ void LowerObjective::set_point(Vec x) {
   reg_.set_point(x);
   // H's entries changed although the MatShell did not: tell PETSc (KSPs, recycle spaces).
   BILEARN_CHECK(PetscObjectStateIncrease((PetscObject)hessian_.get()));
+  BILEARN_CHECK(PetscObjectStateIncrease((PetscObject)reg_hessian_.get()));
+}
+
+void LowerObjective::data_hessian_mult(Vec v, Vec y) {
+  BILEARN_CHECK(PetscLogEventBegin(log::events().operator_apply, 0, 0, 0, 0));
+  BILEARN_CHECK(MatMult(model_.A, v, residual_));
+  BILEARN_CHECK(MatMultTranspose(model_.A, residual_, y));
+  BILEARN_CHECK(PetscLogEventEnd(log::events().operator_apply, 0, 0, 0, 0));
+  BILEARN_CHECK(VecAXPY(y, epsilon_, v));
+  ++data_products_;
+}
+
+void LowerObjective::reg_hessian_mult(Vec v, Vec y) {
+  reg_.hessian_mult(v, y);
+  ++reg_products_;
+}
+
+void LowerObjective::mixed_mult(Vec v, PetscReal* Jv) {
+  reg_.mixed_mult(v, jv_);
+  std::copy(jv_.begin(), jv_.end(), Jv);
+  ++mixed_products_;
 }
 
 void LowerObjective::hessian_mult(Vec v, Vec y) {

@@ -5,6 +5,7 @@
 
 #include "bilearn/core/error.hpp"
 #include "bilearn/core/log.hpp"
+#include "bilearn/lower/hessian_structure.hpp"
 
 namespace bilearn {
 namespace {
@@ -31,11 +32,18 @@ LowerSolver::LowerSolver(LowerObjective& objective) : objective_(objective) {
   BILEARN_CHECK(TaoSetMaximumIterations(tao_, 200));
   // Inexact Newton: the Newton systems need only a modest relative accuracy (measured on
   // tomography N = 64: 1505 → 507 Krylov iterations, same Newton steps); -lower_tao_<type>_ksp_rtol overrides.
-  KSP newton_ksp = nullptr;
-  BILEARN_CHECK(TaoGetKSP(tao_, &newton_ksp));
-  if (newton_ksp) BILEARN_CHECK(KSPSetTolerances(newton_ksp, 1e-2, PETSC_DEFAULT, PETSC_DEFAULT, PETSC_DEFAULT));
+  KSP ksp = newton_ksp();
+  if (ksp) BILEARN_CHECK(KSPSetTolerances(ksp, 1e-2, PETSC_DEFAULT, PETSC_DEFAULT, PETSC_DEFAULT));
   BILEARN_CHECK(TaoSetFromOptions(tao_));
-  use_jacobi_unless_chosen();
+  ksp = newton_ksp();
+  if (ksp && is_recycling_ksp(ksp)) {
+    // -lower_tao_nls_ksp_type rminres|rcg: the recycle space is carried across Newton steps;
+    // H = (AᵀA + εI) + R_t lets it recompute only R_t·U when the point moves.
+    recycling_ = true;
+    share_hessian_structure(ksp, objective_);
+  } else {
+    use_jacobi_unless_chosen();
+  }
   PetscReal grtol, gttol;
   BILEARN_CHECK(TaoGetTolerances(tao_, &gatol_, &grtol, &gttol));
   require(gatol_ > 0 && std::isfinite(gatol_), "-lower_tao_gatol must be positive");
@@ -62,6 +70,12 @@ void LowerSolver::use_jacobi_unless_chosen() {
 void LowerSolver::set_gradient_tolerance(PetscReal gatol) {
   gatol_ = gatol > 0 ? gatol : configured_gatol_;
   BILEARN_CHECK(TaoSetTolerances(tao_, gatol_, 0.0, 0.0));
+}
+
+KSP LowerSolver::newton_ksp() const {
+  KSP ksp = nullptr;
+  BILEARN_CHECK(TaoGetKSP(tao_, &ksp));
+  return ksp;
 }
 
 LowerSolveResult LowerSolver::solve(Vec x) {

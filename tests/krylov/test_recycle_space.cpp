@@ -63,7 +63,7 @@ TEST(RecycleSpace, PrepareGivesHUEqualsCOrthonormal) {
   space.set_basis(7, raw.data());
   OwnedVec work;
   BILEARN_CHECK(MatCreateVecs(a, work.out(), nullptr));
-  const PrepareReport rep = space.prepare(a, nullptr, nullptr, work, work, 1e-8);
+  const PrepareReport rep = space.prepare(a, nullptr, nullptr, work, work, bilearn::krylov::PrepareTolerances{});
   EXPECT_EQ(rep.dim, 7);
   EXPECT_EQ(rep.dropped, 0);
   EXPECT_EQ(rep.operator_applies, 7);
@@ -86,7 +86,7 @@ TEST(RecycleSpace, DependentColumnsAreDroppedAndReported) {
   space.set_basis(4, raw);
   OwnedVec work;
   BILEARN_CHECK(MatCreateVecs(a, work.out(), nullptr));
-  const PrepareReport rep = space.prepare(a, nullptr, nullptr, work, work, 1e-8);
+  const PrepareReport rep = space.prepare(a, nullptr, nullptr, work, work, bilearn::krylov::PrepareTolerances{});
   EXPECT_EQ(rep.dim, 2);
   EXPECT_EQ(rep.dropped, 2);
   EXPECT_NE(rep.message.find("dropped 2 of 4"), std::string::npos) << rep.message;
@@ -163,29 +163,40 @@ struct Swappable {
 };
 }  // namespace
 
-TEST(RecycleSpace, StaleCarriedProductIsCaughtByTheResidualCheck) {
+// Two layers catch an operator changed behind the KSP's back: the one-apply probe of the carried
+// product (recomputed before the solve), and with the probe off, the true-residual check after it.
+TEST(RecycleSpace, StaleCarriedProductIsCaughtByTheProbeOrTheResidualCheck) {
   MPI_Comm comm = PETSC_COMM_WORLD;
-  OwnedMat a1 = laplacian(comm, 20, 0.3, 1.0, 41), a2 = laplacian(comm, 20, 0.9, 2.0, 42);
-  Swappable ctx{a1};
-  PetscInt nloc = 0, n = 0;
-  BILEARN_CHECK(MatGetLocalSize(a1, &nloc, nullptr));
-  BILEARN_CHECK(MatGetSize(a1, &n, nullptr));
-  OwnedMat shell;
-  BILEARN_CHECK(MatCreateShell(comm, nloc, nloc, n, n, &ctx, shell.out()));
-  BILEARN_CHECK(MatShellSetOperation(shell, MATOP_MULT, (void (*)(void))Swappable::mult));
-  OwnedKSP ksp = make_ksp(comm, KSPRMINRES, "stale_", 1e-9, {{"-ksp_recycle_k", "10"}});
-  OwnedVec b = random_vec(a1, 43), x;
-  BILEARN_CHECK(VecDuplicate(b, x.out()));
-  solve(ksp, shell, b, x, false);
-  solve(ksp, shell, b, x, false);  // the operator repeats: H·Ũ is now carried to the next solve
-  ctx.current = a2;                // the operator changed behind the KSP's back
-  const SolveResult r = solve(ksp, shell, b, x, false);
-  const KSPRecycleInfo inf = info(ksp);
-  EXPECT_STREQ(inf.source, "carried");
-  EXPECT_TRUE(inf.restarted);
-  EXPECT_NE(std::string(inf.message).find("true-residual check"), std::string::npos) << inf.message;
-  EXPECT_GT(r.reason, 0);
-  EXPECT_LT(relative_residual(a2, b, x), 2e-8);
+  for (const bool probe : {true, false}) {
+    OwnedMat a1 = laplacian(comm, 20, 0.3, 1.0, 41), a2 = laplacian(comm, 20, 0.9, 2.0, 42);
+    Swappable ctx{a1};
+    PetscInt nloc = 0, n = 0;
+    BILEARN_CHECK(MatGetLocalSize(a1, &nloc, nullptr));
+    BILEARN_CHECK(MatGetSize(a1, &n, nullptr));
+    OwnedMat shell;
+    BILEARN_CHECK(MatCreateShell(comm, nloc, nloc, n, n, &ctx, shell.out()));
+    BILEARN_CHECK(MatShellSetOperation(shell, MATOP_MULT, (void (*)(void))Swappable::mult));
+    OwnedKSP ksp = make_ksp(comm, KSPRMINRES, probe ? "stale_probe_" : "stale_check_", 1e-9,
+                            {{"-ksp_recycle_k", "10"}, {"-ksp_recycle_probe_tol", probe ? "1e-10" : "0"}});
+    OwnedVec b = random_vec(a1, 43), x;
+    BILEARN_CHECK(VecDuplicate(b, x.out()));
+    solve(ksp, shell, b, x, false);
+    solve(ksp, shell, b, x, false);  // the operator repeats: H·Ũ is now carried to the next solve
+    ctx.current = a2;                // the operator changed behind the KSP's back
+    const SolveResult r = solve(ksp, shell, b, x, false);
+    const KSPRecycleInfo inf = info(ksp);
+    if (probe) {
+      EXPECT_STREQ(inf.source, "apply");
+      EXPECT_FALSE(inf.restarted);
+      EXPECT_NE(std::string(inf.message).find("failed its probe"), std::string::npos) << inf.message;
+    } else {
+      EXPECT_STREQ(inf.source, "carried");
+      EXPECT_TRUE(inf.restarted);
+      EXPECT_NE(std::string(inf.message).find("true-residual check"), std::string::npos) << inf.message;
+    }
+    EXPECT_GT(r.reason, 0);
+    EXPECT_LT(relative_residual(a2, b, x), 2e-8);
+  }
 }
 
 TEST(RecycleSpace, OperatorSplitRecomputesOnlyTheVaryingPart) {
@@ -216,7 +227,7 @@ TEST(RecycleSpace, OperatorSplitRecomputesOnlyTheVaryingPart) {
     EXPECT_FALSE(is.restarted);
     if (t > 0) {
       EXPECT_STREQ(is.source, "split");
-      EXPECT_EQ(is.operator_applies, 0);
+      EXPECT_EQ(is.operator_applies, 1);  // the probe of the carried F·U
       EXPECT_EQ(is.varying_applies, 2 * 12);  // R_t·U now, R_t·Ũ_next after the solve
       EXPECT_STREQ(ifull.source, "apply");
       EXPECT_EQ(ifull.operator_applies, 12);
@@ -238,7 +249,7 @@ TEST(RecycleSpace, SameOperatorReusesTheCarriedProduct) {
     const KSPRecycleInfo inf = info(ksp);
     if (t > 1) {  // t = 1 shows the operator repeats; from then on H·Ũ is carried
       EXPECT_STREQ(inf.source, "carried");
-      EXPECT_EQ(inf.operator_applies, 0);
+      EXPECT_EQ(inf.operator_applies, 1);  // the probe of the carried product
       EXPECT_FALSE(inf.restarted);
     }
   }

@@ -66,8 +66,12 @@ class BilevelProblem {
   PetscReal reconstruct(const std::vector<PetscReal>& theta, EvaluationStats& stats);
 
   // The sample's hypergradient KSP (created on first use with prefix -hyper_), with the
-  // relative tolerance in force.
+  // relative tolerance in force. With -hyper_share_space all samples of the group share one
+  // KSP (one recycle space: memory of one space instead of one per sample).
+  // A recycling KSP (rminres/rcg) is given the split H = (AᵀA + εI) + R_t and J.
   KSP sample_ksp(SampleState& s);
+  // The sample's KSP if it exists (null before its first hypergradient).
+  KSP existing_sample_ksp(const SampleState& s) const;
   // Relative tolerance of the hypergradient Krylov solves; 0 restores -hyper_ksp_rtol.
   void set_krylov_rtol(PetscReal rtol) noexcept { krylov_rtol_ = rtol; }
 
@@ -95,6 +99,8 @@ class BilevelProblem {
   PetscInt total_samples_;
   PetscInt active_total_;
   bool tolerate_failures_ = false;
+  bool share_space_ = false;   // -hyper_share_space
+  bool seed_newton_ = false;   // -lower_recycle_seed hyper: Newton space seeded from the sample's
   PetscReal krylov_rtol_ = 0;             // 0: as configured
   PetscReal configured_krylov_rtol_ = 0;  // read from the first KSP's options
   MPI_Comm across_groups_;

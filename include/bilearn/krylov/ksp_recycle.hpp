@@ -55,6 +55,10 @@ PETSC_EXTERN PetscErrorCode KSPRecycleSetMixedOperator(KSP, PetscInt p, PetscErr
                                                        void* ctx);
 /* Seeds the space for the next solve with copies of n vectors (at most k are kept). */
 PETSC_EXTERN PetscErrorCode KSPRecycleSetSpace(KSP, PetscInt n, const Vec vecs[]);
+/* Seeds `to`'s space for its next solve with `from`'s (both recycling KSPs of the same layout;
+   no-op otherwise). Products F·U carried by `from` for a split are copied as well, so when `to`
+   declares the same fixed part F only the varying part is applied to the copied space. */
+PETSC_EXTERN PetscErrorCode KSPRecycleCopySpace(KSP from, KSP to);
 /* The space carried to the next solve (borrowed; valid until the next solve or reset). */
 PETSC_EXTERN PetscErrorCode KSPRecycleGetSpace(KSP, PetscInt* n, const Vec** vecs);
 PETSC_EXTERN PetscErrorCode KSPRecycleResetSpace(KSP);

@@ -31,7 +31,7 @@ struct RecycleOptions {
   bool update = true;
   bool first_window =
       false;  // -ksp_recycle_window first  // false: the space is frozen (used as is for the next systems)
-  PetscReal rank_tol = 1e-8;
+  PrepareTolerances tol;
 };
 
 struct RecycleKsp {

@@ -12,7 +12,9 @@
 #include <petscmat.h>
 
 #include <string>
+#include <vector>
 
+#include "bilearn/core/handles.hpp"
 #include "bilearn/krylov/dense.hpp"
 #include "bilearn/krylov/vec_block.hpp"
 
@@ -29,6 +31,13 @@ struct PrepareReport {
   std::string message;            // one line when something was reset or dropped, else empty
 };
 
+struct PrepareTolerances {
+  PetscReal rank = 1e-8;     // drop a column of C̃ whose norm falls below this fraction in the QR
+  PetscReal carried = 1e-5;  // the same for a carried C̃, and the norm below which a carried column is noise
+  PetscReal probe = 1e-10;   // a carried C̃ whose probe H z − C̃ w has a larger relative error is recomputed
+                             // (0: no probe)
+};
+
 class RecycleSpace {
  public:
   enum class Carried { None, Full, Fixed };
@@ -42,6 +51,9 @@ class RecycleSpace {
 
   // Copies n vectors in as the next Ũ (any layout: checked by prepare). Carried products are dropped.
   void set_basis(PetscInt n, const Vec* vecs);
+  // Copies another space's next Ũ and, when it carries F·Ũ for a split, those products too
+  // (so the receiver recomputes only R·Ũ if it declares the same F).
+  void copy_from(const RecycleSpace& other);
   // Discards the space (storage kept).
   void reset() noexcept;
   // Frees the storage (KSPReset); the next use reallocates.
@@ -49,7 +61,7 @@ class RecycleSpace {
 
   // Makes U, C for the operator H (tmpl: a vector of H's layout; work: one scratch vector).
   // fixed/varying: the split H = F + R if the caller declared one (else null).
-  PrepareReport prepare(Mat h, Mat fixed, Mat varying, Vec tmpl, Vec work, PetscReal rank_tol);
+  PrepareReport prepare(Mat h, Mat fixed, Mat varying, Vec tmpl, Vec work, const PrepareTolerances& tol);
 
   // t = Cᵀr; x += U t; r -= C t (after prepare). t must hold dim() entries.
   void project(Vec x, Vec r, PetscScalar* t);
@@ -78,10 +90,14 @@ class RecycleSpace {
  private:
   void set_carried(Carried kind, Mat m);
   bool carried_matches(Mat m) const;
+  // ‖H z − C̃ w‖ / ‖C̃ w‖ for z = Ũ w, w_j = ±1/‖C̃_j‖ over the columns not skipped (one apply).
+  PetscReal carried_probe_error(Mat h, Vec work, const std::vector<char>& skip);
 
   VecBlock u_, c_;
+  OwnedVec probe_;  // z and C̃ w of the carried-product probe
   PetscInt kmax_ = 0, dim_ = 0;
   bool prepared_ = false;
+  bool from_update_ = false;  // Ũ was built by the update (unit norms in its model), not given
   Carried carried_ = Carried::None;
   Mat carried_mat_ = nullptr;  // not referenced: compared by address and object state only
   PetscObjectState carried_state_ = 0;

@@ -34,10 +34,22 @@ class LowerObjective {
   Mat hessian() const noexcept { return hessian_; }  // MatShell: MatMult, MatGetDiagonal
   void hessian_mult(Vec v, Vec y);                   // y = H v
   void hessian_diagonal(Vec d);
+  // The split H = F + R_t used by the recycling KSP types (ALGORITHMS.md §4.2, "cheaper C"):
+  // F = AᵀA + εI never changes (its object state never increases), R_t = ∇²_xx R_θ(x) is the
+  // regulariser Hessian at the current point (its state increases with set_point).
+  Mat data_hessian() const noexcept { return data_hessian_; }
+  Mat reg_hessian() const noexcept { return reg_hessian_; }
+  void data_hessian_mult(Vec v, Vec y);  // y = (AᵀA + εI) v
+  void reg_hessian_mult(Vec v, Vec y);   // y = ∇²_xx R_θ(x) v
   void mixed_mult(Vec v, std::vector<PetscReal>& Jv) { reg_.mixed_mult(v, Jv); }
+  // J v into p = num_params() numbers (no allocation after the first call).
+  void mixed_mult(Vec v, PetscReal* Jv);
   void mixed_mult_transpose(const std::vector<PetscReal>& w, Vec y) { reg_.mixed_mult_transpose(w, y); }
 
   PetscInt hessian_products() const noexcept { return hessian_products_; }
+  PetscInt data_hessian_products() const noexcept { return data_products_; }
+  PetscInt reg_hessian_products() const noexcept { return reg_products_; }
+  PetscInt mixed_products() const noexcept { return mixed_products_; }
 
  private:
   const ImageGrid& grid_;
@@ -49,7 +61,13 @@ class LowerObjective {
   OwnedVec work_;      // image-sized work vector
   OwnedVec diag_ata_;  // diag(AᵀA), computed once
   OwnedMat hessian_;
+  OwnedMat data_hessian_;
+  OwnedMat reg_hessian_;
+  std::vector<PetscReal> jv_;
   PetscInt hessian_products_ = 0;
+  PetscInt data_products_ = 0;
+  PetscInt reg_products_ = 0;
+  PetscInt mixed_products_ = 0;
 };
 
 }  // namespace bilearn

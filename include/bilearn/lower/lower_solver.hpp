@@ -31,6 +31,10 @@ class LowerSolver {
   void set_gradient_tolerance(PetscReal gatol);
   PetscReal gradient_tolerance() const noexcept { return gatol_; }
   Tao tao() const noexcept { return tao_; }
+  // The Newton systems' KSP (null for TAO types without one) and whether it is a recycling
+  // type (rminres/rcg), whose space can be seeded with KSPRecycleCopySpace before a solve.
+  KSP newton_ksp() const;
+  bool recycling() const noexcept { return recycling_; }
 
  private:
   void use_jacobi_unless_chosen();
@@ -38,6 +42,7 @@ class LowerSolver {
   OwnedTao tao_;
   PetscReal gatol_ = 1e-8;
   PetscReal configured_gatol_ = 1e-8;
+  bool recycling_ = false;
 };
 
 }  // namespace bilearn

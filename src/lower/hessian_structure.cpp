@@ -1,0 +1,28 @@
+#include "bilearn/lower/hessian_structure.hpp"
+
+#include "bilearn/core/error.hpp"
+#include "bilearn/krylov/ksp_recycle.hpp"
+
+namespace bilearn {
+namespace {
+
+PetscErrorCode mixed_mult_callback(void* ctx, Vec v, PetscReal* jv) {
+  auto* objective = static_cast<LowerObjective*>(ctx);
+  return guarded(PetscObjectComm((PetscObject)v), __func__, [&] { objective->mixed_mult(v, jv); });
+}
+
+}  // namespace
+
+bool is_recycling_ksp(KSP ksp) {
+  PetscBool rminres = PETSC_FALSE, rcg = PETSC_FALSE;
+  BILEARN_CHECK(PetscObjectTypeCompare((PetscObject)ksp, KSPRMINRES, &rminres));
+  BILEARN_CHECK(PetscObjectTypeCompare((PetscObject)ksp, KSPRCG, &rcg));
+  return rminres || rcg;
+}
+
+void share_hessian_structure(KSP ksp, LowerObjective& objective) {
+  BILEARN_CHECK(KSPRecycleSetOperatorSplit(ksp, objective.data_hessian(), objective.reg_hessian()));
+  BILEARN_CHECK(KSPRecycleSetMixedOperator(ksp, objective.regulariser().num_params(), mixed_mult_callback, &objective));
+}
+
+}  // namespace bilearn
