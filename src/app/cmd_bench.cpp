@@ -8,6 +8,8 @@ namespace bilearn {
 const std::vector<BenchEntry>& bench_table() {
   static const std::vector<BenchEntry> table = {
       {"operator", bench_operator, "assembly, bytes and MatMult/MatMultTranspose bandwidth of A vs a STREAM triad"},
+      {"recycle", bench_recycle,
+       "hypergradient systems of a real training run replayed with every Krylov/recycling method"},
       {"recycle-synthetic", bench_recycle_synthetic, "rminres/rcg time per iteration and a Laplacian sequence"},
   };
   return table;

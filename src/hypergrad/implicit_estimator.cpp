@@ -53,6 +53,7 @@ class ImplicitEstimator : public HypergradientEstimator {
       if (!problem.is_active(s)) continue;
       objective.set_point(s.x_hat);
       BILEARN_CHECK(VecWAXPY(rhs_, -1.0, s.truth, s.x_hat));  // g = x̂ − x†
+      problem.observe_system(s, theta, rhs_);
       KSP ksp = problem.sample_ksp(s);
       BILEARN_CHECK(KSPSetOperators(ksp, objective.hessian(), objective.hessian()));
       const PetscInt products_before = objective.hessian_products();

@@ -22,6 +22,7 @@ struct BenchEntry {
 const std::vector<BenchEntry>& bench_table();
 
 int bench_operator(const CommandLine& cl);  // src/app/bench_operator.cpp
+int bench_recycle(const CommandLine& cl);   // src/app/bench_recycle.cpp
 
 // Seconds per call of op, from a run of at least min_seconds (slowest rank) after one
 // warm-up call; the repetition count is decided collectively, so op may be collective.

@@ -4,6 +4,7 @@
 // the sample's hypergradient KSP (prefix -hyper_; its recycle space persists across calls).
 // Sums over samples are reduced over the ranks of other sample groups with across_groups.
 #pragma once
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -83,6 +84,14 @@ class BilevelProblem {
   // (message: the local one, or a pointer to the group that failed). Collective.
   void raise_if_any_failed(bool failed_here, const std::string& message) const;
 
+  // Called by the implicit estimator for every hypergradient system H w = rhs it is about to
+  // solve (objective() is then set at s.x_hat and θ): `bench recycle` records the sequence.
+  using SystemObserver = std::function<void(const SampleState& s, const std::vector<PetscReal>& theta, Vec rhs)>;
+  void set_system_observer(SystemObserver observer) { observer_ = std::move(observer); }
+  void observe_system(const SampleState& s, const std::vector<PetscReal>& theta, Vec rhs) const {
+    if (observer_) observer_(s, theta, rhs);
+  }
+
   // Σ over groups of a per-group partial sum (every rank gets the total).
   PetscReal sum_over_groups(PetscReal partial) const;
   void sum_over_groups(std::vector<PetscReal>& partial) const;
@@ -105,6 +114,7 @@ class BilevelProblem {
   PetscReal configured_krylov_rtol_ = 0;  // read from the first KSP's options
   MPI_Comm across_groups_;
   OwnedVec work_;
+  SystemObserver observer_;
 };
 
 }  // namespace bilearn

@@ -1,0 +1,363 @@
+// `bilearn bench recycle [--json F]`: the hypergradient systems H_{s,t} w = x̂_{s,t} − x†_s of
+// a real training run, recorded in memory (θ_t, x̂_{s,t}, right-hand side) and replayed with
+// every solver: MINRES cold / warm, CG warm, MINRES + KSPGUESS fischer, rminres with every
+// selector (with and without the split C = F·U + R·U, with NSC), rcg. Each sample keeps its
+// own KSP and warm start, as in training. The hypergradient error is ‖J w − J w_ref‖/‖J w_ref‖
+// against a tightly solved reference. Operator cost is counted in products with H, R (varying
+// part of the split) and J, and as H-equivalents with the measured cost ratios.
+// Defaults (overridden by explicit options): -problem tomo -problem_n 128 -data_samples 4
+// -reg_type foe -reg_foe_filters dct5 -outer_max_it 20. Bench options: -bench_rtol (the
+// training's -hyper_ksp_rtol, 1e-6), -bench_ref_rtol (1e-11), -bench_k (20), -bench_methods
+// (comma list of names; all by default).
+#include <petsc/private/kspimpl.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "bilearn/app/bench.hpp"
+#include "bilearn/app/bilevel_upper_problem.hpp"
+#include "bilearn/app/workspace.hpp"
+#include "bilearn/core/error.hpp"
+#include "bilearn/core/options.hpp"
+#include "bilearn/io/directory.hpp"
+#include "bilearn/io/json_summary.hpp"
+#include "bilearn/krylov/ksp_recycle.hpp"
+#include "bilearn/lower/hessian_structure.hpp"
+#include "bilearn/outer/trainer.hpp"
+
+namespace bilearn {
+namespace {
+
+using Options = std::vector<std::pair<std::string, std::string>>;
+
+struct RecordedSystem {
+  size_t sample = 0;  // position in BilevelProblem::samples()
+  std::vector<PetscReal> theta;
+  OwnedVec x_hat, rhs;
+  std::vector<PetscReal> jw_ref;
+  PetscReal jw_ref_norm = 0;
+};
+
+struct Method {
+  std::string name;
+  const char* type;
+  Options opts;
+  bool warm = true;
+  bool nsc = false;
+};
+
+struct MethodResult {
+  std::string name;
+  PetscInt iterations = 0, h_products = 0, r_products = 0, j_products = 0, restarts = 0;
+  PetscInt vectors = 0;  // vectors held per KSP (work + recycling storage)
+  double seconds = 0, err_max = 0, err_mean = 0, err_abs_median = 0;
+  std::vector<PetscInt> its;
+};
+
+void default_option(const char* name, const char* value) {
+  PetscBool set = PETSC_FALSE;
+  BILEARN_CHECK(PetscOptionsHasName(nullptr, nullptr, name, &set));
+  if (!set) BILEARN_CHECK(PetscOptionsSetValue(nullptr, name, value));
+}
+
+double norm2(const std::vector<PetscReal>& v) {
+  double s = 0;
+  for (PetscReal x : v) s += x * x;
+  return std::sqrt(s);
+}
+
+OwnedVec copy_of(Vec v) {
+  OwnedVec c;
+  BILEARN_CHECK(VecDuplicate(v, c.out()));
+  BILEARN_CHECK(VecCopy(v, c));
+  return c;
+}
+
+// Sets θ and the linearisation point of the system (H and J then belong to it).
+void load_system(Workspace& ws, const RecordedSystem& sys) {
+  ws.reg->set_theta(sys.theta);
+  ws.bilevel->objective().set_point(sys.x_hat);
+}
+
+OwnedKSP make_solver(const ImageGrid& grid, LowerObjective& objective, const Method& m, PetscReal rtol) {
+  OwnedKSP ksp;
+  BILEARN_CHECK(KSPCreate(grid.comm(), ksp.out()));
+  const std::string prefix = "bench_" + m.name + "_";
+  BILEARN_CHECK(KSPSetOptionsPrefix(ksp, prefix.c_str()));
+  BILEARN_CHECK(KSPSetType(ksp, m.type));
+  PC pc;
+  BILEARN_CHECK(KSPGetPC(ksp, &pc));
+  BILEARN_CHECK(PCSetType(pc, PCNONE));
+  BILEARN_CHECK(KSPSetTolerances(ksp, rtol, 1e-50, PETSC_DEFAULT, 20000));
+  for (const auto& [name, value] : m.opts)
+    BILEARN_CHECK(PetscOptionsSetValue(nullptr, ("-" + prefix + name).c_str(), value.c_str()));
+  BILEARN_CHECK(KSPSetOperators(ksp, objective.hessian(), objective.hessian()));
+  BILEARN_CHECK(KSPSetFromOptions(ksp));
+  share_hessian_structure(ksp, objective);
+  return ksp;
+}
+
+// Tight reference J w_ref for every system (MINRES from zero).
+void solve_references(Workspace& ws, std::vector<RecordedSystem>& systems, PetscReal ref_rtol) {
+  LowerObjective& objective = ws.bilevel->objective();
+  OwnedKSP ksp = make_solver(*ws.grid, objective, {"reference", KSPMINRES, {}}, ref_rtol);
+  OwnedVec w = ws.grid->create_vec();
+  for (auto& sys : systems) {
+    load_system(ws, sys);
+    BILEARN_CHECK(VecSet(w, 0.0));
+    BILEARN_CHECK(KSPSetOperators(ksp, objective.hessian(), objective.hessian()));
+    BILEARN_CHECK(KSPSolve(ksp, sys.rhs, w));
+    sys.jw_ref.assign(static_cast<size_t>(ws.reg->num_params()), 0.0);
+    objective.mixed_mult(w, sys.jw_ref);
+    sys.jw_ref_norm = norm2(sys.jw_ref);
+  }
+}
+
+MethodResult replay(Workspace& ws, const std::vector<RecordedSystem>& systems, const Method& m, PetscReal rtol) {
+  LowerObjective& objective = ws.bilevel->objective();
+  const size_t samples = ws.bilevel->samples().size();
+  std::vector<OwnedKSP> ksps(samples);
+  std::vector<OwnedVec> x(samples);
+  MethodResult r;
+  r.name = m.name;
+  std::vector<double> rel, abs_err;
+  std::vector<PetscReal> jw(static_cast<size_t>(ws.reg->num_params()));
+  for (const auto& sys : systems) {
+    load_system(ws, sys);
+    OwnedKSP& ksp = ksps[sys.sample];
+    if (!ksp) {
+      ksp = make_solver(*ws.grid, objective, m, rtol);
+      x[sys.sample] = ws.grid->create_vec();
+      BILEARN_CHECK(VecSet(x[sys.sample], 0.0));
+    }
+    Vec xs = x[sys.sample];
+    if (!m.warm) BILEARN_CHECK(VecSet(xs, 0.0));
+    BILEARN_CHECK(KSPSetInitialGuessNonzero(ksp, m.warm ? PETSC_TRUE : PETSC_FALSE));
+    BILEARN_CHECK(KSPSetOperators(ksp, objective.hessian(), objective.hessian()));
+    const PetscInt h0 = objective.hessian_products(), r0 = objective.reg_hessian_products(),
+                   j0 = objective.mixed_products();
+    MPI_Barrier(ws.grid->comm());
+    const double t0 = MPI_Wtime();
+    BILEARN_CHECK(KSPSolve(ksp, sys.rhs, xs));
+    r.seconds += MPI_Wtime() - t0;
+    PetscInt its = 0;
+    BILEARN_CHECK(KSPGetIterationNumber(ksp, &its));
+    KSPConvergedReason reason;
+    BILEARN_CHECK(KSPGetConvergedReason(ksp, &reason));
+    if (reason < 0)
+      BILEARN_CHECK(PetscPrintf(ws.grid->comm(), "  %s: a system did not converge (%s)\n", m.name.c_str(),
+                                KSPConvergedReasons[reason]));
+    r.its.push_back(its);
+    r.iterations += its;
+    r.h_products += objective.hessian_products() - h0;
+    r.r_products += objective.reg_hessian_products() - r0;
+    r.j_products += objective.mixed_products() - j0;
+    PetscInt held = ksp.get()->nwork;
+    if (is_recycling_ksp(ksp)) {
+      KSPRecycleInfo info{};
+      BILEARN_CHECK(KSPRecycleGetInfo(ksp, &info));
+      held += info.stored_vectors;
+      r.restarts += info.restarted ? 1 : 0;
+    }
+    if (ksp.get()->guess) held += 2 * 10;  // fischer model 1, size 10: X and AX
+    r.vectors = std::max(r.vectors, held);
+    objective.mixed_mult(xs, jw);
+    for (size_t i = 0; i < jw.size(); ++i) jw[i] -= sys.jw_ref[i];
+    const double e = norm2(jw);
+    abs_err.push_back(e);
+    rel.push_back(sys.jw_ref_norm > 0 ? e / sys.jw_ref_norm : e);
+  }
+  r.seconds = max_over_ranks(PETSC_COMM_WORLD, r.seconds);
+  for (double e : rel) {
+    r.err_max = std::max(r.err_max, e);
+    r.err_mean += e / static_cast<double>(rel.size());
+  }
+  std::sort(abs_err.begin(), abs_err.end());
+  r.err_abs_median = abs_err.empty() ? 0 : abs_err[abs_err.size() / 2];
+  return r;
+}
+
+// Seconds per product with H, R and J at the first recorded system (for H-equivalents).
+struct ProductCost {
+  double h = 0, r = 0, j = 0;
+};
+ProductCost measure_product_cost(Workspace& ws, const RecordedSystem& sys) {
+  LowerObjective& objective = ws.bilevel->objective();
+  load_system(ws, sys);
+  OwnedVec y = ws.grid->create_vec();
+  std::vector<PetscReal> jv(static_cast<size_t>(ws.reg->num_params()));
+  ProductCost c;
+  c.h = time_repeated(ws.grid->comm(), 0.3, [&] { objective.hessian_mult(sys.rhs, y); }).seconds_per_call;
+  c.r = time_repeated(ws.grid->comm(), 0.3, [&] { objective.reg_hessian_mult(sys.rhs, y); }).seconds_per_call;
+  c.j = time_repeated(ws.grid->comm(), 0.3, [&] { objective.mixed_mult(sys.rhs, jv.data()); }).seconds_per_call;
+  return c;
+}
+
+std::vector<Method> all_methods(PetscInt k, PetscReal nsc_tol) {
+  const std::string ks = std::to_string(k), nt = std::to_string(nsc_tol);
+  std::vector<Method> m = {
+      {"minres_cold", KSPMINRES, {}, false},
+      {"minres_warm", KSPMINRES, {}},
+      {"cg_warm", KSPCG, {}},
+      {"minres_fischer", KSPMINRES, {{"ksp_guess_type", "fischer"}, {"ksp_guess_fischer_model", "1,10"}}},
+  };
+  for (const char* sel : {"ritz_both", "ritz_s", "ritz_l", "hritz_s", "hritz_l", "rgen_l", "rgen_s"})
+    m.push_back({std::string("rminres_") + sel, KSPRMINRES, {{"ksp_recycle_k", ks}, {"ksp_recycle_select", sel}}});
+  m.push_back({"rminres_ritz_both_nosplit", KSPRMINRES, {{"ksp_recycle_k", ks}, {"ksp_recycle_carry_hu", "false"}}});
+  m.push_back({"rminres_k10", KSPRMINRES, {{"ksp_recycle_k", "10"}}});
+  m.push_back({"rcg_ritz_both", KSPRCG, {{"ksp_recycle_k", ks}}});
+  for (const char* sel : {"ritz_both", "rgen_l"})
+    m.push_back({std::string("rminres_") + sel + "_nsc", KSPRMINRES,
+                 {{"ksp_recycle_k", ks}, {"ksp_recycle_select", sel}, {"ksp_recycle_nsc", "true"},
+                  {"ksp_recycle_nsc_tol", nt}},
+                 true, true});
+  return m;
+}
+
+bool selected(const std::string& list, const std::string& name) {
+  if (list.empty()) return true;
+  return ("," + list + ",").find("," + name + ",") != std::string::npos;
+}
+
+}  // namespace
+
+int bench_recycle(const CommandLine& cl) {
+  const double start = MPI_Wtime();
+  MPI_Comm comm = PETSC_COMM_WORLD;
+  default_option("-problem", "tomo");
+  default_option("-problem_n", "128");
+  default_option("-data_samples", "4");
+  default_option("-reg_type", "foe");
+  default_option("-reg_foe_filters", "dct5");
+  default_option("-outer_max_it", "20");
+  PetscReal rtol = 1e-6, ref_rtol = 1e-11;
+  PetscInt k = 20;
+  std::string methods;
+  {
+    OptionsBlock b(comm, "", "Recycling benchmark on a recorded training sequence (bilearn bench recycle)");
+    rtol = b.real("-bench_rtol", "relative residual tolerance of every replayed solve", rtol, 1e-14, 0.5);
+    ref_rtol = b.real("-bench_ref_rtol", "tolerance of the reference solves", ref_rtol, 1e-15, 1e-4);
+    k = b.integer("-bench_k", "recycle space dimension", k, 1);
+    methods = b.string("-bench_methods", "comma-separated methods to run (default: all)", "");
+  }
+  auto ws = build_workspace(comm);
+  require(ws->groups.count == 1, "bench recycle replays on one sample group: drop -samples_groups");
+  const std::string dir = cl.out.empty() ? "bench_recycle_run" : cl.out;
+  make_directory(comm, dir);
+
+  // 1. Record the sequence of a real training run.
+  std::vector<RecordedSystem> systems;
+  std::vector<SampleState>& samples = ws->bilevel->samples();
+  ws->bilevel->set_system_observer([&](const SampleState& s, const std::vector<PetscReal>& theta, Vec rhs) {
+    RecordedSystem sys;
+    sys.sample = static_cast<size_t>(&s - samples.data());
+    sys.theta = theta;
+    sys.x_hat = copy_of(s.x_hat);
+    sys.rhs = copy_of(rhs);
+    systems.push_back(std::move(sys));
+  });
+  const OuterOptions options = read_outer_options(comm);
+  BilevelUpperProblem problem(*ws);
+  EvaluationStats unused;
+  require(std::isfinite(ws->bilevel->reconstruct(ws->initial_theta, unused)),
+          "the lower level cannot be solved at the initial theta (-reg_theta)");
+  const double t_train = MPI_Wtime();
+  const TrainResult trained = train(comm, problem, ws->initial_theta, options, dir);
+  const double train_seconds = MPI_Wtime() - t_train;
+  ws->bilevel->set_system_observer(nullptr);
+  require(!systems.empty(), "the training run solved no hypergradient system (is -hyper_method implicit?)");
+  BILEARN_CHECK(PetscPrintf(comm,
+                            "bench recycle: %s N = %d, %d samples, %s with %d parameters; %d outer steps recorded "
+                            "%d systems in %.1f s\n",
+                            ws->model.name.c_str(), (int)ws->grid->n(), (int)ws->bilevel->total_samples(),
+                            ws->reg->name().c_str(), (int)ws->reg->num_params(), (int)trained.outer_iterations,
+                            (int)systems.size(), train_seconds));
+
+  // 2. Reference, product costs, then every method.
+  solve_references(*ws, systems, ref_rtol);
+  const ProductCost cost = measure_product_cost(*ws, systems.front());
+  std::vector<MethodResult> results;
+  PetscReal nsc_tol = 0;
+  for (const Method& m : all_methods(k, 1.0)) {
+    if (!selected(methods, m.name) && m.name != "minres_warm") continue;
+    Method run = m;
+    if (m.nsc) {  // NSC aims at half the median hypergradient error of warm MINRES
+      for (auto& [name, value] : run.opts)
+        if (name == "ksp_recycle_nsc_tol") value = std::to_string(nsc_tol);
+    }
+    results.push_back(replay(*ws, systems, run, rtol));
+    if (m.name == "minres_warm") nsc_tol = 0.5 * results.back().err_abs_median;
+  }
+
+  // 3. The table, relative to warm MINRES.
+  const MethodResult* warm = nullptr;
+  for (const auto& r : results)
+    if (r.name == "minres_warm") warm = &r;
+  PetscInt nlocal = 0;
+  {
+    OwnedVec v = ws->grid->create_vec();
+    BILEARN_CHECK(VecGetLocalSize(v, &nlocal));
+  }
+  auto h_equiv = [&](const MethodResult& r) {
+    return r.h_products + r.r_products * cost.r / cost.h + r.j_products * cost.j / cost.h;
+  };
+  const double warm_ms_it = 1e3 * warm->seconds / std::max<PetscInt>(warm->iterations, 1);
+  BILEARN_CHECK(PetscPrintf(comm,
+                            "%d systems, rtol %g (reference %g), k = %d; one R product = %.2f H, one J product = "
+                            "%.2f H (measured); NSC tolerance %.3g\n",
+                            (int)systems.size(), (double)rtol, (double)ref_rtol, (int)k, cost.r / cost.h,
+                            cost.j / cost.h, (double)nsc_tol));
+  BILEARN_CHECK(PetscPrintf(comm, "%-26s %7s %6s %9s %6s %8s %6s %7s %6s %9s %9s %7s %4s\n", "method", "its", "x",
+                            "H-equiv", "x", "seconds", "x", "ms/it", "x", "err max", "err mean", "MB/rank", "rst"));
+  for (const auto& r : results) {
+    const double ms_it = 1e3 * r.seconds / std::max<PetscInt>(r.iterations, 1);
+    BILEARN_CHECK(PetscPrintf(
+        comm, "%-26s %7d %6.3f %9.0f %6.3f %8.2f %6.3f %7.3f %6.3f %9.2e %9.2e %7.1f %4d\n", r.name.c_str(),
+        (int)r.iterations, (double)r.iterations / warm->iterations, h_equiv(r), h_equiv(r) / h_equiv(*warm),
+        r.seconds, r.seconds / warm->seconds, ms_it, ms_it / warm_ms_it, r.err_max, r.err_mean,
+        r.vectors * nlocal * 8.0 / 1048576.0, (int)r.restarts));
+  }
+  BILEARN_CHECK(PetscPrintf(comm,
+                            "(x: relative to minres_warm; H-equiv: products with H + R and J weighted by their cost, "
+                            "everything the space costs included; err: |J w - J w_ref| / |J w_ref| over the "
+                            "sequence; rst: solves rerun after a failed true-residual check)\n"));
+
+  if (!cl.json.empty()) {
+    nlohmann::json j = base_summary(comm, "bench recycle", start);
+    j["theta"] = trained.theta;
+    j["upper_loss"] = nullptr;
+    PetscInt total = 0;
+    for (const auto& r : results) total += r.iterations;
+    j["krylov_iterations_total"] = total;
+    j["lower_iterations_total"] = trained.lower_iterations_total;
+    j["n"] = ws->grid->n();
+    j["samples"] = ws->bilevel->total_samples();
+    j["systems"] = systems.size();
+    j["rtol"] = rtol;
+    j["k"] = k;
+    j["cost_ratio"] = {{"r_over_h", cost.r / cost.h}, {"j_over_h", cost.j / cost.h}};
+    nlohmann::json rows = nlohmann::json::array();
+    for (const auto& r : results)
+      rows.push_back({{"method", r.name},
+                      {"iterations", r.iterations},
+                      {"h_products", r.h_products},
+                      {"r_products", r.r_products},
+                      {"j_products", r.j_products},
+                      {"h_equivalent", h_equiv(r)},
+                      {"seconds", r.seconds},
+                      {"hypergradient_error_max", r.err_max},
+                      {"hypergradient_error_mean", r.err_mean},
+                      {"bytes_per_rank", r.vectors * nlocal * 8.0},
+                      {"restarts", r.restarts},
+                      {"iterations_per_system", r.its}});
+    j["methods"] = rows;
+    write_json(comm, cl.json, j);
+  }
+  return 0;
+}
+
+}  // namespace bilearn
