@@ -1,9 +1,11 @@
 #include "bilearn/app/bilevel_upper_problem.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 
+#include "bilearn/app/recycle_space_file.hpp"
 #include "bilearn/app/report.hpp"
 #include "bilearn/core/error.hpp"
 #include "bilearn/io/binary_viewer.hpp"
@@ -39,18 +41,44 @@ Evaluation BilevelUpperProblem::evaluate(const std::vector<PetscReal>& theta, bo
 }
 
 namespace {
-std::string sample_file(const std::string& dir, PetscInt index) {
+std::string sample_file(const std::string& dir, PetscInt index, const char* kind = "sample") {
   char name[48];
-  std::snprintf(name, sizeof(name), "/sample_%05d.bin", (int)index);
+  std::snprintf(name, sizeof(name), "/%s_%05d.bin", kind, (int)index);
   return dir + name;
+}
+
+std::string space_file(const std::string& dir, PetscInt index) {
+  return sample_file(dir, index, "space");
+}
+
+// Throws InputError on every rank of comm with the message of the lowest rank that has one.
+void raise_first_error(MPI_Comm comm, const std::string& message) {
+  int rank = 0, size = 1;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+  int mine = message.empty() ? size : rank, first = size;
+  MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, comm);
+  if (first == size) return;
+  int len = rank == first ? static_cast<int>(message.size()) : 0;
+  MPI_Bcast(&len, 1, MPI_INT, first, comm);
+  std::string text = rank == first ? message : std::string(static_cast<size_t>(len), ' ');
+  MPI_Bcast(text.data(), len, MPI_CHAR, first, comm);
+  throw InputError(text);
 }
 }  // namespace
 
 void BilevelUpperProblem::save_state(const std::string& dir) {
+  std::vector<KSP> saved;  // -hyper_share_space: one KSP serves several samples, its space is saved once
   for (auto& s : ws_.bilevel->samples()) {
-    OwnedViewer viewer = open_binary_viewer(ws_.grid->comm(), sample_file(dir, s.index), FILE_MODE_WRITE);
-    BILEARN_CHECK(VecView(s.x_hat, viewer));
-    BILEARN_CHECK(VecView(s.adjoint, viewer));
+    {
+      OwnedViewer viewer = open_binary_viewer(ws_.grid->comm(), sample_file(dir, s.index), FILE_MODE_WRITE);
+      BILEARN_CHECK(VecView(s.x_hat, viewer));
+      BILEARN_CHECK(VecView(s.adjoint, viewer));
+    }
+    KSP ksp = ws_.bilevel->existing_sample_ksp(s);  // null before the sample's first hypergradient
+    const bool first = std::find(saved.begin(), saved.end(), ksp) == saved.end();
+    saved.push_back(ksp);
+    write_recycle_space(space_file(dir, s.index), first ? ksp : nullptr, *ws_.grid);
   }
   MPI_Barrier(PETSC_COMM_WORLD);  // every group's files are complete
 }
@@ -66,6 +94,26 @@ void BilevelUpperProblem::load_state(const std::string& dir) {
     BILEARN_CHECK(VecLoad(s.x_hat, viewer));
     BILEARN_CHECK(VecLoad(s.adjoint, viewer));
   }
+  load_spaces(dir);
+}
+
+void BilevelUpperProblem::load_spaces(const std::string& dir) {
+  // One sample's space in memory at a time. With -hyper_share_space the samples of a group
+  // share one KSP: it is seeded once, with the first space found (save_state writes it with
+  // the group's first sample only).
+  std::vector<KSP> seeded;
+  std::string error;
+  for (auto& s : ws_.bilevel->samples()) {
+    std::vector<OwnedVec> space;
+    error = read_recycle_space(space_file(dir, s.index), *ws_.grid, space);
+    if (!error.empty()) break;    // the same verdict on every rank of the group
+    if (space.empty()) continue;  // no space saved (non-recycling KSP, older checkpoint)
+    KSP ksp = ws_.bilevel->sample_ksp(s);
+    if (std::find(seeded.begin(), seeded.end(), ksp) != seeded.end()) continue;
+    seed_recycle_space(ksp, space);
+    seeded.push_back(ksp);
+  }
+  raise_first_error(PETSC_COMM_WORLD, error);  // a bad file in any group stops every rank
 }
 
 }  // namespace bilearn

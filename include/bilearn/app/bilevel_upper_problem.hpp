@@ -3,7 +3,8 @@
 // accuracies become the lower-level gradient tolerance and the Krylov relative tolerance;
 // mini-batches become the active samples; failed lower-level solves at trial points become
 // an infinite loss (the line search backtracks). Checkpoints hold every sample's warm
-// starts x̂_s and w_s (PETSc binary, natural order, exact bits).
+// starts x̂_s and w_s (PETSc binary, natural order, exact bits) and the recycle space its
+// hypergradient KSP carries to the next solve (space_%05d.bin, see recycle_space_file.hpp).
 #pragma once
 #include "bilearn/app/workspace.hpp"
 #include "bilearn/outer/upper_problem.hpp"
@@ -23,6 +24,9 @@ class BilevelUpperProblem : public UpperProblem {
   const EvaluationStats& totals() const noexcept { return totals_; }
 
  private:
+  // Seeds every sample's hypergradient KSP with the recycle space saved in dir (if any).
+  void load_spaces(const std::string& dir);
+
   Workspace& ws_;
   EvaluationStats totals_;
 };

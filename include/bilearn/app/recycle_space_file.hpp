@@ -1,0 +1,42 @@
+// Recycle spaces in checkpoints: the space a sample's hypergradient KSP carries to its next
+// solve (KSPRecycleGetSpace), stored next to the sample's warm starts so that a resumed run
+// starts its first recycled solve from the same space as the uninterrupted run would.
+//
+// File (PETSc binary, written by the sample's group):
+//   PetscInt[4]  magic, format version, count n (may be 0), rows (pixels of the grid)
+//   n vectors    VecView of DMDA global vectors of the grid: natural order, so a file
+//                written on any number of ranks loads on any other
+// The space vectors themselves are plain MPI vectors of the grid's parallel layout (no DM):
+// they are copied into a DMDA vector before VecView and loaded into one before the seed.
+// Only the basis Ũ is saved: a product the KSP carries with it (H·Ũ, or F·Ũ for a split
+// H = F + R) is recomputed by the first solve after a resume (k operator applies), so that solve
+// equals the uninterrupted run's up to round-off, bitwise only when nothing was carried
+// (-hyper_ksp_recycle_carry_hu false).
+#pragma once
+#include <petscksp.h>
+
+#include <string>
+#include <vector>
+
+#include "bilearn/core/handles.hpp"
+#include "bilearn/problem/grid.hpp"
+
+namespace bilearn {
+
+// Writes the space ksp carries to its next solve to path (n = 0 when ksp is null, is not a
+// recycling type, or has no space). Collective over grid.comm().
+void write_recycle_space(const std::string& path, KSP ksp, const ImageGrid& grid);
+
+// Reads a file written by write_recycle_space into DMDA vectors of grid. Returns "" on success
+// (a missing file is an empty space: checkpoints written before spaces were saved), else the
+// reason in one line naming the file (wrong header, rows or size); space is then empty.
+// In a checkpoint, a damaged file is normally caught before this by the MANIFEST checksums (the
+// resume then falls back to an older checkpoint); these checks catch a file that passes them
+// but does not fit this run. Collective over grid.comm(); the verdict is the same on all its ranks.
+std::string read_recycle_space(const std::string& path, const ImageGrid& grid, std::vector<OwnedVec>& space);
+
+// Seeds ksp's recycle space with copies of space (no-op when space is empty or ksp is not a
+// recycling type). Collective over the KSP's communicator.
+void seed_recycle_space(KSP ksp, const std::vector<OwnedVec>& space);
+
+}  // namespace bilearn
