@@ -207,31 +207,10 @@ bool run(KSP ksp, RecycleKsp& d, Mat a, bool use_space) {
   return end_solve(ksp, d, a, scratch, usable, next, next_scale);
 }
 
-PetscErrorCode solve(KSP ksp) {
-  return guarded(PetscObjectComm((PetscObject)ksp), __func__, [&] {
-    BILEARN_CHECK(PetscLogEventBegin(log::events().krylov_solve, ksp, 0, 0, 0));
-    RecycleKsp& d = recycle_data(ksp);
-    Mat a = nullptr, pm = nullptr;
-    BILEARN_CHECK(PCGetOperators(ksp->pc, &a, &pm));
-    PetscBool diagonalscale = PETSC_FALSE;
-    BILEARN_CHECK(PCGetDiagonalScale(ksp->pc, &diagonalscale));
-    if (diagonalscale) throw InputError("KSP rcg does not support diagonal scaling");
-    if (!run(ksp, d, a, true)) {
-      const PetscInt its = ksp->its;
-      const PetscBool guess_zero = ksp->guess_zero;
-      ksp->guess_zero = PETSC_FALSE;
-      run(ksp, d, a, false);
-      ksp->guess_zero = guess_zero;
-      ksp->its += its;
-    }
-    BILEARN_CHECK(PetscLogEventEnd(log::events().krylov_solve, ksp, 0, 0, 0));
-  });
-}
-
 }  // namespace
 }  // namespace bilearn::krylov
 
 PetscErrorCode KSPCreate_RCG(KSP ksp) {
   return bilearn::guarded(PetscObjectComm((PetscObject)ksp), __func__,
-                          [&] { bilearn::krylov::create_recycle_ksp(ksp, KSPRCG, bilearn::krylov::solve); });
+                          [&] { bilearn::krylov::create_recycle_ksp(ksp, KSPRCG, bilearn::krylov::run); });
 }

@@ -27,17 +27,6 @@ std::string prefix_of(KSP ksp) {
 }
 
 // Scoped PETSc log event.
-class Event {
- public:
-  explicit Event(PetscLogEvent e) : e_(e) { BILEARN_CHECK(PetscLogEventBegin(e_, 0, 0, 0, 0)); }
-  ~Event() { PetscLogEventEnd(e_, 0, 0, 0, 0); }
-  Event(const Event&) = delete;
-  Event& operator=(const Event&) = delete;
-
- private:
-  PetscLogEvent e_;
-};
-
 void note(KSP ksp, RecycleKsp& d, const std::string& msg) {
   d.message = msg;
   BILEARN_CHECK(PetscInfo(ksp, "%s\n", msg.c_str()));
@@ -248,9 +237,34 @@ RecycleKsp& recycle_data(KSP ksp) {
   return *d;
 }
 
-void create_recycle_ksp(KSP ksp, const char* type_name, PetscErrorCode (*solve)(KSP)) {
+namespace {
+
+PetscErrorCode solve(KSP ksp) {
+  return guarded(PetscObjectComm((PetscObject)ksp), __func__, [&] {
+    log::ScopedEvent ev(log::events().krylov_solve);
+    RecycleKsp& d = recycle_data(ksp);
+    Mat a = nullptr, pm = nullptr;
+    BILEARN_CHECK(PCGetOperators(ksp->pc, &a, &pm));
+    PetscBool diagonalscale = PETSC_FALSE;
+    BILEARN_CHECK(PCGetDiagonalScale(ksp->pc, &diagonalscale));
+    if (diagonalscale) throw InputError(std::string("KSP ") + d.type_name + " does not support diagonal scaling");
+    if (!d.run(ksp, d, a, true)) {
+      const PetscInt its = ksp->its;
+      const PetscBool guess_zero = ksp->guess_zero;
+      ksp->guess_zero = PETSC_FALSE;
+      d.run(ksp, d, a, false);
+      ksp->guess_zero = guess_zero;
+      ksp->its += its;
+    }
+  });
+}
+
+}  // namespace
+
+void create_recycle_ksp(KSP ksp, const char* type_name, RecycledRun run) {
   auto* d = new RecycleKsp();
   d->type_name = type_name;
+  d->run = run;
   d->space.set_capacity(d->opt.k);
   d->info.true_residual = -1;
   d->info.orthogonality = -1;
@@ -332,7 +346,7 @@ void begin_solve(KSP ksp, RecycleKsp& d, Mat a, bool use_space) {
   d.nz = 0;
   const RecycleOptions& o = d.opt;
   if (o.k > 0) {
-    Event ev(log::events().recycle_update);
+    log::ScopedEvent ev(log::events().recycle_update);
     Vec tmpl = ksp->vec_rhs;
     if (selector_needs_j(o.selector) && !d.j.available())
       throw InputError(std::string("-") + prefix_of(ksp) + "ksp_recycle_select " + selector_name(o.selector) +
@@ -447,7 +461,7 @@ bool end_solve(KSP ksp, RecycleKsp& d, Mat a, Vec scratch, bool update, Vec next
     }
   }
   if (d.opt.k > 0) {
-    Event ev(log::events().recycle_update);
+    log::ScopedEvent ev(log::events().recycle_update);
     bool built = false;
     if (update && finite)
       built = d.updater.finish(next, scale);

@@ -36,6 +36,7 @@ struct RecycleOptions {
 
 struct RecycleKsp {
   const char* type_name = "rminres";
+  bool (*run)(KSP, RecycleKsp&, Mat, bool) = nullptr;  // the type's iteration (RecycledRun)
   RecycleOptions opt;
   RecycleSpace space;
   RecycleUpdater updater;
@@ -64,8 +65,14 @@ struct RecycleKsp {
 
 RecycleKsp& recycle_data(KSP ksp);
 
-// KSPCreate body shared by both types: data, supported norms, ops other than solve.
-void create_recycle_ksp(KSP ksp, const char* type_name, PetscErrorCode (*solve)(KSP));
+// One pass of a type's iteration from ksp->vec_sol (zero when guess_zero), with the space or
+// (use_space = false) without it. Returns false when the true-residual check failed: the space
+// was reset and the solve runs again without it.
+using RecycledRun = bool (*)(KSP ksp, RecycleKsp& d, Mat a, bool use_space);
+
+// KSPCreate body shared by both types: data, supported norms, ops. The solve runs `run` with
+// the space and, after a failed check, once more without it (iterations of both counted).
+void create_recycle_ksp(KSP ksp, const char* type_name, RecycledRun run);
 
 // Checks the PC is none (sets it if unset). Throws InputError otherwise.
 void require_pc_none(KSP ksp);
