@@ -17,7 +17,6 @@ void RecycleSpace::ensure_storage(Vec tmpl) {
   u_.allocate(tmpl, kmax_);
   c_.allocate(tmpl, kmax_);
   probe_.reset();
-  BILEARN_CHECK(VecDuplicate(tmpl, probe_.out()));
   r_.resize(kmax_, kmax_);
   reset();
 }
@@ -281,6 +280,10 @@ PetscReal RecycleSpace::carried_probe_error(Mat h, Vec work, const std::vector<c
     if (!std::isfinite(n)) return PETSC_INFINITY;
     if (skip[static_cast<size_t>(j)] || n == 0) continue;
     w[static_cast<size_t>(j)] = (((j * 2654435761u) >> 7) & 1u ? 1.0 : -1.0) / n;
+  }
+  if (!probe_ || !same_layout(probe_, u_[0])) {  // storage may come from ensure_storage or set_basis
+    probe_.reset();
+    BILEARN_CHECK(VecDuplicate(u_[0], probe_.out()));
   }
   BILEARN_CHECK(VecSet(probe_, 0.0));
   BILEARN_CHECK(VecMAXPY(probe_, dim_, w.data(), u_.data()));
