@@ -8,7 +8,9 @@
 // Defaults (overridden by explicit options): -problem tomo -problem_n 128 -data_samples 4
 // -reg_type foe -reg_foe_filters dct5 -outer_max_it 20. Bench options: -bench_rtol (the
 // training's -hyper_ksp_rtol, 1e-6), -bench_ref_rtol (1e-11), -bench_k (20), -bench_methods
-// (comma list of names; all by default).
+// (comma list of names; all by default), -bench_save FILE (write the recorded sequence, PETSc
+// binary), -bench_load FILE (replay a saved sequence instead of training; give the same problem
+// options: N, samples and the parameter count are checked).
 #include <petsc/private/kspimpl.h>
 
 #include <algorithm>
@@ -23,6 +25,7 @@
 #include "bilearn/app/workspace.hpp"
 #include "bilearn/core/error.hpp"
 #include "bilearn/core/options.hpp"
+#include "bilearn/io/binary_viewer.hpp"
 #include "bilearn/io/directory.hpp"
 #include "bilearn/io/json_summary.hpp"
 #include "bilearn/krylov/ksp_recycle.hpp"
@@ -218,6 +221,53 @@ std::vector<Method> all_methods(PetscInt k, PetscReal nsc_tol) {
   return m;
 }
 
+// Sequence file: PetscInt[5] {magic, N, samples, parameters, systems}, then per system
+// PetscInt sample, PetscReal θ[parameters], VecView x̂, VecView rhs (DMDA: natural order).
+constexpr PetscInt kSequenceMagic = 0x42525351;  // "BRSQ"
+
+void save_sequence(Workspace& ws, const std::vector<RecordedSystem>& systems, const std::string& path) {
+  OwnedViewer viewer = open_binary_viewer(ws.grid->comm(), path, FILE_MODE_WRITE);
+  PetscInt header[5] = {kSequenceMagic, ws.grid->n(), static_cast<PetscInt>(ws.bilevel->samples().size()),
+                        ws.reg->num_params(), static_cast<PetscInt>(systems.size())};
+  BILEARN_CHECK(PetscViewerBinaryWrite(viewer, header, 5, PETSC_INT));
+  OwnedVec image = ws.grid->create_vec();
+  for (const auto& sys : systems) {
+    PetscInt sample = static_cast<PetscInt>(sys.sample);
+    BILEARN_CHECK(PetscViewerBinaryWrite(viewer, &sample, 1, PETSC_INT));
+    BILEARN_CHECK(PetscViewerBinaryWrite(viewer, sys.theta.data(), static_cast<PetscInt>(sys.theta.size()), PETSC_REAL));
+    BILEARN_CHECK(VecView(sys.x_hat, viewer));
+    BILEARN_CHECK(VecView(sys.rhs, viewer));
+  }
+}
+
+std::vector<RecordedSystem> load_sequence(Workspace& ws, const std::string& path) {
+  require(std::filesystem::exists(path), "-bench_load: no file '" + path + "'");
+  OwnedViewer viewer = open_binary_viewer(ws.grid->comm(), path, FILE_MODE_READ);
+  PetscInt header[5] = {0, 0, 0, 0, 0}, got = 0;
+  BILEARN_CHECK(PetscViewerBinaryRead(viewer, header, 5, &got, PETSC_INT));
+  const PetscInt p = ws.reg->num_params();
+  require(got == 5 && header[0] == kSequenceMagic, "-bench_load: '" + path + "' is not a bench recycle sequence");
+  require(header[1] == ws.grid->n() && header[2] == static_cast<PetscInt>(ws.bilevel->samples().size()) &&
+              header[3] == p,
+          "-bench_load: '" + path + "' was recorded with N = " + std::to_string(header[1]) + ", " +
+              std::to_string(header[2]) + " samples, " + std::to_string(header[3]) +
+              " parameters; give the same -problem_n, -data_samples and regulariser options");
+  std::vector<RecordedSystem> systems(static_cast<size_t>(header[4]));
+  for (auto& sys : systems) {
+    PetscInt sample = 0;
+    BILEARN_CHECK(PetscViewerBinaryRead(viewer, &sample, 1, nullptr, PETSC_INT));
+    require(sample >= 0 && sample < header[2], "-bench_load: '" + path + "' is corrupt (sample index)");
+    sys.sample = static_cast<size_t>(sample);
+    sys.theta.assign(static_cast<size_t>(p), 0.0);
+    BILEARN_CHECK(PetscViewerBinaryRead(viewer, sys.theta.data(), p, nullptr, PETSC_REAL));
+    sys.x_hat = ws.grid->create_vec();
+    sys.rhs = ws.grid->create_vec();
+    BILEARN_CHECK(VecLoad(sys.x_hat, viewer));
+    BILEARN_CHECK(VecLoad(sys.rhs, viewer));
+  }
+  return systems;
+}
+
 bool selected(const std::string& list, const std::string& name) {
   if (list.empty()) return true;
   return ("," + list + ",").find("," + name + ",") != std::string::npos;
@@ -236,46 +286,59 @@ int bench_recycle(const CommandLine& cl) {
   default_option("-outer_max_it", "20");
   PetscReal rtol = 1e-6, ref_rtol = 1e-11;
   PetscInt k = 20;
-  std::string methods;
+  std::string methods, save, load;
   {
     OptionsBlock b(comm, "", "Recycling benchmark on a recorded training sequence (bilearn bench recycle)");
     rtol = b.real("-bench_rtol", "relative residual tolerance of every replayed solve", rtol, 1e-14, 0.5);
     ref_rtol = b.real("-bench_ref_rtol", "tolerance of the reference solves", ref_rtol, 1e-15, 1e-4);
     k = b.integer("-bench_k", "recycle space dimension", k, 1);
     methods = b.string("-bench_methods", "comma-separated methods to run (default: all)", "");
+    save = b.string("-bench_save", "write the recorded sequence to this file (PETSc binary)", "");
+    load = b.string("-bench_load", "replay the sequence saved in this file instead of training", "");
   }
   auto ws = build_workspace(comm);
   require(ws->groups.count == 1, "bench recycle replays on one sample group: drop -samples_groups");
-  const std::string dir = cl.out.empty() ? "bench_recycle_run" : cl.out;
-  make_directory(comm, dir);
-
-  // 1. Record the sequence of a real training run.
+  // 1. Record the sequence of a real training run (or load a saved one).
   std::vector<RecordedSystem> systems;
-  std::vector<SampleState>& samples = ws->bilevel->samples();
-  ws->bilevel->set_system_observer([&](const SampleState& s, const std::vector<PetscReal>& theta, Vec rhs) {
-    RecordedSystem sys;
-    sys.sample = static_cast<size_t>(&s - samples.data());
-    sys.theta = theta;
-    sys.x_hat = copy_of(s.x_hat);
-    sys.rhs = copy_of(rhs);
-    systems.push_back(std::move(sys));
-  });
-  const OuterOptions options = read_outer_options(comm);
-  BilevelUpperProblem problem(*ws);
-  EvaluationStats unused;
-  require(std::isfinite(ws->bilevel->reconstruct(ws->initial_theta, unused)),
-          "the lower level cannot be solved at the initial theta (-reg_theta)");
-  const double t_train = MPI_Wtime();
-  const TrainResult trained = train(comm, problem, ws->initial_theta, options, dir);
-  const double train_seconds = MPI_Wtime() - t_train;
-  ws->bilevel->set_system_observer(nullptr);
+  PetscInt outer_steps = 0, lower_total = 0;
+  std::vector<PetscReal> theta_final;
+  double train_seconds = 0;
+  if (!load.empty()) {
+    systems = load_sequence(*ws, load);
+  } else {
+    const std::string dir = cl.out.empty() ? "bench_recycle_run" : cl.out;
+    make_directory(comm, dir);
+    std::vector<SampleState>& samples = ws->bilevel->samples();
+    ws->bilevel->set_system_observer([&](const SampleState& s, const std::vector<PetscReal>& theta, Vec rhs) {
+      RecordedSystem sys;
+      sys.sample = static_cast<size_t>(&s - samples.data());
+      sys.theta = theta;
+      sys.x_hat = copy_of(s.x_hat);
+      sys.rhs = copy_of(rhs);
+      systems.push_back(std::move(sys));
+    });
+    const OuterOptions options = read_outer_options(comm);
+    BilevelUpperProblem problem(*ws);
+    EvaluationStats unused;
+    require(std::isfinite(ws->bilevel->reconstruct(ws->initial_theta, unused)),
+            "the lower level cannot be solved at the initial theta (-reg_theta)");
+    const double t_train = MPI_Wtime();
+    const TrainResult trained = train(comm, problem, ws->initial_theta, options, dir);
+    train_seconds = MPI_Wtime() - t_train;
+    ws->bilevel->set_system_observer(nullptr);
+    outer_steps = trained.outer_iterations;
+    lower_total = trained.lower_iterations_total;
+    theta_final = trained.theta;
+    if (!save.empty()) save_sequence(*ws, systems, save);
+  }
   require(!systems.empty(), "the training run solved no hypergradient system (is -hyper_method implicit?)");
   BILEARN_CHECK(PetscPrintf(comm,
-                            "bench recycle: %s N = %d, %d samples, %s with %d parameters; %d outer steps recorded "
-                            "%d systems in %.1f s\n",
+                            "bench recycle: %s N = %d, %d samples, %s with %d parameters; %s %d systems "
+                            "(%d outer steps, %.1f s)\n",
                             ws->model.name.c_str(), (int)ws->grid->n(), (int)ws->bilevel->total_samples(),
-                            ws->reg->name().c_str(), (int)ws->reg->num_params(), (int)trained.outer_iterations,
-                            (int)systems.size(), train_seconds));
+                            ws->reg->name().c_str(), (int)ws->reg->num_params(),
+                            load.empty() ? "recorded" : "loaded", (int)systems.size(), (int)outer_steps,
+                            train_seconds));
 
   // 2. Reference, product costs, then every method.
   solve_references(*ws, systems, ref_rtol);
@@ -328,12 +391,12 @@ int bench_recycle(const CommandLine& cl) {
 
   if (!cl.json.empty()) {
     nlohmann::json j = base_summary(comm, "bench recycle", start);
-    j["theta"] = trained.theta;
+    j["theta"] = theta_final;
     j["upper_loss"] = nullptr;
     PetscInt total = 0;
     for (const auto& r : results) total += r.iterations;
     j["krylov_iterations_total"] = total;
-    j["lower_iterations_total"] = trained.lower_iterations_total;
+    j["lower_iterations_total"] = lower_total;
     j["n"] = ws->grid->n();
     j["samples"] = ws->bilevel->total_samples();
     j["systems"] = systems.size();
