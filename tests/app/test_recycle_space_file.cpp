@@ -2,11 +2,8 @@
 // size loads bitwise on any other (natural order), an empty or absent space reads as empty, and
 // every kind of bad file gives one message naming the file, the same on every rank.
 #include <gtest/gtest.h>
-#include <stdlib.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -14,20 +11,12 @@
 #include "bilearn/app/recycle_space_file.hpp"
 #include "bilearn/core/error.hpp"
 #include "bilearn/krylov/ksp_recycle.hpp"
+#include "test_support.hpp"
 
 using namespace bilearn;
+using namespace bilearn_test;
 
 namespace {
-
-int rank_in(MPI_Comm comm) {
-  int rank = 0;
-  MPI_Comm_rank(comm, &rank);
-  return rank;
-}
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
 
 // Value of column j of the test space at natural index i (exact in binary).
 PetscScalar value(PetscInt j, PetscInt i) {
@@ -75,25 +64,10 @@ MPI_Comm pair_comm() {
   return comm;
 }
 
-// A scratch directory made by rank 0 and known to every rank; removed after the test.
-class RecycleSpaceFileTest : public ::testing::Test {
+// A scratch directory (ScratchDirTest) and a check of a space file read back.
+class RecycleSpaceFileTest : public ScratchDirTest {
  protected:
-  void SetUp() override {
-    char buffer[PETSC_MAX_PATH_LEN] = {0};
-    if (rank_in(PETSC_COMM_WORLD) == 0) {
-      std::string pattern = (std::filesystem::temp_directory_path() / "bilearn-test-space-XXXXXX").string();
-      std::strncpy(buffer, pattern.c_str(), sizeof(buffer) - 1);
-      if (!mkdtemp(buffer)) buffer[0] = 0;
-    }
-    MPI_Bcast(buffer, sizeof(buffer), MPI_CHAR, 0, PETSC_COMM_WORLD);
-    dir_ = buffer;
-    EXPECT_FALSE(dir_.empty());
-  }
-  void TearDown() override {
-    MPI_Barrier(PETSC_COMM_WORLD);
-    if (rank_in(PETSC_COMM_WORLD) == 0 && !dir_.empty()) std::filesystem::remove_all(dir_);
-  }
-  std::string path(const std::string& name) const { return dir_ + "/" + name; }
+  RecycleSpaceFileTest() : ScratchDirTest("space") {}
 
   // Reads file on a grid of side n over comm and checks the verdict and the contents.
   void expect_reads(MPI_Comm comm, const std::string& file, PetscInt n, PetscInt count, const std::string& what) {
@@ -104,8 +78,6 @@ class RecycleSpaceFileTest : public ::testing::Test {
     EXPECT_EQ(static_cast<PetscInt>(space.size()), count) << what;
     EXPECT_EQ(wrong_entries(grid, space), 0) << what;
   }
-
-  std::string dir_;
 };
 
 const PetscInt kSide = 12;

@@ -1,13 +1,9 @@
 // HDF5 training-set files and PNG pictures: bitwise round trips, rank-count invariance of
 // file contents, and one clear InputError for every kind of bad file.
 #include <gtest/gtest.h>
-#include <stdlib.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <functional>
 
@@ -16,32 +12,14 @@
 #include "bilearn/io/hdf5_dataset.hpp"
 #include "bilearn/io/png.hpp"
 #include "bilearn/problem/dataset.hpp"
+#include "bilearn/problem/operators.hpp"
 #include "bilearn/problem/phantom.hpp"
+#include "test_support.hpp"
 
 using namespace bilearn;
+using namespace bilearn_test;
 
 namespace {
-
-int world_rank() {
-  int rank = 0;
-  MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
-  return rank;
-}
-
-// Data on the grid: the identity as an AIJ matrix with the grid's layout.
-ForwardModel identity_model(const ImageGrid& grid) {
-  ForwardModel m;
-  m.name = "test identity";
-  m.data_on_grid = true;
-  m.data_rows = m.data_cols = grid.n();
-  const PetscInt n = grid.local_size(), N = grid.pixels();
-  BILEARN_CHECK(MatCreateAIJ(grid.comm(), n, n, N, N, 1, nullptr, 0, nullptr, m.A.out()));
-  for (PetscInt i = grid.ownership_start(); i < grid.ownership_start() + n; ++i)
-    BILEARN_CHECK(MatSetValue(m.A, i, i, 1.0, INSERT_VALUES));
-  BILEARN_CHECK(MatAssemblyBegin(m.A, MAT_FINAL_ASSEMBLY));
-  BILEARN_CHECK(MatAssemblyEnd(m.A, MAT_FINAL_ASSEMBLY));
-  return m;
-}
 
 // Data in natural rows: row r averages image row q = r mod N and image column q (the
 // crossing pixel replaced by its right neighbour, counted twice).
@@ -88,30 +66,9 @@ std::string expect_input_error_text(const std::function<void()>& body) {
   return "";
 }
 
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
-// A scratch directory made by rank 0 and known to every rank; removed after the test.
-class IoTest : public ::testing::Test {
+class IoTest : public ScratchDirTest {
  protected:
-  void SetUp() override {
-    char buffer[PETSC_MAX_PATH_LEN] = {0};
-    if (world_rank() == 0) {
-      std::string pattern = (std::filesystem::temp_directory_path() / "bilearn-test-io-XXXXXX").string();
-      std::strncpy(buffer, pattern.c_str(), sizeof(buffer) - 1);
-      if (!mkdtemp(buffer)) buffer[0] = 0;
-    }
-    MPI_Bcast(buffer, sizeof(buffer), MPI_CHAR, 0, PETSC_COMM_WORLD);
-    dir_ = buffer;
-    EXPECT_FALSE(dir_.empty());
-  }
-  void TearDown() override {
-    MPI_Barrier(PETSC_COMM_WORLD);
-    if (world_rank() == 0 && !dir_.empty()) std::filesystem::remove_all(dir_);
-  }
-  std::string path(const std::string& name) const { return dir_ + "/" + name; }
-  std::string dir_;
+  IoTest() : ScratchDirTest("io") {}
 };
 
 DataOptions small_options(const std::string& phantom) {
@@ -129,7 +86,7 @@ TEST_F(IoTest, Hdf5RoundTripIsBitwise) {
   const PetscInt n = 23;
   ImageGrid grid(PETSC_COMM_WORLD, n);
   for (int variant = 0; variant < 2; ++variant) {
-    ForwardModel model = variant == 0 ? identity_model(grid) : rows_model(grid, 2 * n + 1);
+    ForwardModel model = variant == 0 ? create_identity_model(grid) : rows_model(grid, 2 * n + 1);
     const TrainingSet set = generate_training_set(grid, model, small_options(variant ? "blocks" : "ellipses"));
     const std::string file = path("set" + std::to_string(variant) + ".h5");
     save_training_set(file, grid, model, set);
@@ -149,7 +106,7 @@ TEST_F(IoTest, Hdf5RoundTripIsBitwise) {
     // a set it generates alone.
     if (world_rank() == 0) {
       ImageGrid self(PETSC_COMM_SELF, n);
-      ForwardModel self_model = variant == 0 ? identity_model(self) : rows_model(self, 2 * n + 1);
+      ForwardModel self_model = variant == 0 ? create_identity_model(self) : rows_model(self, 2 * n + 1);
       const TrainingSet serial =
           generate_training_set(self, self_model, small_options(variant ? "blocks" : "ellipses"));
       const TrainingSet serial_loaded = load_training_set(file, self, self_model);
@@ -187,7 +144,7 @@ TEST_F(IoTest, Hdf5HeaderAndLayout) {
 TEST_F(IoTest, BadFilesAreClearInputErrors) {
   const PetscInt n = 16;
   ImageGrid grid(PETSC_COMM_WORLD, n);
-  ForwardModel model = identity_model(grid);
+  ForwardModel model = create_identity_model(grid);
   TrainingSet set = generate_training_set(grid, model, small_options("ellipses"));
   const std::string good = path("good.h5");
   save_training_set(good, grid, model, set);
@@ -201,7 +158,7 @@ TEST_F(IoTest, BadFilesAreClearInputErrors) {
   EXPECT_TRUE(contains(msg, "text.h5") && contains(msg, "not an HDF5 file")) << msg;
 
   ImageGrid other(PETSC_COMM_WORLD, n + 1);
-  ForwardModel other_model = identity_model(other);
+  ForwardModel other_model = create_identity_model(other);
   msg = expect_input_error_text([&] { load_training_set(good, other, other_model); });
   EXPECT_TRUE(contains(msg, "good.h5") && contains(msg, "16x16") && contains(msg, "-problem_n 17")) << msg;
 

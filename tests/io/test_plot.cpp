@@ -3,7 +3,6 @@
 // series colours inside their panels, NaN/zero values on log axes, "no data", unwritable
 // paths). Rank-local except the collective writer.
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <chrono>
 #include <cmath>
@@ -17,19 +16,15 @@
 #include "bilearn/io/plot_axis.hpp"
 #include "bilearn/io/png.hpp"
 #include "bilearn/io/raster.hpp"
+#include "test_support.hpp"
 
 using namespace bilearn;
+using namespace bilearn_test;
 
 namespace {
 
 constexpr double NaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double inf = std::numeric_limits<double>::infinity();
-
-int world_rank() {
-  int rank = 0;
-  MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
-  return rank;
-}
 
 std::vector<double> labelled(const Axis& a) {
   std::vector<double> at;
@@ -84,26 +79,9 @@ HistorySeries known_series(int steps) {
   return s;
 }
 
-// A scratch directory made by rank 0 and known to every rank; removed after the test.
-class PlotFileTest : public ::testing::Test {
+class PlotFileTest : public ScratchDirTest {
  protected:
-  void SetUp() override {
-    char buffer[PETSC_MAX_PATH_LEN] = {0};
-    if (world_rank() == 0) {
-      std::string pattern = (std::filesystem::temp_directory_path() / "bilearn-test-plot-XXXXXX").string();
-      std::strncpy(buffer, pattern.c_str(), sizeof(buffer) - 1);
-      if (!mkdtemp(buffer)) buffer[0] = 0;
-    }
-    MPI_Bcast(buffer, sizeof(buffer), MPI_CHAR, 0, PETSC_COMM_WORLD);
-    dir_ = buffer;
-    EXPECT_FALSE(dir_.empty());
-  }
-  void TearDown() override {
-    MPI_Barrier(PETSC_COMM_WORLD);
-    if (world_rank() == 0 && !dir_.empty()) std::filesystem::remove_all(dir_);
-  }
-  std::string path(const std::string& name) const { return dir_ + "/" + name; }
-  std::string dir_;
+  PlotFileTest() : ScratchDirTest("plot") {}
 };
 
 }  // namespace

@@ -11,18 +11,14 @@
 #include "bilearn/io/png.hpp"
 #include "bilearn/outer/history.hpp"
 #include "bilearn/outer/trainer.hpp"
+#include "test_support.hpp"
 
 using namespace bilearn;
 using namespace outer_test;
+using bilearn_test::world_rank;
 namespace fs = std::filesystem;
 
 namespace {
-
-int world_rank() {
-  int rank = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  return rank;
-}
 
 std::vector<unsigned char> png_pixels(const std::string& path, int* w, int* h) {
   return read_png_rgb8(path, w, h);

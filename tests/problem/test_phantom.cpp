@@ -13,32 +13,14 @@
 #include "bilearn/problem/dataset.hpp"
 #include "bilearn/problem/natural_order.hpp"
 #include "bilearn/problem/noise.hpp"
+#include "bilearn/problem/operators.hpp"
 #include "bilearn/problem/phantom.hpp"
+#include "test_support.hpp"
 
 using namespace bilearn;
+using namespace bilearn_test;
 
 namespace {
-
-int world_rank() {
-  int rank = 0;
-  MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
-  return rank;
-}
-
-// Data on the grid: the identity as an AIJ matrix with the grid's layout.
-ForwardModel identity_model(const ImageGrid& grid) {
-  ForwardModel m;
-  m.name = "test identity";
-  m.data_on_grid = true;
-  m.data_rows = m.data_cols = grid.n();
-  const PetscInt n = grid.local_size(), N = grid.pixels();
-  BILEARN_CHECK(MatCreateAIJ(grid.comm(), n, n, N, N, 1, nullptr, 0, nullptr, m.A.out()));
-  for (PetscInt i = grid.ownership_start(); i < grid.ownership_start() + n; ++i)
-    BILEARN_CHECK(MatSetValue(m.A, i, i, 1.0, INSERT_VALUES));
-  BILEARN_CHECK(MatAssemblyBegin(m.A, MAT_FINAL_ASSEMBLY));
-  BILEARN_CHECK(MatAssemblyEnd(m.A, MAT_FINAL_ASSEMBLY));
-  return m;
-}
 
 // Data in natural rows: row r sums `width` pixels chosen from r with inexact weights, so
 // that rows have many products and off-process columns on several ranks.
@@ -197,7 +179,7 @@ TEST(Noise, ReproducibleNormMatchesVecNorm) {
 
 TEST(Noise, RelativeLevelWithinFivePercent) {
   ImageGrid grid(PETSC_COMM_WORLD, 64);  // m = 4096: ‖e‖/(σ‖y‖) has std ≈ 1/√(2m) ≈ 1.1 %
-  ForwardModel model = identity_model(grid);
+  ForwardModel model = create_identity_model(grid);
   DataOptions options;
   options.samples = 3;
   options.noise = 0.05;
@@ -238,7 +220,7 @@ TEST(Noise, ReproducibleForwardMatchesMatMult) {
 TEST(Dataset, GeneratedSetIdenticalToSerialRun) {
   const PetscInt n = 31;
   ImageGrid grid(PETSC_COMM_WORLD, n);
-  ForwardModel on_grid = identity_model(grid);
+  ForwardModel on_grid = create_identity_model(grid);
   ForwardModel rows = mixing_model(grid, 2 * n + 5);
   DataOptions options;
   options.samples = 2;
@@ -256,7 +238,7 @@ TEST(Dataset, GeneratedSetIdenticalToSerialRun) {
     }
     if (world_rank() == 0) {
       ImageGrid self(PETSC_COMM_SELF, n);
-      ForwardModel self_on_grid = identity_model(self);
+      ForwardModel self_on_grid = create_identity_model(self);
       ForwardModel self_rows = mixing_model(self, 2 * n + 5);
       const TrainingSet sa = generate_training_set(self, self_on_grid, options);
       const TrainingSet sb = generate_training_set(self, self_rows, options);
