@@ -128,12 +128,10 @@ TEST(RMinres, OrthogonalityLossIsSmall) {
 
 TEST(RMinres, RejectsPreconditionerWithClearError) {
   MPI_Comm comm = PETSC_COMM_WORLD;
-  OwnedKSP ksp;
-  BILEARN_CHECK(KSPCreate(comm, ksp.out()));
-  BILEARN_CHECK(KSPSetType(ksp, KSPRMINRES));
+  OwnedKSP ksp = make_ksp(comm, KSPRMINRES, "jacobi_", 1e-8);
   PC pc = nullptr;
   BILEARN_CHECK(KSPGetPC(ksp, &pc));
-  BILEARN_CHECK(PCSetType(pc, PCJACOBI));
+  BILEARN_CHECK(PCSetType(pc, PCJACOBI));  // after make_ksp's -pc_type none
   OwnedMat a = laplacian(comm, 8, 0.0, 1.0, 5);
   OwnedVec b = random_vec(a, 6), x = random_vec(a, 7);
   BILEARN_CHECK(KSPSetOperators(ksp, a, a));
@@ -142,7 +140,7 @@ TEST(RMinres, RejectsPreconditionerWithClearError) {
     BILEARN_CHECK(KSPSolve(ksp, b, x));
   } catch (const bilearn::PetscFailure& e) {
     threw = true;
-    EXPECT_NE(std::string(e.what()).find("-pc_type none"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("-jacobi_pc_type none"), std::string::npos) << e.what();  // with prefix
     EXPECT_NE(std::string(e.what()).find("jacobi"), std::string::npos) << e.what();
   }
   EXPECT_TRUE(threw);
