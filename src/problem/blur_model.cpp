@@ -179,10 +179,7 @@ ForwardModel create_blur_model(const ImageGrid& grid) {
   char name[160];
   std::snprintf(name, sizeof(name), "blur (Gaussian sigma %g px, radius %lld, %s boundary)", (double)options.sigma,
                 static_cast<long long>(options.radius), options.reflexive ? "reflexive" : "zero");
-  model.name = name;
-  model.data_on_grid = true;
-  model.data_rows = grid.n();
-  model.data_cols = grid.n();
+  set_data_on_grid(model, grid, name);
   return model;
 }
 

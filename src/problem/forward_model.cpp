@@ -1,5 +1,7 @@
 #include "bilearn/problem/forward_model.hpp"
 
+#include <utility>
+
 #include "bilearn/core/error.hpp"
 #include "bilearn/core/options.hpp"
 #include "bilearn/problem/explicit_transpose.hpp"
@@ -13,6 +15,13 @@ ProblemOptions read_problem_options(MPI_Comm comm) {
   o.type = block.choice("-problem", "forward model", {"tomo", "blur", "inpaint", "denoise", "matrix"}, o.type);
   o.n = block.integer("-problem_n", "image side N (N×N pixels)", o.n, 1);
   return o;
+}
+
+void set_data_on_grid(ForwardModel& model, const ImageGrid& grid, std::string name) {
+  model.name = std::move(name);
+  model.data_on_grid = true;
+  model.data_rows = grid.n();
+  model.data_cols = grid.n();
 }
 
 namespace {

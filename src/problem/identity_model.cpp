@@ -23,10 +23,7 @@ ForwardModel create_identity_model(const ImageGrid& grid) {
   BILEARN_CHECK(MatAssemblyEnd(model.A, MAT_FINAL_ASSEMBLY));
   BILEARN_CHECK(PetscLogEventEnd(log::events().operator_assembly, 0, 0, 0, 0));
 
-  model.name = "denoise (identity)";
-  model.data_on_grid = true;
-  model.data_rows = grid.n();
-  model.data_cols = grid.n();
+  set_data_on_grid(model, grid, "denoise (identity)");
   return model;
 }
 

@@ -153,10 +153,7 @@ ForwardModel create_inpaint_model(const ImageGrid& grid) {
                   static_cast<long long>(options.seed));
   else
     std::snprintf(name, sizeof(name), "inpaint (mask file %s)", options.mask_file.c_str());
-  model.name = name;
-  model.data_on_grid = true;
-  model.data_rows = grid.n();
-  model.data_cols = grid.n();
+  set_data_on_grid(model, grid, name);
   return model;
 }
 

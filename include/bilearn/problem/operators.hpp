@@ -11,4 +11,8 @@ ForwardModel create_inpaint_model(const ImageGrid& grid);   // inpaint  [-inpain
 ForwardModel create_identity_model(const ImageGrid& grid);  // denoise
 ForwardModel create_matrix_model(const ImageGrid& grid);    // matrix   [-matrix_file F] user matrix
 
+// For the builders whose data is itself an image on grid (blur, inpaint, denoise): names the
+// model and sets data_on_grid with the N×N picture shape.
+void set_data_on_grid(ForwardModel& model, const ImageGrid& grid, std::string name);
+
 }  // namespace bilearn
