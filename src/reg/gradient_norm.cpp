@@ -107,20 +107,25 @@ PetscReal GradientNormRegulariser::value(Vec x) {
   return w_ * total;
 }
 
-void GradientNormRegulariser::gradient(Vec x, Vec g) {
-  work_.update(x);
+void GradientNormRegulariser::weighted_adjoint(Vec x_local, PetscReal c0, PetscReal c1, Vec y) const {
   {
-    DMDARead2D xa(grid_.dm(), work_.local());
+    DMDARead2D xa(grid_.dm(), x_local);
     for (PetscInt j = ey0_; j < grid_.y0() + grid_.ny(); ++j)
       for (PetscInt i = ex0_; i < grid_.x0() + grid_.nx(); ++i) {
         PetscReal g0, g1;
         differences(xa, i, j, g0, g1);
-        const PetscReal a = w_ * penalty(g0 * g0 + g1 * g1).a;
-        p0_[ext(i, j)] = a * g0;
-        p1_[ext(i, j)] = a * g1;
+        const Penalty p = penalty(g0 * g0 + g1 * g1);
+        const PetscReal s = c0 * p.a + c1 * p.a_g;
+        p0_[ext(i, j)] = s * g0;
+        p1_[ext(i, j)] = s * g1;
       }
   }
-  adjoint_differences(g);
+  adjoint_differences(y);
+}
+
+void GradientNormRegulariser::gradient(Vec x, Vec g) {
+  work_.update(x);
+  weighted_adjoint(work_.local(), w_, 0.0, g);  // ∇R = w Dᵀ(a g)
 }
 
 std::vector<PetscReal> GradientNormRegulariser::theta_gradient(Vec x) {
@@ -230,19 +235,7 @@ void GradientNormRegulariser::mixed_mult_transpose(const std::vector<PetscReal>&
           name_ + ": Jᵀw needs " + std::to_string(num_params()) + " values, got " + std::to_string(omega.size()));
   // Jᵀω = w Dᵀ((ln10 ω_0 a + ln10 γ ω_1 ∂a/∂γ) g).
   const PetscReal c0 = kLn10 * omega[0] * w_, c1 = learn_gamma_ ? kLn10 * gamma_ * omega[1] * w_ : 0.0;
-  {
-    DMDARead2D xa(grid_.dm(), point_.local());
-    for (PetscInt j = ey0_; j < grid_.y0() + grid_.ny(); ++j)
-      for (PetscInt i = ex0_; i < grid_.x0() + grid_.nx(); ++i) {
-        PetscReal g0, g1;
-        differences(xa, i, j, g0, g1);
-        const Penalty p = penalty(g0 * g0 + g1 * g1);
-        const PetscReal s = c0 * p.a + c1 * p.a_g;
-        p0_[ext(i, j)] = s * g0;
-        p1_[ext(i, j)] = s * g1;
-      }
-  }
-  adjoint_differences(y);
+  weighted_adjoint(point_.local(), c0, c1, y);
 }
 
 }  // namespace bilearn

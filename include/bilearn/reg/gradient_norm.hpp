@@ -57,6 +57,9 @@ class GradientNormRegulariser : public RegulariserBase {
   void differences(const DMDARead2D& x, PetscInt i, PetscInt j, PetscReal& g0, PetscReal& g1) const noexcept;
   // y = Σ_d D_dᵀ p_d for the owned pixels, p on the extended block (overwrites y).
   void adjoint_differences(Vec y) const;
+  // y = Dᵀ((c0 a + c1 ∂a/∂γ) D x) with a, ∂a/∂γ of the penalty at x (x ghosted, local form):
+  // the gradient (c0 = w, c1 = 0) and Jᵀω share it.
+  void weighted_adjoint(Vec x_local, PetscReal c0, PetscReal c1, Vec y) const;
   void linearise();
   PetscInt ext(PetscInt i, PetscInt j) const noexcept { return (j - ey0_) * enx_ + (i - ex0_); }
 
