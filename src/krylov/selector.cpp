@@ -44,23 +44,38 @@ std::vector<PetscInt> order_by(const std::vector<PetscReal>& key) {
   return idx;
 }
 
-// From an ascending ordering take `k` entries: the first k ("small"), the last k ("large") or
-// ceil(k/2) from the front and floor(k/2) from the back ("both").
-std::vector<PetscInt> take(const std::vector<PetscInt>& ordered, PetscInt k, int which /*0 small 1 large 2 both*/) {
+// From an ascending ordering of key take `k` entries: the first k ("small"), the last k
+// ("large") or ceil(k/2) from the front and floor(k/2) from the back ("both"). An entry whose
+// key equals (to kGhostTol relative) one already taken from the same end is skipped: after
+// Lanczos has lost orthogonality a converged eigenvalue reappears as ghost Ritz pairs (a
+// multiple eigenvalue, e.g. the 1/γ curvature of smoothed ℓ1 on flat regions, is seen once in
+// exact arithmetic), and ghosts only duplicate a direction the space already holds.
+constexpr PetscReal kGhostTol = 1e-8;
+
+std::vector<PetscInt> take(const std::vector<PetscInt>& ordered, const std::vector<PetscReal>& key, PetscInt k,
+                           int which /*0 small 1 large 2 both*/) {
   const PetscInt n = static_cast<PetscInt>(ordered.size());
   k = std::min(k, n);
-  std::vector<PetscInt> out;
-  if (which == 0) {
-    out.assign(ordered.begin(), ordered.begin() + k);
-  } else if (which == 1) {
-    out.assign(ordered.end() - k, ordered.end());
-    std::reverse(out.begin(), out.end());
-  } else {
-    const PetscInt lo = (k + 1) / 2, hi = k - lo;
-    out.assign(ordered.begin(), ordered.begin() + lo);
-    for (PetscInt i = 0; i < hi; ++i) out.push_back(ordered[n - 1 - i]);
+  const PetscInt want_lo = which == 0 ? k : which == 1 ? 0 : (k + 1) / 2;
+  std::vector<PetscInt> lo, hi;
+  auto ghost = [&](const std::vector<PetscInt>& taken, PetscInt i) {
+    return !taken.empty() && std::abs(key[static_cast<size_t>(i)] - key[static_cast<size_t>(taken.back())]) <=
+                                 kGhostTol * std::abs(key[static_cast<size_t>(i)]);
+  };
+  PetscInt front = 0, back = n - 1;
+  // Front first up to its share, then the back takes the rest (and the front refills if the
+  // back runs out of distinct values).
+  while (static_cast<PetscInt>(lo.size()) < want_lo && front <= back) {
+    const PetscInt i = ordered[static_cast<size_t>(front++)];
+    if (!ghost(lo, i)) lo.push_back(i);
   }
-  return out;
+  while (static_cast<PetscInt>(lo.size() + hi.size()) < k && front <= back) {
+    const PetscInt i = ordered[static_cast<size_t>(which == 0 ? front++ : back--)];
+    std::vector<PetscInt>& side = which == 0 ? lo : hi;
+    if (!ghost(side, i)) side.push_back(i);
+  }
+  lo.insert(lo.end(), hi.begin(), hi.end());
+  return lo;
 }
 
 // Scales each column y_j of y (coefficients in the orthonormal basis W S) to unit length.
@@ -151,7 +166,7 @@ Selection select_space(const SmallProblem& p, Selector sel, PetscInt k, PetscInt
       std::vector<PetscReal> mag(e.values.size());
       for (size_t i = 0; i < mag.size(); ++i) mag[i] = std::abs(e.values[i]);
       const int which = sel == Selector::RitzS ? 0 : sel == Selector::RitzL ? 1 : 2;
-      const auto idx = take(order_by(mag), k, which);
+      const auto idx = take(order_by(mag), mag, k, which);
       ytilde = e.vectors.columns(idx);
       for (PetscInt i : idx) out.values.push_back(e.values[static_cast<size_t>(i)]);
       break;
@@ -172,7 +187,7 @@ Selection select_space(const SmallProblem& p, Selector sel, PetscInt k, PetscInt
       // smallest |ν| ⇔ largest |θ|
       std::vector<PetscReal> key(e.values.size());
       for (size_t i = 0; i < key.size(); ++i) key[i] = -std::abs(e.values[i]);
-      const auto idx = take(order_by(key), k, sel == Selector::HRitzS ? 0 : 1);
+      const auto idx = take(order_by(key), key, k, sel == Selector::HRitzS ? 0 : 1);
       ytilde = e.vectors.columns(idx);
       normalise_columns(ytilde);
       for (PetscInt i : idx) {
