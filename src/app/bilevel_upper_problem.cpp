@@ -105,12 +105,13 @@ void BilevelUpperProblem::load_spaces(const std::string& dir) {
   std::string error;
   for (auto& s : ws_.bilevel->samples()) {
     std::vector<OwnedVec> space;
-    error = read_recycle_space(space_file(dir, s.index), *ws_.grid, space);
+    SpaceState state;
+    error = read_recycle_space(space_file(dir, s.index), *ws_.grid, space, &state);
     if (!error.empty()) break;    // the same verdict on every rank of the group
     if (space.empty()) continue;  // no space saved (non-recycling KSP, older checkpoint)
     KSP ksp = ws_.bilevel->sample_ksp(s);
     if (std::find(seeded.begin(), seeded.end(), ksp) != seeded.end()) continue;
-    seed_recycle_space(ksp, space);
+    seed_recycle_space(ksp, space, &state);
     seeded.push_back(ksp);
   }
   raise_first_error(PETSC_COMM_WORLD, error);  // a bad file in any group stops every rank

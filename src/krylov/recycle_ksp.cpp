@@ -537,6 +537,44 @@ PetscErrorCode KSPRecycleGetSpace(KSP ksp, PetscInt* n, const Vec** vecs) {
   PetscFunctionReturn(0);
 }
 
+namespace {
+bool has_recycle_space(KSP ksp) {
+  void (*f)(void) = nullptr;
+  BILEARN_CHECK(PetscObjectQueryFunction((PetscObject)ksp, "KSPRecycleGetSpace_C", &f));
+  return f != nullptr;
+}
+}  // namespace
+
+PetscErrorCode KSPRecycleGetSpaceState(KSP ksp, PetscInt* n_products, const Vec** products, PetscBool* from_update) {
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(ksp, KSP_CLASSID, 1);
+  PetscCall(bilearn::guarded(PetscObjectComm((PetscObject)ksp), __func__, [&] {
+    *n_products = 0;
+    *products = nullptr;
+    *from_update = PETSC_FALSE;
+    if (!has_recycle_space(ksp)) return;
+    const bilearn::krylov::RecycleSpace& space = bilearn::krylov::recycle_data(ksp).space;
+    *products = space.fixed_products();
+    *n_products = *products ? space.dim() : 0;
+    *from_update = space.from_update() ? PETSC_TRUE : PETSC_FALSE;
+  }));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode KSPRecycleSetSpaceState(KSP ksp, PetscInt n, const Vec vecs[], const Vec products[],
+                                       PetscBool from_update) {
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(ksp, KSP_CLASSID, 1);
+  PetscCall(bilearn::guarded(PetscObjectComm((PetscObject)ksp), __func__, [&] {
+    if (!has_recycle_space(ksp)) return;
+    bilearn::krylov::RecycleKsp& d = bilearn::krylov::recycle_data(ksp);
+    d.space.set_capacity(d.opt.k);
+    d.space.restore(n, vecs, d.split_fixed && d.split_varying ? products : nullptr, d.split_fixed, from_update);
+    d.updater.drop_nsc();
+  }));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode KSPRecycleResetSpace(KSP ksp) {
   PetscFunctionBegin;
   PetscValidHeaderSpecific(ksp, KSP_CLASSID, 1);

@@ -62,6 +62,14 @@ void RecycleSpace::set_basis(PetscInt n, const Vec* vecs) {
   set_carried(Carried::None, nullptr);
 }
 
+void RecycleSpace::restore(PetscInt n, const Vec* vecs, const Vec* fu, Mat fixed, bool from_update) {
+  set_basis(n, vecs);
+  from_update_ = from_update;
+  if (dim_ == 0 || !fu || !fixed) return;
+  for (PetscInt j = 0; j < dim_; ++j) BILEARN_CHECK(VecCopy(fu[j], c_[j]));
+  set_carried(Carried::Fixed, fixed);
+}
+
 void RecycleSpace::copy_from(const RecycleSpace& other) {
   set_basis(other.dim_, other.u_.data());
   from_update_ = other.from_update_;

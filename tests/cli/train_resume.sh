@@ -33,13 +33,11 @@ check_plot() {  # check_plot DIR
 common=(-problem tomo -problem_n 20 -tomo_angles 30 -reg_type tv -reg_tv_learn_gamma -data_samples 2
   -lower_tao_gatol 1e-9 -hyper_ksp_rtol 1e-10)
 
-# same_theta A B [TOL]: the θ of two summary.json files agree to TOL relative (0: bitwise). The
-# default 1e-10: a resumed recycling KSP starts from the saved basis Ũ but recomputes what it
-# carried besides (products H·Ũ or F·Ũ, which columns came from its update and may be dropped),
-# so the resumed solves differ from the uninterrupted ones at the level of -hyper_ksp_rtol 1e-10,
-# not of round-off. Without recycling (-hyper_ksp_type minres) the resumed θ agrees to 1e-12.
+# same_theta A B [TOL]: the θ of two summary.json files agree to TOL relative (0: bitwise), by
+# default 1e-12 (the issue's bar): a resumed recycling KSP gets back its basis Ũ, the carried F·Ũ
+# of the split and whether Ũ came from its update, so its first solve prepares the same space.
 same_theta() {
-  python3 - "$1" "$2" "${3:-1e-10}" <<'PY'
+  python3 - "$1" "$2" "${3:-1e-12}" <<'PY'
 import json, sys
 a = json.load(open(sys.argv[1]))["theta"]
 b = json.load(open(sys.argv[2]))["theta"]
@@ -129,10 +127,12 @@ run 2 train --out "$work/spart" "${common[@]}" -hyper_share_space -outer_max_it 
 run 1 train --resume "$work/spart" "${common[@]}" -hyper_share_space -outer_max_it 4 >/dev/null
 same_theta "$work/sfull/summary.json" "$work/spart/summary.json" || fail "-hyper_share_space: resumed theta differs"
 
-# Sample groups: each group writes its own samples' spaces; resumed as one group on 3 ranks.
+# Sample groups: each group writes its own samples' spaces; resumed as one group on 3 ranks. The
+# reference is the one-group run: two groups reduce in another order (round-off), which the
+# recycled solves' drop decisions can lift to the level of -hyper_ksp_rtol, hence 1e-10.
 run 2 train --out "$work/gpart" "${common[@]}" -samples_groups 2 -outer_max_it 2 >/dev/null
 run 3 train --resume "$work/gpart" "${common[@]}" -outer_max_it 4 >/dev/null
-same_theta "$work/full/summary.json" "$work/gpart/summary.json" || fail "-samples_groups 2: resumed theta differs"
+same_theta "$work/full/summary.json" "$work/gpart/summary.json" 1e-10 || fail "-samples_groups 2: resumed theta differs"
 
 # A truncated space file in the newest checkpoint: the checkpoint's checksums catch it, the run
 # warns, resumes from the previous checkpoint and still ends at the uninterrupted θ.
@@ -141,7 +141,8 @@ truncate -s 100 "$work/damaged/checkpoint/checkpoint-000002/$space"
 run 1 train --resume "$work/damaged" "${common[@]}" -outer_max_it 4 >"$work/damaged.log" 2>"$work/damaged.err"
 grep -q "^bilearn: warning: checkpoint '.*checkpoint-000002' is damaged ($space: size 100, .*using checkpoint-000001" \
   "$work/damaged.err" || fail "no warning about the damaged space file: $(cat "$work/damaged.err")"
-same_theta "$work/full/summary.json" "$work/damaged/summary.json" || fail "resumed from checkpoint 1: theta differs"
+# (from checkpoint 1 on another rank count: three recycled steps of round-off, hence 1e-10)
+same_theta "$work/full/summary.json" "$work/damaged/summary.json" 1e-10 || fail "resumed from checkpoint 1: theta differs"
 # Every checkpoint damaged: one clear error line.
 for n in 1 2; do truncate -s 100 "$work/damaged_all/checkpoint/checkpoint-00000$n/$space"; done
 expect_error 2 "$space: size 100" train --resume "$work/damaged_all" "${common[@]}" -outer_max_it 4
@@ -172,7 +173,7 @@ PY
 [ -z "$(find "$work/old/checkpoint" -name 'space_*')" ] || fail "space files left in the old checkpoint"
 run 1 train --resume "$work/old" "${common[@]}" -outer_max_it 4 >"$work/old.log" 2>"$work/old.err"
 if grep -q "warning" "$work/old.err"; then fail "the checkpoint without spaces was not used: $(cat "$work/old.err")"; fi
-same_theta "$work/full/summary.json" "$work/old/summary.json" || fail "resumed without spaces: theta differs"
+same_theta "$work/full/summary.json" "$work/old/summary.json" 1e-10 || fail "resumed without spaces: theta differs"
 
 expect_error 2 "--out" train "${common[@]}"
 expect_error 2 "-outer_type" train --out "$work/bad" "${common[@]}" -outer_type sgdx

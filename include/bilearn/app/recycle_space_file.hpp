@@ -3,15 +3,15 @@
 // starts its first recycled solve from the same space as the uninterrupted run would.
 //
 // File (PETSc binary, written by the sample's group):
-//   PetscInt[4]  magic, format version, count n (may be 0), rows (pixels of the grid)
+//   PetscInt[4]  magic, format version (2; 1 is read too), count n (may be 0), rows (pixels)
+//   PetscInt[2]  (version 2) products p (0 or n), built by the update (0/1)
 //   n vectors    VecView of DMDA global vectors of the grid: natural order, so a file
 //                written on any number of ranks loads on any other
+//   p vectors    the carried products F·Ũ of the split (KSPRecycleGetSpaceState)
 // The space vectors themselves are plain MPI vectors of the grid's parallel layout (no DM):
 // they are copied into a DMDA vector before VecView and loaded into one before the seed.
-// Only the basis Ũ is saved: a product the KSP carries with it (H·Ũ, or F·Ũ for a split
-// H = F + R) is recomputed by the first solve after a resume (k operator applies), so that solve
-// equals the uninterrupted run's up to round-off, bitwise only when nothing was carried
-// (-hyper_ksp_recycle_carry_hu false).
+// With the carried F·Ũ and the "built by the update" flag restored, the first solve after a
+// resume prepares the space exactly as the uninterrupted run would (same drops, same C).
 #pragma once
 #include <petscksp.h>
 
@@ -23,6 +23,12 @@
 
 namespace bilearn {
 
+// What goes with the basis: the carried F·Ũ (empty if none) and the update flag.
+struct SpaceState {
+  std::vector<OwnedVec> products;
+  bool from_update = false;
+};
+
 // Writes the space ksp carries to its next solve to path (n = 0 when ksp is null, is not a
 // recycling type, or has no space). Collective over grid.comm().
 void write_recycle_space(const std::string& path, KSP ksp, const ImageGrid& grid);
@@ -33,10 +39,11 @@ void write_recycle_space(const std::string& path, KSP ksp, const ImageGrid& grid
 // In a checkpoint, a damaged file is normally caught before this by the MANIFEST checksums (the
 // resume then falls back to an older checkpoint); these checks catch a file that passes them
 // but does not fit this run. Collective over grid.comm(); the verdict is the same on all its ranks.
-std::string read_recycle_space(const std::string& path, const ImageGrid& grid, std::vector<OwnedVec>& space);
+std::string read_recycle_space(const std::string& path, const ImageGrid& grid, std::vector<OwnedVec>& space,
+                               SpaceState* state = nullptr);
 
-// Seeds ksp's recycle space with copies of space (no-op when space is empty or ksp is not a
+// Seeds ksp's recycle space with copies of space (and state, if given) (no-op when space is empty or ksp is not a
 // recycling type). Collective over the KSP's communicator.
-void seed_recycle_space(KSP ksp, const std::vector<OwnedVec>& space);
+void seed_recycle_space(KSP ksp, const std::vector<OwnedVec>& space, const SpaceState* state = nullptr);
 
 }  // namespace bilearn

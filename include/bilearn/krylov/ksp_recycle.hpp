@@ -59,6 +59,15 @@ PETSC_EXTERN PetscErrorCode KSPRecycleSetSpace(KSP, PetscInt n, const Vec vecs[]
    no-op otherwise). Products F·U carried by `from` for a split are copied as well, so when `to`
    declares the same fixed part F only the varying part is applied to the copied space. */
 PETSC_EXTERN PetscErrorCode KSPRecycleCopySpace(KSP from, KSP to);
+/* Checkpoint state that goes with KSPRecycleGetSpace's vectors: the carried products F·U of a
+   declared split (n_products = 0 when none are carried; borrowed) and whether the space was built
+   by the update. KSPRecycleSetSpaceState restores vectors, products (NULL: none; they are declared
+   for the split set on this KSP, which must hold the same F) and the flag, so that the next solve
+   is the one an uninterrupted run would do. No-ops for other KSP types. */
+PETSC_EXTERN PetscErrorCode KSPRecycleGetSpaceState(KSP, PetscInt* n_products, const Vec** products,
+                                                    PetscBool* from_update);
+PETSC_EXTERN PetscErrorCode KSPRecycleSetSpaceState(KSP, PetscInt n, const Vec vecs[], const Vec products[],
+                                                    PetscBool from_update);
 /* The space carried to the next solve (borrowed; valid until the next solve or reset). */
 PETSC_EXTERN PetscErrorCode KSPRecycleGetSpace(KSP, PetscInt* n, const Vec** vecs);
 PETSC_EXTERN PetscErrorCode KSPRecycleResetSpace(KSP);

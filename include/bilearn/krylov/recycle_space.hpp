@@ -54,6 +54,11 @@ class RecycleSpace {
   // Copies another space's next Ũ and, when it carries F·Ũ for a split, those products too
   // (so the receiver recomputes only R·Ũ if it declares the same F).
   void copy_from(const RecycleSpace& other);
+  // Checkpoint state: the carried F·Ũ (null unless a split product is carried) and whether Ũ
+  // was built by the update; restore() puts both back (fu may be null; fixed: the split's F).
+  const Vec* fixed_products() const noexcept { return carried_ == Carried::Fixed ? c_.data() : nullptr; }
+  bool from_update() const noexcept { return from_update_; }
+  void restore(PetscInt n, const Vec* vecs, const Vec* fu, Mat fixed, bool from_update);
   // Discards the space (storage kept).
   void reset() noexcept;
   // Frees the storage (KSPReset); the next use reallocates.
