@@ -188,11 +188,16 @@ PetscErrorCode set_space(KSP ksp, PetscInt n, const Vec vecs[]) {
   });
 }
 
+// Whether ksp is of a recycling type (it composes the KSPRecycle methods).
+bool has_recycle_space(KSP ksp) {
+  void (*f)(void) = nullptr;
+  BILEARN_CHECK(PetscObjectQueryFunction_Private((PetscObject)ksp, "KSPRecycleGetSpace_C", &f));
+  return f != nullptr;
+}
+
 PetscErrorCode copy_space(KSP to, KSP from) {
   return guarded(comm_of(to), __func__, [&] {
-    void (*from_is_recycling)(void) = nullptr;
-    BILEARN_CHECK(PetscObjectQueryFunction_Private((PetscObject)from, "KSPRecycleGetSpace_C", &from_is_recycling));
-    if (!from_is_recycling) return;
+    if (!has_recycle_space(from)) return;
     RecycleKsp& d = recycle_data(to);
     d.space.set_capacity(d.opt.k);
     d.space.copy_from(recycle_data(from).space);
@@ -537,14 +542,6 @@ PetscErrorCode KSPRecycleGetSpace(KSP ksp, PetscInt* n, const Vec** vecs) {
   PetscFunctionReturn(0);
 }
 
-namespace {
-bool has_recycle_space(KSP ksp) {
-  void (*f)(void) = nullptr;
-  BILEARN_CHECK(PetscObjectQueryFunction((PetscObject)ksp, "KSPRecycleGetSpace_C", &f));
-  return f != nullptr;
-}
-}  // namespace
-
 PetscErrorCode KSPRecycleGetSpaceState(KSP ksp, PetscInt* n_products, const Vec** products, PetscBool* from_update) {
   PetscFunctionBegin;
   PetscValidHeaderSpecific(ksp, KSP_CLASSID, 1);
@@ -552,7 +549,7 @@ PetscErrorCode KSPRecycleGetSpaceState(KSP ksp, PetscInt* n_products, const Vec*
     *n_products = 0;
     *products = nullptr;
     *from_update = PETSC_FALSE;
-    if (!has_recycle_space(ksp)) return;
+    if (!bilearn::krylov::has_recycle_space(ksp)) return;
     const bilearn::krylov::RecycleSpace& space = bilearn::krylov::recycle_data(ksp).space;
     *products = space.fixed_products();
     *n_products = *products ? space.dim() : 0;
@@ -566,7 +563,7 @@ PetscErrorCode KSPRecycleSetSpaceState(KSP ksp, PetscInt n, const Vec vecs[], co
   PetscFunctionBegin;
   PetscValidHeaderSpecific(ksp, KSP_CLASSID, 1);
   PetscCall(bilearn::guarded(PetscObjectComm((PetscObject)ksp), __func__, [&] {
-    if (!has_recycle_space(ksp)) return;
+    if (!bilearn::krylov::has_recycle_space(ksp)) return;
     bilearn::krylov::RecycleKsp& d = bilearn::krylov::recycle_data(ksp);
     d.space.set_capacity(d.opt.k);
     d.space.restore(n, vecs, d.split_fixed && d.split_varying ? products : nullptr, d.split_fixed, from_update);

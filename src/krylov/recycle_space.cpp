@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <string>
 #include <sstream>
 #include <vector>
 
@@ -187,7 +186,8 @@ PrepareReport RecycleSpace::prepare(Mat h, Mat fixed, Mat varying, Vec tmpl, Vec
     }
     rep.varying_applies = dim_;
   }
-  if ((use_carried || use_split) && tol.probe > 0) {
+  bool apply = !use_carried && !use_split;  // C̃ by k applies of H (also when a carried C̃ fails its probe)
+  if (!apply && tol.probe > 0) {
     // A safety net for everything the carried product cannot see (loss of orthogonality beyond
     // the collapsed columns, an F changed without a new object state): one apply of H.
     const PetscReal err = carried_probe_error(h, work, collapsed);
@@ -196,19 +196,19 @@ PrepareReport RecycleSpace::prepare(Mat h, Mat fixed, Mat varying, Vec tmpl, Vec
       std::ostringstream msg;
       msg << "recycle space: carried H U failed its probe (relative error " << err << "), recomputed";
       rep.message = msg.str();
-      rep.source = "apply";
+      apply = true;
       std::fill(collapsed.begin(), collapsed.end(), 0);
     }
   }
-  if (!use_carried && !use_split) rep.source = "apply";
-  if (std::string(rep.source) == "apply") {
+  if (apply) {
+    rep.source = "apply";
     for (PetscInt j = 0; j < dim_; ++j) BILEARN_CHECK(MatMult(h, u_[j], c_[j]));
     rep.operator_applies += dim_;
   }
   carried_ = Carried::None;
   // U = Ũ R⁻¹ and C = C̃ R⁻¹ amplify the error of C̃ by up to 1/r_jj, and a carried C̃ has a
   // larger error than a fresh apply: for it, nearly dependent columns are dropped earlier.
-  const PetscReal drop_tol = std::string(rep.source) == "apply" ? tol.rank : std::max(tol.rank, tol.carried);
+  const PetscReal drop_tol = apply ? tol.rank : std::max(tol.rank, tol.carried);
 
   // Thin QR C̃ = C R by classical Gram-Schmidt with one re-orthogonalisation (CGS2). Column j
   // is dropped when its norm after orthogonalisation falls below rank_tol times its norm before

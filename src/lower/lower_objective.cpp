@@ -10,27 +10,13 @@
 namespace bilearn {
 namespace {
 
-PetscErrorCode hessian_shell_mult(Mat H, Vec v, Vec y) {
-  return guarded(PetscObjectComm((PetscObject)H), __func__, [&] {
+// MatMult of a shell whose context is the objective: y = (objective.*product)(v).
+template <void (LowerObjective::*product)(Vec, Vec)>
+PetscErrorCode objective_shell_mult(Mat shell, Vec v, Vec y) {
+  return guarded(PetscObjectComm((PetscObject)shell), __func__, [&] {
     LowerObjective* objective = nullptr;
-    BILEARN_CHECK(MatShellGetContext(H, &objective));
-    objective->hessian_mult(v, y);
-  });
-}
-
-PetscErrorCode data_hessian_shell_mult(Mat F, Vec v, Vec y) {
-  return guarded(PetscObjectComm((PetscObject)F), __func__, [&] {
-    LowerObjective* objective = nullptr;
-    BILEARN_CHECK(MatShellGetContext(F, &objective));
-    objective->data_hessian_mult(v, y);
-  });
-}
-
-PetscErrorCode reg_hessian_shell_mult(Mat R, Vec v, Vec y) {
-  return guarded(PetscObjectComm((PetscObject)R), __func__, [&] {
-    LowerObjective* objective = nullptr;
-    BILEARN_CHECK(MatShellGetContext(R, &objective));
-    objective->reg_hessian_mult(v, y);
+    BILEARN_CHECK(MatShellGetContext(shell, &objective));
+    (objective->*product)(v, y);
   });
 }
 
@@ -115,10 +101,10 @@ LowerObjective::LowerObjective(const ImageGrid& grid, const ForwardModel& model,
   BILEARN_CHECK(MatCreateVecs(model_.A, nullptr, residual_.out()));
   work_ = grid_.create_vec();
   diag_ata_ = ata_diagonal(model_.A);
-  hessian_ = symmetric_shell(work_, this, hessian_shell_mult);
+  hessian_ = symmetric_shell(work_, this, objective_shell_mult<&LowerObjective::hessian_mult>);
   BILEARN_CHECK(MatShellSetOperation(hessian_, MATOP_GET_DIAGONAL, (void (*)(void))hessian_shell_diagonal));
-  data_hessian_ = symmetric_shell(work_, this, data_hessian_shell_mult);
-  reg_hessian_ = symmetric_shell(work_, this, reg_hessian_shell_mult);
+  data_hessian_ = symmetric_shell(work_, this, objective_shell_mult<&LowerObjective::data_hessian_mult>);
+  reg_hessian_ = symmetric_shell(work_, this, objective_shell_mult<&LowerObjective::reg_hessian_mult>);
 }
 
 PetscReal LowerObjective::value(Vec x) {

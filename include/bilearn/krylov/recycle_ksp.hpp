@@ -34,9 +34,15 @@ struct RecycleOptions {
   PrepareTolerances tol;
 };
 
+// One pass of a type's iteration from ksp->vec_sol (zero when guess_zero), with the space or
+// (use_space = false) without it. Returns false when the true-residual check failed: the space
+// was reset and the solve runs again without it.
+struct RecycleKsp;
+using RecycledRun = bool (*)(KSP ksp, RecycleKsp& d, Mat a, bool use_space);
+
 struct RecycleKsp {
   const char* type_name = "rminres";
-  bool (*run)(KSP, RecycleKsp&, Mat, bool) = nullptr;  // the type's iteration (RecycledRun)
+  RecycledRun run = nullptr;  // the type's iteration
   RecycleOptions opt;
   RecycleSpace space;
   RecycleUpdater updater;
@@ -64,11 +70,6 @@ struct RecycleKsp {
 };
 
 RecycleKsp& recycle_data(KSP ksp);
-
-// One pass of a type's iteration from ksp->vec_sol (zero when guess_zero), with the space or
-// (use_space = false) without it. Returns false when the true-residual check failed: the space
-// was reset and the solve runs again without it.
-using RecycledRun = bool (*)(KSP ksp, RecycleKsp& d, Mat a, bool use_space);
 
 // KSPCreate body shared by both types: data, supported norms, ops. The solve runs `run` with
 // the space and, after a failed check, once more without it (iterations of both counted).
