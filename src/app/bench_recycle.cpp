@@ -22,6 +22,7 @@
 
 #include "bilearn/app/bench.hpp"
 #include "bilearn/app/bilevel_upper_problem.hpp"
+#include "bilearn/app/deflation_bound.hpp"
 #include "bilearn/app/workspace.hpp"
 #include "bilearn/core/error.hpp"
 #include "bilearn/core/options.hpp"
@@ -59,6 +60,7 @@ struct MethodResult {
   PetscInt vectors = 0;  // vectors held per KSP (work + recycling storage)
   double seconds = 0, err_max = 0, err_mean = 0, err_abs_median = 0;
   std::vector<PetscInt> its;
+  std::vector<double> err;  // relative hypergradient error per system
 };
 
 void default_option(const char* name, const char* value) {
@@ -120,8 +122,46 @@ void solve_references(Workspace& ws, std::vector<RecordedSystem>& systems, Petsc
   }
 }
 
-MethodResult replay(Workspace& ws, const std::vector<RecordedSystem>& systems, const Method& m, PetscReal rtol) {
+// Oracle stopping (-bench_oracle): the solve stops at the first iteration whose iterate has a
+// hypergradient error no larger than warm MINRES's on the same system. No practical rule can stop
+// earlier at that accuracy, so these rows bound what any stopping criterion (NSC included) can save.
+struct OracleStop {
+  LowerObjective* objective = nullptr;
+  const RecordedSystem* system = nullptr;
+  PetscReal target = 0;  // relative hypergradient error to reach
+  Vec iterate = nullptr;
+  std::vector<PetscReal> jw;
+};
+
+PetscErrorCode oracle_converged(KSP ksp, PetscInt it, PetscReal rnorm, KSPConvergedReason* reason, void* ctx) {
+  return guarded(PETSC_COMM_WORLD, __func__, [&] {
+    auto& o = *static_cast<OracleStop*>(ctx);
+    *reason = KSP_CONVERGED_ITERATING;
+    if (!(std::isfinite(rnorm))) {
+      *reason = KSP_DIVERGED_NANORINF;
+      return;
+    }
+    Vec x = nullptr;
+    BILEARN_CHECK(KSPBuildSolution(ksp, o.iterate, &x));
+    o.objective->mixed_mult(x, o.jw);  // the uncounted form: the oracle is not part of the cost
+    for (size_t i = 0; i < o.jw.size(); ++i) o.jw[i] -= o.system->jw_ref[i];
+    const double e = norm2(o.jw) / std::max<PetscReal>(o.system->jw_ref_norm, 1e-300);
+    if (e <= o.target) *reason = KSP_CONVERGED_ATOL;
+    (void)it;
+  });
+}
+
+MethodResult replay(Workspace& ws, const std::vector<RecordedSystem>& systems, const Method& m, PetscReal rtol,
+                    const std::vector<double>* oracle_targets = nullptr) {
   LowerObjective& objective = ws.bilevel->objective();
+  OracleStop oracle;
+  OwnedVec oracle_iterate;
+  if (oracle_targets) {
+    oracle.objective = &objective;
+    oracle_iterate = ws.grid->create_vec();
+    oracle.iterate = oracle_iterate;
+    oracle.jw.assign(static_cast<size_t>(ws.reg->num_params()), 0.0);
+  }
   const size_t samples = ws.bilevel->samples().size();
   std::vector<OwnedKSP> ksps(samples);
   std::vector<OwnedVec> x(samples);
@@ -134,6 +174,7 @@ MethodResult replay(Workspace& ws, const std::vector<RecordedSystem>& systems, c
     OwnedKSP& ksp = ksps[sys.sample];
     if (!ksp) {
       ksp = make_solver(*ws.grid, objective, m, rtol);
+      if (oracle_targets) BILEARN_CHECK(KSPSetConvergenceTest(ksp, oracle_converged, &oracle, nullptr));
       x[sys.sample] = ws.grid->create_vec();
       BILEARN_CHECK(VecSet(x[sys.sample], 0.0));
     }
@@ -143,6 +184,10 @@ MethodResult replay(Workspace& ws, const std::vector<RecordedSystem>& systems, c
     BILEARN_CHECK(KSPSetOperators(ksp, objective.hessian(), objective.hessian()));
     const PetscInt h0 = objective.hessian_products(), r0 = objective.reg_hessian_products(),
                    j0 = objective.mixed_products();
+    if (oracle_targets) {
+      oracle.system = &sys;
+      oracle.target = (*oracle_targets)[static_cast<size_t>(&sys - systems.data())];
+    }
     MPI_Barrier(ws.grid->comm());
     const double t0 = MPI_Wtime();
     BILEARN_CHECK(KSPSolve(ksp, sys.rhs, xs));
@@ -174,6 +219,7 @@ MethodResult replay(Workspace& ws, const std::vector<RecordedSystem>& systems, c
     abs_err.push_back(e);
     rel.push_back(sys.jw_ref_norm > 0 ? e / sys.jw_ref_norm : e);
   }
+  r.err = rel;
   r.seconds = max_over_ranks(PETSC_COMM_WORLD, r.seconds);
   for (double e : rel) {
     r.err_max = std::max(r.err_max, e);
@@ -294,6 +340,8 @@ int bench_recycle(const CommandLine& cl) {
   PetscReal rtol = 1e-6, ref_rtol = 1e-11;
   PetscInt k = 20;
   std::string methods, save, load;
+  bool oracle = false;
+  PetscInt exact_systems = 0;
   {
     OptionsBlock b(comm, "", "Recycling benchmark on a recorded training sequence (bilearn bench recycle)");
     rtol = b.real("-bench_rtol", "relative residual tolerance of every replayed solve", rtol, 1e-14, 0.5);
@@ -302,6 +350,14 @@ int bench_recycle(const CommandLine& cl) {
     methods = b.string("-bench_methods", "comma-separated methods to run (default: all)", "");
     save = b.string("-bench_save", "write the recorded sequence to this file (PETSc binary)", "");
     load = b.string("-bench_load", "replay the sequence saved in this file instead of training", "");
+    oracle = b.flag("-bench_oracle",
+                    "also run every method with oracle stopping: each solve stops as soon as its hypergradient "
+                    "error is no larger than warm MINRES's on that system (a bound for any stopping rule)",
+                    false);
+    exact_systems = b.integer("-bench_exact",
+                              "on this many systems (evenly spaced), compare MINRES with rminres on a frozen space of "
+                              "exact eigenvectors (k/2 smallest, k/2 largest; k and 2k): the best deflation can do",
+                              0, 0);
   }
   auto ws = build_workspace(comm);
   require(ws->groups.count == 1, "bench recycle replays on one sample group: drop -samples_groups");
@@ -360,6 +416,14 @@ int bench_recycle(const CommandLine& cl) {
         if (name == "ksp_recycle_nsc_tol") value = real_text(nsc_tol);
     }
     results.push_back(replay(*ws, systems, run, rtol));
+    if (oracle && m.name != "minres_warm" && !m.nsc) {
+      std::vector<double> targets;
+      for (const auto& r : results)
+        if (r.name == "minres_warm") targets = r.err;
+      Method o = run;
+      o.name += "_oracle";
+      results.push_back(replay(*ws, systems, o, rtol, &targets));
+    }
     // NSC stops once its estimate falls below safety·tol (-ksp_recycle_nsc_safety, 0.3): that
     // threshold is set to the median error of warm MINRES, i.e. the same accuracy.
     if (m.name == "minres_warm") nsc_tol = results.back().err_abs_median / 0.3;
@@ -383,12 +447,12 @@ int bench_recycle(const CommandLine& cl) {
                             "%.2f H (measured); NSC tolerance %.3g\n",
                             (int)systems.size(), (double)rtol, (double)ref_rtol, (int)k, cost.r / cost.h,
                             cost.j / cost.h, (double)nsc_tol));
-  BILEARN_CHECK(PetscPrintf(comm, "%-26s %7s %6s %9s %6s %8s %6s %7s %6s %9s %9s %7s %4s\n", "method", "its", "x",
+  BILEARN_CHECK(PetscPrintf(comm, "%-32s %7s %6s %9s %6s %8s %6s %7s %6s %9s %9s %7s %4s\n", "method", "its", "x",
                             "H-equiv", "x", "seconds", "x", "ms/it", "x", "err max", "err mean", "MB/rank", "rst"));
   for (const auto& r : results) {
     const double ms_it = 1e3 * r.seconds / std::max<PetscInt>(r.iterations, 1);
     BILEARN_CHECK(PetscPrintf(
-        comm, "%-26s %7d %6.3f %9.0f %6.3f %8.2f %6.3f %7.3f %6.3f %9.2e %9.2e %7.1f %4d\n", r.name.c_str(),
+        comm, "%-32s %7d %6.3f %9.0f %6.3f %8.2f %6.3f %7.3f %6.3f %9.2e %9.2e %7.1f %4d\n", r.name.c_str(),
         (int)r.iterations, (double)r.iterations / warm->iterations, h_equiv(r), h_equiv(r) / h_equiv(*warm),
         r.seconds, r.seconds / warm->seconds, ms_it, ms_it / warm_ms_it, r.err_max, r.err_mean,
         r.vectors * nlocal * 8.0 / 1048576.0, (int)r.restarts));
@@ -398,8 +462,38 @@ int bench_recycle(const CommandLine& cl) {
                             "everything the space costs included; err: |J w - J w_ref| / |J w_ref| over the "
                             "sequence; rst: solves rerun after a failed true-residual check)\n"));
 
+  // 4. The deflation bound on a few systems.
+  nlohmann::json bound_rows = nlohmann::json::array();
+  if (exact_systems > 0) {
+    const size_t count = std::min(systems.size(), static_cast<size_t>(exact_systems));
+    BILEARN_CHECK(PetscPrintf(comm,
+                              "deflation bound on %d systems: MINRES from zero against rminres from zero on a frozen "
+                              "space of exact eigenvectors (k/2 smallest, k/2 largest eigenvalues)\n",
+                              (int)count));
+    BILEARN_CHECK(PetscPrintf(comm, "%8s %4s %10s %10s %8s %11s %11s %8s\n", "system", "k", "minres its",
+                              "exact its", "x", "lambda min", "lambda max", "EPS s"));
+    for (size_t i = 0; i < count; ++i) {
+      const size_t at = (systems.size() - 1) * (i + 1) / count;  // evenly spaced, the last one included
+      load_system(*ws, systems[at]);
+      for (PetscInt kk : {k, 2 * k}) {
+        const DeflationBound b = exact_deflation_bound(ws->bilevel->objective().hessian(), systems[at].rhs, kk, rtol);
+        BILEARN_CHECK(PetscPrintf(comm, "%8d %4d %10d %10d %8.3f %11.4g %11.4g %8.1f\n", (int)at, (int)b.eigenvectors,
+                                  (int)b.minres_iterations, (int)b.deflated_iterations,
+                                  (double)b.deflated_iterations / std::max<PetscInt>(b.minres_iterations, 1),
+                                  (double)b.lambda_min, (double)b.lambda_max, b.eps_seconds));
+        bound_rows.push_back({{"system", at},
+                              {"k", b.eigenvectors},
+                              {"minres_iterations", b.minres_iterations},
+                              {"exact_deflation_iterations", b.deflated_iterations},
+                              {"lambda_min", b.lambda_min},
+                              {"lambda_max", b.lambda_max}});
+      }
+    }
+  }
+
   if (!cl.json.empty()) {
     nlohmann::json j = base_summary(comm, "bench recycle", start);
+    j["deflation_bound"] = bound_rows;
     j["theta"] = theta_final;
     j["upper_loss"] = nullptr;
     PetscInt total = 0;
