@@ -266,11 +266,18 @@ std::vector<Method> all_methods(PetscInt k, PetscReal nsc_tol) {
   m.push_back({"rminres_ritz_both_nosplit", KSPRMINRES, {{"ksp_recycle_k", ks}, {"ksp_recycle_carry_hu", "false"}}});
   m.push_back({"rminres_k10", KSPRMINRES, {{"ksp_recycle_k", "10"}}});
   m.push_back({"rcg_ritz_both", KSPRCG, {{"ksp_recycle_k", ks}}});
-  for (const char* sel : {"ritz_both", "rgen_l"})
-    m.push_back({std::string("rminres_") + sel + "_nsc", KSPRMINRES,
-                 {{"ksp_recycle_k", ks}, {"ksp_recycle_select", sel}, {"ksp_recycle_nsc", "true"},
-                  {"ksp_recycle_nsc_tol", nt}},
-                 true, true});
+  // Every selector and rcg once more with NSC stopping (not the split and k variants).
+  const size_t plain = m.size();
+  for (size_t i = 0; i < plain; ++i) {
+    const bool variant = m[i].name == "rminres_ritz_both_nosplit" || m[i].name == "rminres_k10";
+    if (variant || m[i].opts.empty() || m[i].opts.front().first != "ksp_recycle_k") continue;
+    Method nsc = m[i];
+    nsc.name += "_nsc";
+    nsc.opts.push_back({"ksp_recycle_nsc", "true"});
+    nsc.opts.push_back({"ksp_recycle_nsc_tol", nt});
+    nsc.nsc = true;
+    m.push_back(nsc);
+  }
   return m;
 }
 
