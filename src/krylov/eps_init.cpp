@@ -1,8 +1,6 @@
 #include "bilearn/krylov/eps_init.hpp"
 
-#include <slepceps.h>
-
-#include <vector>
+#include <algorithm>
 
 #include "bilearn/core/error.hpp"
 #include "bilearn/core/handles.hpp"
@@ -11,30 +9,40 @@
 
 namespace bilearn::krylov {
 
-PetscInt eps_initial_space(Mat h, PetscInt k, const std::string& ksp_prefix, RecycleSpace& space) {
-  if (k <= 0) return 0;
+PetscInt symmetric_eigenvectors(Mat h, EPSWhich which, PetscInt count, PetscReal tol, PetscInt max_it,
+                                const std::string& prefix, const Vec out[], PetscReal values[]) {
+  if (count <= 0) return 0;
   using OwnedEPS = Handle<EPS, EPSDestroy>;
   OwnedEPS eps;
   BILEARN_CHECK(EPSCreate(PetscObjectComm((PetscObject)h), eps.out()));
   BILEARN_CHECK(EPSSetOperators(eps, h, nullptr));
   BILEARN_CHECK(EPSSetProblemType(eps, EPS_HEP));
-  BILEARN_CHECK(EPSSetWhichEigenpairs(eps, EPS_SMALLEST_MAGNITUDE));
-  BILEARN_CHECK(EPSSetDimensions(eps, k, PETSC_DEFAULT, PETSC_DEFAULT));
-  BILEARN_CHECK(EPSSetTolerances(eps, 1e-4, 1000));
-  const std::string prefix = ksp_prefix + "ksp_recycle_init_eps_";
+  BILEARN_CHECK(EPSSetWhichEigenpairs(eps, which));
+  BILEARN_CHECK(EPSSetDimensions(eps, count, PETSC_DEFAULT, PETSC_DEFAULT));
+  BILEARN_CHECK(EPSSetTolerances(eps, tol, max_it));
   BILEARN_CHECK(EPSSetOptionsPrefix(eps, prefix.c_str()));
   BILEARN_CHECK(EPSSetFromOptions(eps));
   BILEARN_CHECK(EPSSolve(eps));
   PetscInt nconv = 0;
   BILEARN_CHECK(EPSGetConverged(eps, &nconv));
-  const PetscInt n = std::min(nconv, k);
-  if (n == 0) return 0;
+  const PetscInt n = std::min(nconv, count);
+  for (PetscInt i = 0; i < n; ++i) {
+    PetscScalar lambda = 0;
+    BILEARN_CHECK(EPSGetEigenpair(eps, i, &lambda, nullptr, out[i], nullptr));
+    if (values) values[i] = PetscRealPart(lambda);
+  }
+  return n;
+}
+
+PetscInt eps_initial_space(Mat h, PetscInt k, const std::string& ksp_prefix, RecycleSpace& space) {
+  if (k <= 0) return 0;
   OwnedVec tmpl;
   BILEARN_CHECK(MatCreateVecs(h, tmpl.out(), nullptr));
   VecBlock vecs;
-  vecs.allocate(tmpl, n);
-  for (PetscInt i = 0; i < n; ++i) BILEARN_CHECK(EPSGetEigenvector(eps, i, vecs[i], nullptr));
-  space.set_basis(n, vecs.data());
+  vecs.allocate(tmpl, k);
+  const PetscInt n = symmetric_eigenvectors(h, EPS_SMALLEST_MAGNITUDE, k, 1e-4, 1000,
+                                            ksp_prefix + "ksp_recycle_init_eps_", vecs.data(), nullptr);
+  if (n > 0) space.set_basis(n, vecs.data());
   return n;
 }
 

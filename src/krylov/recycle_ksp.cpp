@@ -572,6 +572,16 @@ PetscErrorCode KSPRecycleSetSpaceState(KSP ksp, PetscInt n, const Vec vecs[], co
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode KSPRecycleIsRecycling(KSP ksp, PetscBool* recycling) {
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(ksp, KSP_CLASSID, 1);
+  PetscValidBoolPointer(recycling, 2);
+  *recycling = PETSC_FALSE;
+  PetscCall(bilearn::guarded(PetscObjectComm((PetscObject)ksp), __func__,
+                             [&] { *recycling = bilearn::krylov::has_recycle_space(ksp) ? PETSC_TRUE : PETSC_FALSE; }));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode KSPRecycleResetSpace(KSP ksp) {
   PetscFunctionBegin;
   PetscValidHeaderSpecific(ksp, KSP_CLASSID, 1);

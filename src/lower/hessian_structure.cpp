@@ -14,10 +14,9 @@ PetscErrorCode mixed_mult_callback(void* ctx, Vec v, PetscReal* jv) {
 }  // namespace
 
 bool is_recycling_ksp(KSP ksp) {
-  PetscBool rminres = PETSC_FALSE, rcg = PETSC_FALSE;
-  BILEARN_CHECK(PetscObjectTypeCompare((PetscObject)ksp, KSPRMINRES, &rminres));
-  BILEARN_CHECK(PetscObjectTypeCompare((PetscObject)ksp, KSPRCG, &rcg));
-  return rminres || rcg;
+  PetscBool recycling = PETSC_FALSE;
+  BILEARN_CHECK(KSPRecycleIsRecycling(ksp, &recycling));
+  return recycling;
 }
 
 void share_hessian_structure(KSP ksp, LowerObjective& objective) {

@@ -266,3 +266,18 @@ TEST(RMinres, TypeFromOptionsAloneNeedsNoPcOption) {
     EXPECT_GT(reason, 0) << type;
   }
 }
+
+TEST(RMinres, IsRecyclingTellsTheRecyclingTypesApart) {
+  // KSPRecycleIsRecycling: true for rminres and rcg, false for PETSc's own types (whose
+  // KSPRecycle calls are no-ops), so callers can decide without comparing type names.
+  MPI_Comm comm = PETSC_COMM_WORLD;
+  for (const char* type : {KSPRMINRES, KSPRCG, KSPMINRES, KSPCG, KSPGMRES}) {
+    OwnedKSP ksp;
+    BILEARN_CHECK(KSPCreate(comm, ksp.out()));
+    BILEARN_CHECK(KSPSetType(ksp, type));
+    PetscBool recycling = PETSC_TRUE;
+    BILEARN_CHECK(KSPRecycleIsRecycling(ksp, &recycling));
+    const bool expected = std::string(type) == KSPRMINRES || std::string(type) == KSPRCG;
+    EXPECT_EQ(recycling == PETSC_TRUE, expected) << type;
+  }
+}

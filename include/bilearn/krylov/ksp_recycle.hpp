@@ -71,4 +71,6 @@ PETSC_EXTERN PetscErrorCode KSPRecycleSetSpaceState(KSP, PetscInt n, const Vec v
 /* The space carried to the next solve (borrowed; valid until the next solve or reset). */
 PETSC_EXTERN PetscErrorCode KSPRecycleGetSpace(KSP, PetscInt* n, const Vec** vecs);
 PETSC_EXTERN PetscErrorCode KSPRecycleResetSpace(KSP);
+/* Whether the KSP is of a recycling type (rminres, rcg): the KSPRecycle functions act on it. */
+PETSC_EXTERN PetscErrorCode KSPRecycleIsRecycling(KSP, PetscBool* recycling);
 PETSC_EXTERN PetscErrorCode KSPRecycleGetInfo(KSP, KSPRecycleInfo* info);

@@ -104,7 +104,6 @@ class RecycleSpace {
   bool prepared_ = false;
   bool from_update_ = false;  // Ũ was built by the update (unit norms in its model), not given
   Carried carried_ = Carried::None;
-  Mat carried_mat_ = nullptr;  // not referenced: compared by address and object state only
   PetscObjectState carried_state_ = 0;
   PetscObjectId carried_id_ = 0;
   Dense r_;  // R of the QR, kmax × kmax
