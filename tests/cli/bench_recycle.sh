@@ -13,7 +13,7 @@ cli_init "$@"
 out=$work/bench.txt
 run 2 bench recycle --out "$work/run" --json "$work/bench.json" -problem_n 32 -tomo_angles 30 -data_samples 2 \
   -reg_foe_filters dct3 -outer_max_it 3 -outer_progress false \
-  -bench_methods minres_warm,rminres_ritz_both,rminres_ritz_both_nosplit,rcg_ritz_both -bench_oracle -bench_exact 1 \
+  -bench_methods minres_warm,rminres_ritz_both,rminres_ritz_both_nosplit,rcg_ritz_both -bench_oracle -bench_exact 1 -bench_repeat 2 \
   -bench_k 8 >"$out" ||
   fail "bench recycle exited with $?"
 cat "$out"
