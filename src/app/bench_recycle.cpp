@@ -265,14 +265,11 @@ std::vector<Method> all_methods(PetscInt k, PetscReal nsc_tol) {
   };
   for (const char* sel : {"ritz_both", "ritz_s", "ritz_l", "hritz_s", "hritz_l", "rgen_l", "rgen_s"})
     m.push_back({std::string("rminres_") + sel, KSPRMINRES, {{"ksp_recycle_k", ks}, {"ksp_recycle_select", sel}}});
-  m.push_back({"rminres_ritz_both_nosplit", KSPRMINRES, {{"ksp_recycle_k", ks}, {"ksp_recycle_carry_hu", "false"}}});
-  m.push_back({"rminres_k10", KSPRMINRES, {{"ksp_recycle_k", "10"}}});
   m.push_back({"rcg_ritz_both", KSPRCG, {{"ksp_recycle_k", ks}}});
-  // Every selector and rcg once more with NSC stopping (not the split and k variants).
+  // Every selector and rcg once more with NSC stopping.
   const size_t plain = m.size();
   for (size_t i = 0; i < plain; ++i) {
-    const bool variant = m[i].name == "rminres_ritz_both_nosplit" || m[i].name == "rminres_k10";
-    if (variant || m[i].opts.empty() || m[i].opts.front().first != "ksp_recycle_k") continue;
+    if (m[i].opts.empty() || m[i].opts.front().first != "ksp_recycle_k") continue;
     Method nsc = m[i];
     nsc.name += "_nsc";
     nsc.opts.push_back({"ksp_recycle_nsc", "true"});
@@ -280,6 +277,14 @@ std::vector<Method> all_methods(PetscInt k, PetscReal nsc_tol) {
     nsc.nsc = true;
     m.push_back(nsc);
   }
+  // Variants of the default (ritz_both): without the split, a smaller space, a space rebuilt
+  // only after every 2nd / 4th solve (reused unchanged in between).
+  m.push_back({"rminres_ritz_both_nosplit", KSPRMINRES, {{"ksp_recycle_k", ks}, {"ksp_recycle_carry_hu", "false"}}});
+  m.push_back({"rminres_k10", KSPRMINRES, {{"ksp_recycle_k", "10"}}});
+  for (const char* every : {"2", "4"})
+    m.push_back({std::string("rminres_ritz_both_every") + every,
+                 KSPRMINRES,
+                 {{"ksp_recycle_k", ks}, {"ksp_recycle_update_every", every}}});
   return m;
 }
 
@@ -296,7 +301,8 @@ void save_sequence(Workspace& ws, const std::vector<RecordedSystem>& systems, co
   for (const auto& sys : systems) {
     PetscInt sample = static_cast<PetscInt>(sys.sample);
     BILEARN_CHECK(PetscViewerBinaryWrite(viewer, &sample, 1, PETSC_INT));
-    BILEARN_CHECK(PetscViewerBinaryWrite(viewer, sys.theta.data(), static_cast<PetscInt>(sys.theta.size()), PETSC_REAL));
+    BILEARN_CHECK(
+        PetscViewerBinaryWrite(viewer, sys.theta.data(), static_cast<PetscInt>(sys.theta.size()), PETSC_REAL));
     BILEARN_CHECK(VecView(sys.x_hat, viewer));
     BILEARN_CHECK(VecView(sys.rhs, viewer));
   }
@@ -309,11 +315,11 @@ std::vector<RecordedSystem> load_sequence(Workspace& ws, const std::string& path
   BILEARN_CHECK(PetscViewerBinaryRead(viewer, header, 5, &got, PETSC_INT));
   const PetscInt p = ws.reg->num_params();
   require(got == 5 && header[0] == kSequenceMagic, "-bench_load: '" + path + "' is not a bench recycle sequence");
-  require(header[1] == ws.grid->n() && header[2] == static_cast<PetscInt>(ws.bilevel->samples().size()) &&
-              header[3] == p,
-          "-bench_load: '" + path + "' was recorded with N = " + std::to_string(header[1]) + ", " +
-              std::to_string(header[2]) + " samples, " + std::to_string(header[3]) +
-              " parameters; give the same -problem_n, -data_samples and regulariser options");
+  require(
+      header[1] == ws.grid->n() && header[2] == static_cast<PetscInt>(ws.bilevel->samples().size()) && header[3] == p,
+      "-bench_load: '" + path + "' was recorded with N = " + std::to_string(header[1]) + ", " +
+          std::to_string(header[2]) + " samples, " + std::to_string(header[3]) +
+          " parameters; give the same -problem_n, -data_samples and regulariser options");
   std::vector<RecordedSystem> systems(static_cast<size_t>(header[4]));
   for (auto& sys : systems) {
     PetscInt sample = 0;
@@ -367,8 +373,8 @@ int bench_recycle(const CommandLine& cl) {
                               "on this many systems (evenly spaced), compare MINRES with rminres on a frozen space of "
                               "exact eigenvectors (k/2 smallest, k/2 largest; k and 2k): the best deflation can do",
                               0, 0);
-    repeat = b.integer("-bench_repeat",
-                       "replay every method this many times, round-robin, and report the fastest time", repeat, 1);
+    repeat = b.integer("-bench_repeat", "replay every method this many times, round-robin, and report the fastest time",
+                       repeat, 1);
   }
   auto ws = build_workspace(comm);
   require(ws->groups.count == 1, "bench recycle replays on one sample group: drop -samples_groups");
@@ -410,9 +416,8 @@ int bench_recycle(const CommandLine& cl) {
                             "bench recycle: %s N = %d, %d samples, %s with %d parameters; %s %d systems "
                             "(%d outer steps, %.1f s)\n",
                             ws->model.name.c_str(), (int)ws->grid->n(), (int)ws->bilevel->total_samples(),
-                            ws->reg->name().c_str(), (int)ws->reg->num_params(),
-                            load.empty() ? "recorded" : "loaded", (int)systems.size(), (int)outer_steps,
-                            train_seconds));
+                            ws->reg->name().c_str(), (int)ws->reg->num_params(), load.empty() ? "recorded" : "loaded",
+                            (int)systems.size(), (int)outer_steps, train_seconds));
 
   // 2. Reference, product costs, then every method.
   solve_references(*ws, systems, ref_rtol);
@@ -451,8 +456,7 @@ int bench_recycle(const CommandLine& cl) {
   // time, so that a machine whose speed drifts during the benchmark slows all rows alike.
   for (PetscInt round = 1; round < repeat; ++round) {
     for (size_t i = 0; i < ran.size(); ++i) {
-      const MethodResult again =
-          replay(*ws, systems, ran[i], rtol, ran_targets[i].empty() ? nullptr : &ran_targets[i]);
+      const MethodResult again = replay(*ws, systems, ran[i], rtol, ran_targets[i].empty() ? nullptr : &ran_targets[i]);
       if (again.iterations != results[i].iterations)
         BILEARN_CHECK(PetscPrintf(comm, "  %s: round %d took %d iterations, the first %d\n", ran[i].name.c_str(),
                                   (int)round + 1, (int)again.iterations, (int)results[i].iterations));
@@ -482,11 +486,11 @@ int bench_recycle(const CommandLine& cl) {
                             "H-equiv", "x", "seconds", "x", "ms/it", "x", "err max", "err mean", "MB/rank", "rst"));
   for (const auto& r : results) {
     const double ms_it = 1e3 * r.seconds / std::max<PetscInt>(r.iterations, 1);
-    BILEARN_CHECK(PetscPrintf(
-        comm, "%-32s %7d %6.3f %9.0f %6.3f %8.2f %6.3f %7.3f %6.3f %9.2e %9.2e %7.1f %4d\n", r.name.c_str(),
-        (int)r.iterations, (double)r.iterations / warm->iterations, h_equiv(r), h_equiv(r) / h_equiv(*warm),
-        r.seconds, r.seconds / warm->seconds, ms_it, ms_it / warm_ms_it, r.err_max, r.err_mean,
-        r.vectors * nlocal * 8.0 / 1048576.0, (int)r.restarts));
+    BILEARN_CHECK(PetscPrintf(comm, "%-32s %7d %6.3f %9.0f %6.3f %8.2f %6.3f %7.3f %6.3f %9.2e %9.2e %7.1f %4d\n",
+                              r.name.c_str(), (int)r.iterations, (double)r.iterations / warm->iterations, h_equiv(r),
+                              h_equiv(r) / h_equiv(*warm), r.seconds, r.seconds / warm->seconds, ms_it,
+                              ms_it / warm_ms_it, r.err_max, r.err_mean, r.vectors * nlocal * 8.0 / 1048576.0,
+                              (int)r.restarts));
   }
   BILEARN_CHECK(PetscPrintf(comm,
                             "(x: relative to minres_warm; H-equiv: products with H + R and J weighted by their cost, "
@@ -501,8 +505,8 @@ int bench_recycle(const CommandLine& cl) {
                               "deflation bound on %d systems: MINRES from zero against rminres from zero on a frozen "
                               "space of exact eigenvectors (k/2 smallest, k/2 largest eigenvalues)\n",
                               (int)count));
-    BILEARN_CHECK(PetscPrintf(comm, "%8s %4s %10s %10s %8s %11s %11s %8s\n", "system", "k", "minres its",
-                              "exact its", "x", "lambda min", "lambda max", "EPS s"));
+    BILEARN_CHECK(PetscPrintf(comm, "%8s %4s %10s %10s %8s %11s %11s %8s\n", "system", "k", "minres its", "exact its",
+                              "x", "lambda min", "lambda max", "EPS s"));
     for (size_t i = 0; i < count; ++i) {
       const size_t at = (systems.size() - 1) * (i + 1) / count;  // evenly spaced, the last one included
       load_system(*ws, systems[at]);

@@ -72,12 +72,20 @@ PetscErrorCode set_from_options(KSP ksp, PetscOptionItems*) {
                                "Lanczos vectors the update sees: all, m at a time (cycle), or the first m only",
                                {"cycle", "first"}, o.first_window ? "first" : "cycle") == "first";
     o.update = ob.flag("-ksp_recycle_update", "Update the space after each solve (false: keep it frozen)", o.update);
+    o.update_every = ob.integer("-ksp_recycle_update_every",
+                                "Rebuild the space after every n-th solve; in between it is reused unchanged (no "
+                                "Lanczos vectors recorded; with a split only R U is recomputed)",
+                                o.update_every, 1);
     o.tol.rank = ob.real("-ksp_recycle_rank_tol", "Drop a column of H U whose norm falls below this fraction in QR",
                          o.tol.rank, 0.0, 1.0);
     o.tol.carried = ob.real("-ksp_recycle_carried_rank_tol",
                             "The same for an H U carried from the previous solve, and the norm below which a carried "
-                            "column is noise",
+                            "column's product is noise (applied afresh); at least 1e-12/rtol, above 1e-2 nothing is "
+                            "carried",
                             o.tol.carried, 0.0, 1.0);
+    o.tol.collapse = ob.real("-ksp_recycle_collapse_tol",
+                             "Drop a column of an updated space whose norm has cancelled below this fraction (noise)",
+                             o.tol.collapse, 0.0, 1.0);
     o.tol.probe = ob.real("-ksp_recycle_probe_tol",
                           "Recompute a carried H U whose one-apply probe has a larger relative error (0: no probe)",
                           o.tol.probe, 0.0, PETSC_INFINITY);
@@ -103,6 +111,9 @@ PetscErrorCode view(KSP ksp, PetscViewer viewer) {
     else
       BILEARN_CHECK(PetscViewerASCIIPrintf(viewer, "  orthogonality loss ||C^T C - I||_F: not measured (C from %s)\n",
                                            d.info.source ? d.info.source : "none"));
+    if (o.update_every > 1)
+      BILEARN_CHECK(
+          PetscViewerASCIIPrintf(viewer, "  space rebuilt after every %" PetscInt_FMT "th solve\n", o.update_every));
     BILEARN_CHECK(PetscViewerASCIIPrintf(viewer, "  operator split: %s; J: %s; true-residual check: %s\n",
                                          d.split_fixed ? "yes" : "no", d.j.available() ? "set" : "none",
                                          o.check ? "on" : "off"));
@@ -132,8 +143,9 @@ PetscErrorCode destroy(KSP ksp) {
     }
     ksp->data = nullptr;
     BILEARN_CHECK(KSPDestroyDefault(ksp));
-    for (const char* name : {"KSPRecycleSetOperatorSplit_C", "KSPRecycleSetMixedOperator_C", "KSPRecycleSetSpace_C",
-                             "KSPRecycleCopySpace_C", "KSPRecycleGetSpace_C", "KSPRecycleResetSpace_C", "KSPRecycleGetInfo_C"})
+    for (const char* name :
+         {"KSPRecycleSetOperatorSplit_C", "KSPRecycleSetMixedOperator_C", "KSPRecycleSetSpace_C",
+          "KSPRecycleCopySpace_C", "KSPRecycleGetSpace_C", "KSPRecycleResetSpace_C", "KSPRecycleGetInfo_C"})
       BILEARN_CHECK(PetscObjectComposeFunction_Private((PetscObject)ksp, name, nullptr));
   });
 }
@@ -228,8 +240,9 @@ PetscErrorCode get_info(KSP ksp, KSPRecycleInfo* info) {
     info->next_dim = d.space.dim();
     info->resets = d.total_resets;
     info->message = d.message.c_str();
-    // U, C (2k), candidate and H·candidate (2k), cycle buffer (m + 2), NSC block
-    info->stored_vectors = d.space.storage_template() ? 2 * d.space.capacity() : 0;
+    // U, C (2k; F·U too with -ksp_recycle_update_every), candidate and H·candidate (2k), cycle buffer
+    // (m + 2), NSC block
+    info->stored_vectors = d.space.stored_vectors();
     info->stored_vectors += d.updater.stored_vectors();
   });
 }
@@ -374,8 +387,10 @@ void begin_solve(KSP ksp, RecycleKsp& d, Mat a, bool use_space) {
       PrepareTolerances tol = o.tol;
       if (tol.probe > 0) tol.probe = std::min(tol.probe, 0.1 * ksp->rtol);
       if (ksp->rtol > 0) tol.carried = std::min<PetscReal>(1.0, std::max(tol.carried, 1e-12 / ksp->rtol));
+      // A solve that will not rebuild the space keeps F·U, so the next preparation needs only R·U.
+      const bool will_rebuild = o.update && d.solves_since_update + 1 >= o.update_every;
       const PrepareReport rep =
-          d.space.prepare(a, d.split_fixed, d.split_varying, tmpl, ksp->work[ksp->nwork - 1], tol);
+          d.space.prepare(a, d.split_fixed, d.split_varying, tmpl, ksp->work[ksp->nwork - 1], tol, !will_rebuild);
       d.info.dim = rep.dim;
       d.info.dropped = rep.dropped;
       d.info.source = rep.source;
@@ -399,7 +414,8 @@ void begin_solve(KSP ksp, RecycleKsp& d, Mat a, bool use_space) {
         BILEARN_CHECK(VecNorm(ksp->vec_rhs, NORM_2, &d.bnorm));
       }
     }
-    if (o.update) {
+    // An empty space (first solve, or after a reset) is always rebuilt.
+    if (o.update && (d.s == 0 || d.solves_since_update + 1 >= o.update_every)) {
       UpdateSettings us;
       us.selector = o.selector;
       us.k = o.k;
@@ -481,8 +497,9 @@ bool end_solve(KSP ksp, RecycleKsp& d, Mat a, Vec scratch, bool update, Vec next
       ++d.total_resets;
       note(ksp, d, "recycle space discarded after a NaN/Inf in the solve");
     } else {
-      d.space.keep_after_solve(a);
+      d.space.keep_after_solve(a, d.split_fixed);
     }
+    d.solves_since_update = built ? 0 : d.solves_since_update + 1;
     if (d.split_fixed && d.split_varying)
       d.info.varying_applies += d.space.convert_to_fixed(d.split_fixed, d.split_varying, scratch);
     d.info.cycles = d.updater.stats().cycles;

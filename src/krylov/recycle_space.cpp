@@ -38,6 +38,8 @@ void RecycleSpace::set_capacity(PetscInt k) {
     c_.clear();
   }
   kmax_ = k;
+  fu_.clear();
+  fu_valid_ = false;
   r_.resize(kmax_, kmax_);
   dim_ = k > 0 && u_.allocated() ? keep : 0;
   if (prepared_ && dim_ < keep) prepared_ = false;
@@ -58,6 +60,7 @@ void RecycleSpace::set_basis(PetscInt n, const Vec* vecs) {
   for (PetscInt j = 0; j < n; ++j) BILEARN_CHECK(VecCopy(vecs[j], u_[j]));
   dim_ = n;
   prepared_ = false;
+  fu_valid_ = false;
   set_carried(Carried::None, nullptr);
 }
 
@@ -82,6 +85,7 @@ void RecycleSpace::copy_from(const RecycleSpace& other) {
 void RecycleSpace::reset() noexcept {
   dim_ = 0;
   prepared_ = false;
+  fu_valid_ = false;
   carried_ = Carried::None;
   carried_id_ = 0;
   carried_state_ = 0;
@@ -90,6 +94,7 @@ void RecycleSpace::reset() noexcept {
 void RecycleSpace::free_storage() noexcept {
   u_.clear();
   c_.clear();
+  fu_.clear();
   reset();
 }
 
@@ -112,11 +117,12 @@ bool RecycleSpace::carried_matches(Mat m) const {
   return id == carried_id_ && state == carried_state_;
 }
 
-PrepareReport RecycleSpace::prepare(Mat h, Mat fixed, Mat varying, Vec tmpl, Vec work,
-                                    const PrepareTolerances& tol) {
+PrepareReport RecycleSpace::prepare(Mat h, Mat fixed, Mat varying, Vec tmpl, Vec work, const PrepareTolerances& tol,
+                                    bool keep_fixed) {
   PrepareReport rep;
   rep.input_dim = dim_;
   prepared_ = false;
+  fu_valid_ = false;
   if (kmax_ <= 0) {
     dim_ = 0;
     return rep;
@@ -157,17 +163,25 @@ PrepareReport RecycleSpace::prepare(Mat h, Mat fixed, Mat varying, Vec tmpl, Vec
   // Normalise Ũ (and a carried product with it) so the rank test sees directions, not scales.
   PetscReal nmax = 0;
   for (PetscReal nj : norms) nmax = std::max(nmax, nj);
-  const bool use_carried = carried_ == Carried::Full && carried_matches(h);
-  const bool use_split = carried_ == Carried::Fixed && fixed && varying && carried_matches(fixed);
+  // A carried product is good to about its carried tolerance (below); when the solve needs
+  // better than 1e-2 of that, carrying cannot serve it and C̃ is applied.
+  const bool carry_usable = tol.carried <= 1e-2;
+  const bool use_carried = carry_usable && carried_ == Carried::Full && carried_matches(h);
+  const bool use_split = carry_usable && carried_ == Carried::Fixed && fixed && varying && carried_matches(fixed);
   // The update builds Ũ = W Y with unit norms in a model that takes the Lanczos vectors as
   // orthonormal. Once Lanczos has lost orthogonality (ghost copies of a converged eigenvector),
-  // a column can cancel to a tiny true norm; its carried product keeps an absolute error of
-  // about ε‖H‖, i.e. a relative error of ε‖H‖/‖Ũ_j‖ (measured up to 1e-4 on tomography). Such
-  // columns are noise: they are dropped rather than recomputed.
-  std::vector<char> collapsed(static_cast<size_t>(dim_), 0);
-  if (from_update_ || use_carried || use_split)
-    for (PetscInt j = 0; j < dim_; ++j)
-      collapsed[static_cast<size_t>(j)] = norms[static_cast<size_t>(j)] < tol.carried * nmax;
+  // a column can cancel to a tiny true norm. Below tol.collapse it is no longer a direction of
+  // the model but rounding noise (deflating it slows the solve down: measured 88 → 181
+  // iterations): dropped. Above, its carried product still keeps an absolute error of about
+  // ε‖H‖, a relative error of ε‖H‖/‖Ũ_j‖ (measured up to 1e-4 on tomography): below
+  // tol.carried, that product is recomputed by an apply of H.
+  std::vector<char> collapsed(static_cast<size_t>(dim_), 0), recompute(static_cast<size_t>(dim_), 0);
+  for (PetscInt j = 0; j < dim_; ++j) {
+    const PetscReal rel = norms[static_cast<size_t>(j)] / nmax;
+    collapsed[static_cast<size_t>(j)] = from_update_ && rel < tol.collapse;
+    recompute[static_cast<size_t>(j)] =
+        from_update_ && (use_carried || use_split) && !collapsed[static_cast<size_t>(j)] && rel < tol.carried;
+  }
   for (PetscInt j = 0; j < dim_; ++j) {
     const PetscReal nj = norms[static_cast<size_t>(j)];
     if (nj > 0) {
@@ -180,6 +194,11 @@ PrepareReport RecycleSpace::prepare(Mat h, Mat fixed, Mat varying, Vec tmpl, Vec
     rep.source = "carried";
   } else if (use_split) {
     rep.source = "split";
+    if (keep_fixed) {
+      if (!fu_.allocated() || fu_.capacity() != kmax_ || !same_layout(fu_[0], u_[0])) fu_.allocate(u_[0], kmax_);
+      for (PetscInt j = 0; j < dim_; ++j) BILEARN_CHECK(VecCopy(c_[j], fu_[j]));
+      fu_valid_ = true;
+    }
     for (PetscInt j = 0; j < dim_; ++j) {
       BILEARN_CHECK(MatMult(varying, u_[j], work));
       BILEARN_CHECK(VecAXPY(c_[j], 1.0, work));
@@ -190,20 +209,34 @@ PrepareReport RecycleSpace::prepare(Mat h, Mat fixed, Mat varying, Vec tmpl, Vec
   if (!apply && tol.probe > 0) {
     // A safety net for everything the carried product cannot see (loss of orthogonality beyond
     // the collapsed columns, an F changed without a new object state): one apply of H.
-    const PetscReal err = carried_probe_error(h, work, collapsed);
+    std::vector<char> skip(collapsed);
+    for (size_t j = 0; j < skip.size(); ++j) skip[j] = skip[j] || recompute[j];
+    const PetscReal err = carried_probe_error(h, work, skip);
     ++rep.operator_applies;
     if (!(err <= tol.probe)) {
       std::ostringstream msg;
       msg << "recycle space: carried H U failed its probe (relative error " << err << "), recomputed";
       rep.message = msg.str();
       apply = true;
-      std::fill(collapsed.begin(), collapsed.end(), 0);
     }
   }
   if (apply) {
     rep.source = "apply";
+    fu_valid_ = false;
     for (PetscInt j = 0; j < dim_; ++j) BILEARN_CHECK(MatMult(h, u_[j], c_[j]));
     rep.operator_applies += dim_;
+  } else {
+    for (PetscInt j = 0; j < dim_; ++j) {
+      if (!recompute[static_cast<size_t>(j)]) continue;
+      BILEARN_CHECK(MatMult(h, u_[j], c_[j]));
+      ++rep.operator_applies;
+      ++rep.recomputed;
+      if (fu_valid_) {  // F Ũ_j = H Ũ_j − R Ũ_j
+        BILEARN_CHECK(MatMult(varying, u_[j], fu_[j]));
+        BILEARN_CHECK(VecAYPX(fu_[j], -1.0, c_[j]));
+        ++rep.varying_applies;
+      }
+    }
   }
   carried_ = Carried::None;
   // U = Ũ R⁻¹ and C = C̃ R⁻¹ amplify the error of C̃ by up to 1/r_jj, and a carried C̃ has a
@@ -252,6 +285,7 @@ PrepareReport RecycleSpace::prepare(Mat h, Mat fixed, Mat varying, Vec tmpl, Vec
     r_(kept, kept) = rjj;
     c_.swap_columns(kept, j);
     u_.swap_columns(kept, j);
+    if (fu_valid_) fu_.swap_columns(kept, j);
     ++kept;
   }
   rep.dropped = dim_ - kept;
@@ -260,16 +294,20 @@ PrepareReport RecycleSpace::prepare(Mat h, Mat fixed, Mat varying, Vec tmpl, Vec
     if (!rep.message.empty()) msg << rep.message << "; ";
     msg << "recycle space: dropped " << rep.dropped << " of " << dim_ << " vectors ("
         << (zero_cols > 0 ? "zero, non-finite or " : "") << "numerically dependent after H was applied";
-    if (collapsed_cols > 0) msg << "; " << collapsed_cols << " of them cancelled to a norm below the carried-product accuracy";
+    if (collapsed_cols > 0) msg << "; " << collapsed_cols << " of them had cancelled to rounding noise";
     msg << ")";
     rep.message = msg.str();
   }
   dim_ = kept;
-  // U = Ũ R⁻¹ in place, column by column (U_j needs only U_0..U_{j-1}).
+  // U = Ũ R⁻¹ in place, column by column (U_j needs only U_0..U_{j-1}); F·U likewise.
   for (PetscInt j = 0; j < dim_; ++j) {
     for (PetscInt i = 0; i < j; ++i) h1[static_cast<size_t>(i)] = -r_(i, j);
     if (j > 0) BILEARN_CHECK(VecMAXPY(u_[j], j, h1.data(), u_.data()));
     BILEARN_CHECK(VecScale(u_[j], 1.0 / r_(j, j)));
+    if (fu_valid_) {
+      if (j > 0) BILEARN_CHECK(VecMAXPY(fu_[j], j, h1.data(), fu_.data()));
+      BILEARN_CHECK(VecScale(fu_[j], 1.0 / r_(j, j)));
+    }
   }
   rep.dim = dim_;
   prepared_ = true;
@@ -330,13 +368,21 @@ PetscReal RecycleSpace::orthogonality_loss() const {
   return std::sqrt(s);
 }
 
-void RecycleSpace::keep_after_solve(Mat h) {
+void RecycleSpace::keep_after_solve(Mat h, Mat fixed) {
   prepared_ = false;
-  set_carried(dim_ > 0 ? Carried::Full : Carried::None, h);
+  from_update_ = false;  // a prepared U is a basis of its own (norms ≈ 1/λ), no longer the update's model
+  if (fu_valid_ && fixed && dim_ > 0) {
+    c_.swap(fu_);  // C = F U + R U of this solve is not needed again; F U is what the next split uses
+    set_carried(Carried::Fixed, fixed);
+  } else {
+    set_carried(dim_ > 0 ? Carried::Full : Carried::None, h);
+  }
+  fu_valid_ = false;
 }
 
 void RecycleSpace::adopt(VecBlock& ucand, VecBlock& hucand, PetscInt n, bool hu_valid, Mat h) {
   from_update_ = true;
+  fu_valid_ = false;
   u_.swap(ucand);
   c_.swap(hucand);
   dim_ = std::min(n, kmax_);

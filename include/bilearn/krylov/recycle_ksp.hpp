@@ -29,6 +29,7 @@ struct RecycleOptions {
   bool check = true;
   bool carry_hu = true;
   bool update = true;
+  PetscInt update_every = 1;  // rebuild the space after every n-th solve; reuse it unchanged in between
   bool first_window =
       false;  // -ksp_recycle_window first  // false: the space is frozen (used as is for the next systems)
   PrepareTolerances tol;
@@ -52,6 +53,7 @@ struct RecycleKsp {
   bool init_done = false;
   PetscObjectId last_op_id = 0;        // operator of the previous solve (id, state): repeated operators
   PetscObjectState last_op_state = 0;  // make carrying H·Ũ worth its cost
+  PetscInt solves_since_update = 0;    // solves that reused the space unchanged since it was last rebuilt
 
   // per-solve state
   bool in_solve = false;

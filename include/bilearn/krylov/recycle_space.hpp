@@ -27,15 +27,18 @@ struct PrepareReport {
   bool reset = false;             // the whole space was discarded (layout mismatch, NaN/Inf)
   PetscInt operator_applies = 0;  // products with H
   PetscInt varying_applies = 0;   // products with the varying part R of a split
+  PetscInt recomputed = 0;        // carried columns that had cancelled to noise, applied afresh
   const char* source = "none";    // where C̃ came from: none, carried, split, apply
   std::string message;            // one line when something was reset or dropped, else empty
 };
 
 struct PrepareTolerances {
-  PetscReal rank = 1e-8;     // drop a column of C̃ whose norm falls below this fraction in the QR
-  PetscReal carried = 1e-5;  // the same for a carried C̃, and the norm below which a carried column is noise
-  PetscReal probe = 1e-10;   // a carried C̃ whose probe H z − C̃ w has a larger relative error is recomputed
-                             // (0: no probe)
+  PetscReal rank = 1e-8;      // drop a column of C̃ whose norm falls below this fraction in the QR
+  PetscReal carried = 1e-5;   // the same for a carried C̃, and the norm below which its carried product is
+                              // noise (applied afresh); above 1e-2 nothing carried is used
+  PetscReal collapse = 1e-5;  // a column of an updated Ũ below this norm (relative) is rounding noise: dropped
+  PetscReal probe = 1e-10;    // a carried C̃ whose probe H z − C̃ w has a larger relative error is recomputed
+                              // (0: no probe)
 };
 
 class RecycleSpace {
@@ -46,6 +49,7 @@ class RecycleSpace {
 
   void set_capacity(PetscInt k);  // keeps the first min(dim, k) columns
   PetscInt capacity() const noexcept { return kmax_; }
+  PetscInt stored_vectors() const noexcept { return u_.capacity() + c_.capacity() + fu_.capacity(); }
   PetscInt dim() const noexcept { return dim_; }
   bool prepared() const noexcept { return prepared_; }
 
@@ -66,7 +70,10 @@ class RecycleSpace {
 
   // Makes U, C for the operator H (tmpl: a vector of H's layout; work: one scratch vector).
   // fixed/varying: the split H = F + R if the caller declared one (else null).
-  PrepareReport prepare(Mat h, Mat fixed, Mat varying, Vec tmpl, Vec work, const PrepareTolerances& tol);
+  // keep_fixed: when C̃ comes from the split, also keep F·U (transformed like U) so that a
+  // space reused unchanged after the solve carries F·U without R applies (keep_after_solve).
+  PrepareReport prepare(Mat h, Mat fixed, Mat varying, Vec tmpl, Vec work, const PrepareTolerances& tol,
+                        bool keep_fixed = false);
 
   // t = Cᵀr; x += U t; r -= C t (after prepare). t must hold dim() entries.
   void project(Vec x, Vec r, PetscScalar* t);
@@ -80,7 +87,8 @@ class RecycleSpace {
   PetscReal orthogonality_loss() const;
 
   // After a solve with operator h: the prepared U (with C = hU) becomes the next Ũ unchanged.
-  void keep_after_solve(Mat h);
+  // With F·U kept by prepare (keep_fixed) and fixed = that F, it carries F·U instead of H·U.
+  void keep_after_solve(Mat h, Mat fixed = nullptr);
   // After a solve: the next Ũ is taken from ucand (n columns) by swapping storage with it;
   // hucand holds h·Ũ if hu_valid.
   void adopt(VecBlock& ucand, VecBlock& hucand, PetscInt n, bool hu_valid, Mat h);
@@ -99,7 +107,9 @@ class RecycleSpace {
   PetscReal carried_probe_error(Mat h, Vec work, const std::vector<char>& skip);
 
   VecBlock u_, c_;
-  OwnedVec probe_;  // z and C̃ w of the carried-product probe
+  VecBlock fu_;            // F·U of a split preparation (only with keep_fixed)
+  bool fu_valid_ = false;  // fu_ holds F·U for the prepared U
+  OwnedVec probe_;         // z and C̃ w of the carried-product probe
   PetscInt kmax_ = 0, dim_ = 0;
   bool prepared_ = false;
   bool from_update_ = false;  // Ũ was built by the update (unit norms in its model), not given
