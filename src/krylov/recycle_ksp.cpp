@@ -366,6 +366,8 @@ void begin_solve(KSP ksp, RecycleKsp& d, Mat a, bool use_space) {
   if (o.k > 0) {
     log::ScopedEvent ev(log::events().recycle_update);
     Vec tmpl = ksp->vec_rhs;
+    // -ksp_recycle_update_every: whether this solve is due to rebuild the space
+    const bool rebuild_due = o.update && d.solves_since_update + 1 >= o.update_every;
     if (selector_needs_j(o.selector) && !d.j.available())
       throw InputError(std::string("-") + prefix_of(ksp) + "ksp_recycle_select " + selector_name(o.selector) +
                        " needs J: call KSPRecycleSetMixedOperator() or choose a ritz/hritz selector");
@@ -388,9 +390,8 @@ void begin_solve(KSP ksp, RecycleKsp& d, Mat a, bool use_space) {
       if (tol.probe > 0) tol.probe = std::min(tol.probe, 0.1 * ksp->rtol);
       if (ksp->rtol > 0) tol.carried = std::min<PetscReal>(1.0, std::max(tol.carried, 1e-12 / ksp->rtol));
       // A solve that will not rebuild the space keeps F·U, so the next preparation needs only R·U.
-      const bool will_rebuild = o.update && d.solves_since_update + 1 >= o.update_every;
       const PrepareReport rep =
-          d.space.prepare(a, d.split_fixed, d.split_varying, tmpl, ksp->work[ksp->nwork - 1], tol, !will_rebuild);
+          d.space.prepare(a, d.split_fixed, d.split_varying, tmpl, ksp->work[ksp->nwork - 1], tol, !rebuild_due);
       d.info.dim = rep.dim;
       d.info.dropped = rep.dropped;
       d.info.source = rep.source;
@@ -415,7 +416,7 @@ void begin_solve(KSP ksp, RecycleKsp& d, Mat a, bool use_space) {
       }
     }
     // An empty space (first solve, or after a reset) is always rebuilt.
-    if (o.update && (d.s == 0 || d.solves_since_update + 1 >= o.update_every)) {
+    if (o.update && (d.s == 0 || rebuild_due)) {
       UpdateSettings us;
       us.selector = o.selector;
       us.k = o.k;

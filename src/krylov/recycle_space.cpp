@@ -171,10 +171,9 @@ PrepareReport RecycleSpace::prepare(Mat h, Mat fixed, Mat varying, Vec tmpl, Vec
   // The update builds Ũ = W Y with unit norms in a model that takes the Lanczos vectors as
   // orthonormal. Once Lanczos has lost orthogonality (ghost copies of a converged eigenvector),
   // a column can cancel to a tiny true norm. Below tol.collapse it is no longer a direction of
-  // the model but rounding noise (deflating it slows the solve down: measured 88 → 181
-  // iterations): dropped. Above, its carried product still keeps an absolute error of about
-  // ε‖H‖, a relative error of ε‖H‖/‖Ũ_j‖ (measured up to 1e-4 on tomography): below
-  // tol.carried, that product is recomputed by an apply of H.
+  // the model but rounding noise: dropped. Above, its carried product still keeps an absolute
+  // error of about ε‖H‖, a relative error of ε‖H‖/‖Ũ_j‖ (measured up to 1e-4 on tomography):
+  // below tol.carried, that product is recomputed by an apply of H.
   std::vector<char> collapsed(static_cast<size_t>(dim_), 0), recompute(static_cast<size_t>(dim_), 0);
   for (PetscInt j = 0; j < dim_; ++j) {
     const PetscReal rel = norms[static_cast<size_t>(j)] / nmax;
@@ -230,7 +229,6 @@ PrepareReport RecycleSpace::prepare(Mat h, Mat fixed, Mat varying, Vec tmpl, Vec
       if (!recompute[static_cast<size_t>(j)]) continue;
       BILEARN_CHECK(MatMult(h, u_[j], c_[j]));
       ++rep.operator_applies;
-      ++rep.recomputed;
       if (fu_valid_) {  // F Ũ_j = H Ũ_j − R Ũ_j
         BILEARN_CHECK(MatMult(varying, u_[j], fu_[j]));
         BILEARN_CHECK(VecAYPX(fu_[j], -1.0, c_[j]));

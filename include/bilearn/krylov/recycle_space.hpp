@@ -27,7 +27,6 @@ struct PrepareReport {
   bool reset = false;             // the whole space was discarded (layout mismatch, NaN/Inf)
   PetscInt operator_applies = 0;  // products with H
   PetscInt varying_applies = 0;   // products with the varying part R of a split
-  PetscInt recomputed = 0;        // carried columns that had cancelled to noise, applied afresh
   const char* source = "none";    // where C̃ came from: none, carried, split, apply
   std::string message;            // one line when something was reset or dropped, else empty
 };
