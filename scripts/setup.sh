@@ -3,7 +3,7 @@
 # are already installed are skipped, so it is cheap to call before every build.
 set -euo pipefail
 packages=(build-essential cmake pkg-config petsc-dev slepc-dev libopenmpi-dev openmpi-bin
-  libboost-program-options-dev nlohmann-json3-dev libpng-dev googletest libgtest-dev
+  libboost-program-options-dev nlohmann-json3-dev libpng-dev libfftw3-dev libfftw3-mpi-dev googletest libgtest-dev
   libpetsc3.18-dev-examples)
 missing=()
 for p in "${packages[@]}"; do

@@ -2,6 +2,7 @@
 
 #include "bilearn/core/error.hpp"
 #include "bilearn/krylov/ksp_recycle.hpp"
+#include "bilearn/krylov/pc_circulant.h"
 
 namespace bilearn {
 
@@ -11,6 +12,7 @@ void register_plugins() {
   done = true;
   BILEARN_CHECK(KSPRegister(KSPRMINRES, KSPCreate_RMINRES));
   BILEARN_CHECK(KSPRegister(KSPRCG, KSPCreate_RCG));
+  BILEARN_CHECK(PCRegister(PCCIRCULANT, PCCreate_Circulant));
 }
 
 }  // namespace bilearn

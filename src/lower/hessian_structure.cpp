@@ -2,6 +2,7 @@
 
 #include "bilearn/core/error.hpp"
 #include "bilearn/krylov/ksp_recycle.hpp"
+#include "bilearn/krylov/pc_circulant.h"
 
 namespace bilearn {
 namespace {
@@ -22,6 +23,10 @@ bool is_recycling_ksp(KSP ksp) {
 void share_hessian_structure(KSP ksp, LowerObjective& objective) {
   BILEARN_CHECK(KSPRecycleSetOperatorSplit(ksp, objective.data_hessian(), objective.reg_hessian()));
   BILEARN_CHECK(KSPRecycleSetMixedOperator(ksp, objective.regulariser().num_params(), mixed_mult_callback, &objective));
+  PC pc;
+  BILEARN_CHECK(KSPGetPC(ksp, &pc));
+  BILEARN_CHECK(PCCirculantSetDM(pc, objective.grid().dm()));
+  BILEARN_CHECK(PCCirculantSetOperatorSplit(pc, objective.data_hessian(), objective.reg_hessian()));
 }
 
 }  // namespace bilearn

@@ -40,10 +40,10 @@ LowerSolver::LowerSolver(LowerObjective& objective) : objective_(objective) {
     // -lower_tao_nls_ksp_type rminres|rcg: the recycle space is carried across Newton steps;
     // H = (AᵀA + εI) + R_t lets it recompute only R_t·U when the point moves.
     recycling_ = true;
-    share_hessian_structure(ksp, objective_);
   } else {
     use_jacobi_unless_chosen();
   }
+  if (ksp) share_hessian_structure(ksp, objective_);
   PetscReal grtol, gttol;
   BILEARN_CHECK(TaoGetTolerances(tao_, &gatol_, &grtol, &gttol));
   require(gatol_ > 0 && std::isfinite(gatol_), "-lower_tao_gatol must be positive");
