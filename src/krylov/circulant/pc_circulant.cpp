@@ -1,5 +1,7 @@
 // PC type "circulant" (include/bilearn/krylov/pc_circulant.h; ALGORITHMS.md §4.5):
-//   M⁻¹ v = g ⊙ crop(F⁻¹(F(pad(g ⊙ v)) / L)),  L = max(Λ_F, c·max Λ_F) + Λ_R, floored at c·max L,
+//   M⁻¹ v = g ⊙ crop(F⁻¹(F(pad(g ⊙ v)) / L)),  L = max(Λ_F, ν) + Λ_R, floored at c·max L,
+//   ν = max(c·max Λ_F, −min Λ_F): the size of Λ_F's negative lobes (tomography N = 64, foe:
+//   93/238 CG iterations with ν, 219/238 with the bare 1e-8·max floor),
 //   g = (diag(Pmat) / mean L)^(−1/2)  (Fessler–Booth diagonal scaling; mean L is the constant
 //   diagonal of the circulant, so g ≈ 1 where H's diagonal is typical).
 #include "bilearn/krylov/pc_circulant.h"
@@ -151,7 +153,10 @@ PetscErrorCode setup(PC pc) {
     Mat fixed = c.fixed ? c.fixed : pc->pmat;
     if (fixed != c.fixed_seen || state_of(fixed) != c.fixed_state) {
       c.fixed_symbol = long_range_symbol(c, fixed, dm);
-      const PetscReal floor = c.clip * global_max(comm, c.fixed_symbol);
+      // The estimated kernel is not exactly shift-invariant (ray sampling aliases at the highest
+      // frequencies), so its symbol has negative lobes; values below their size are noise.
+      const PetscReal noise = -std::min(global_min(comm, c.fixed_symbol), 0.0);
+      const PetscReal floor = std::max(c.clip * global_max(comm, c.fixed_symbol), noise);
       for (PetscReal& s : c.fixed_symbol) s = std::max(s, floor);
       c.fixed_seen = fixed;
       c.fixed_state = state_of(fixed);
