@@ -52,22 +52,20 @@ class Stream {
     plgstrm(&previous_);
     plmkstrm(&stream_);
     if (stream_ < 0) throw InputError("PLplot: no free plot stream");
-    plsError(&code_, message_);
-    plsexit(throw_on_exit);
-    check_device();
-    plsdev(device);
-    plsmema(width, height, rgba);
-    plinit();
-    check();
-  }
-  ~Stream() {
     try {
-      plsstrm(stream_);
-      plend1();
-    } catch (const PlplotFatal&) {  // nothing left to clean up
+      plsError(&code_, message_);
+      plsexit(throw_on_exit);
+      check_device();
+      plsdev(device);
+      plsmema(width, height, rgba);
+      plinit();
+      check();
+    } catch (...) {
+      close();
+      throw;
     }
-    plsstrm(previous_);
   }
+  ~Stream() { close(); }
   Stream(const Stream&) = delete;
   Stream& operator=(const Stream&) = delete;
 
@@ -77,6 +75,16 @@ class Stream {
   }
 
  private:
+  // Ends our stream (the driver copies the picture into the buffer) and selects the caller's.
+  void close() noexcept {
+    try {
+      plsstrm(stream_);
+      plend1();
+    } catch (const PlplotFatal&) {  // nothing left to clean up
+    }
+    plsstrm(previous_);
+  }
+
   // plinit would prompt on stdin for a device it does not know.
   void check_device() {
     const char* menu[128];
@@ -162,7 +170,7 @@ void draw_panel(const FigurePanel& p) {
     check_points(b.x, b.y);
     colour(b.colour);
     for (size_t k = 0; k < b.x.size(); ++k) {
-      // Clipped to the window by hand: plfill does not clip to the viewport.
+      // Kept inside the window (a bar may start below a negative axis minimum).
       const double lo = std::clamp(std::min(b.base, b.y[k]), p.y.lo, p.y.hi);
       const double hi = std::clamp(std::max(b.base, b.y[k]), p.y.lo, p.y.hi);
       PLFLT xs[4] = {b.x[k] - b.half_width, b.x[k] + b.half_width, b.x[k] + b.half_width, b.x[k] - b.half_width};
