@@ -1,10 +1,12 @@
 // bilearn train: bilevel learning of θ by the outer loop (-outer_*), writing into --out DIR
 // (summary.json, history.csv, history.png redrawn after every accepted step, truth/initial/
-// learned PNGs, checkpoints) or continuing the run in --resume DIR.
+// learned PNGs, reconstructions.png at the end, checkpoints) or continuing the run in
+// --resume DIR.
 #include <cmath>
 
 #include "bilearn/app/bilevel_upper_problem.hpp"
 #include "bilearn/app/commands.hpp"
+#include "bilearn/app/reconstruction_snapshot.hpp"
 #include "bilearn/app/report.hpp"
 #include "bilearn/app/workspace.hpp"
 #include "bilearn/core/error.hpp"
@@ -28,6 +30,7 @@ int run_train_command(const CommandLine& cl) {
   const OuterOptions options = read_outer_options(comm);
   BilevelUpperProblem problem(*ws);
   const PetscInt pictures = 4;  // PNGs of the first few samples
+  ReconstructionSnapshot initial;
 
   BILEARN_CHECK(PetscPrintf(comm, "train: %s, N = %d, %d samples, %s regulariser with %d parameters, %s\n",
                             ws->model.name.c_str(), (int)ws->grid->n(), (int)ws->bilevel->total_samples(),
@@ -39,6 +42,7 @@ int run_train_command(const CommandLine& cl) {
     const PetscReal loss = ws->bilevel->reconstruct(ws->initial_theta, unused);
     require(std::isfinite(loss), "the lower level cannot be solved at the initial theta (-reg_theta)");
     write_reconstruction_pngs(*ws, dir, "initial", pictures, true);
+    initial = snapshot_reconstructions(*ws, pictures);
   }
 
   TrainResult result =
@@ -51,12 +55,23 @@ int run_train_command(const CommandLine& cl) {
   const PetscReal final_loss = ws->bilevel->reconstruct(result.theta, final_stats);
   write_reconstruction_pngs(*ws, dir, "learned", pictures, false);
   const SampleReport samples = gather_sample_report(*ws);
+  const ReconstructionSnapshot learned = snapshot_reconstructions(*ws, pictures);
+  if (resuming) {
+    // The interrupted run's initial reconstructions are not kept: solved again at θ0 (-reg_theta).
+    EvaluationStats unused;
+    const PetscReal loss = ws->bilevel->reconstruct(ws->initial_theta, unused);
+    require(std::isfinite(loss), "the lower level cannot be solved at the initial theta (-reg_theta)");
+    initial = snapshot_reconstructions(*ws, pictures);
+  }
+  const std::string drawn =
+      write_reconstruction_figure(comm, dir + "/reconstructions.png", reconstruction_rows(initial, learned));
 
   nlohmann::json j = base_summary(comm, "train", start);
   j.update(result.to_json());
   j["upper_loss"] = final_loss;
   j["sample_loss"] = samples.loss;
   j["sample_psnr"] = samples.psnr;
+  j["initial_sample_psnr"] = initial.psnr;
   j["problem"] = ws->model.name;
   j["regulariser"] = ws->reg->name();
   j["theta_names"] = ws->reg->param_names();
@@ -74,6 +89,7 @@ int run_train_command(const CommandLine& cl) {
                         {"history", result.seconds_history}};
   write_json(comm, dir + "/summary.json", j);
   if (!cl.json.empty()) write_json(comm, cl.json, j);
+  BILEARN_CHECK(PetscPrintf(comm, "train: reconstructions.png:\n%s", drawn.c_str()));
   BILEARN_CHECK(PetscPrintf(comm,
                             "train: %s after %d outer iterations (%s); upper loss %.6e -> %.6e; theta = [%s]\n"
                             "       %d Krylov and %d lower-level iterations, %.1f s; results in %s\n",

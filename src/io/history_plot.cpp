@@ -2,232 +2,193 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 
 #include "bilearn/core/error.hpp"
-#include "bilearn/io/bitmap_font.hpp"
-#include "bilearn/io/plot_axis.hpp"
 
 namespace bilearn {
 namespace {
 
-constexpr Rgb background{255, 255, 255};
-constexpr Rgb frame_colour{90, 90, 90};
-constexpr Rgb grid_colour{228, 228, 228};
-constexpr Rgb muted_colour{150, 150, 150};
+constexpr double nan = std::numeric_limits<double>::quiet_NaN();
 
-// Font scale and margins of a width × height plot.
-struct Layout {
-  int scale, left, right, top, title_band, gap, bottom;
-  explicit Layout(int width, int height)
-      : scale(width >= 600 && height >= 480 ? 2 : 1),
-        left(9 * font::advance * scale + 8),
-        right(8 * scale + 4),
-        top(3 * scale),
-        title_band(Canvas::line_height(scale) + 4 * scale),
-        gap(4 * scale),
-        bottom(2 * Canvas::line_height(scale) + 8 * scale) {}
-  int tick_length() const { return 2 * scale + 1; }
-};
-
-// A piece of a panel title in its own colour (the series colours double as the legend).
-struct TitlePart {
-  std::string text;
-  Rgb colour;
-};
+// Page layout in pixels: margins, the title band above each panel and the gap between panels.
+constexpr int left_px = 108, right_px = 84, top_px = 6, title_px = 26, gap_px = 14, bottom_px = 58;
 
 // v padded with NaN (or cut) to n entries: index k belongs to step k.
 std::vector<double> column(const std::vector<double>& v, size_t n) {
   std::vector<double> c(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(std::min(v.size(), n)));
-  c.resize(n, std::numeric_limits<double>::quiet_NaN());
+  c.resize(n, nan);
   return c;
 }
 
-// Pixel positions of axis coordinates inside a data rectangle.
-struct PanelMap {
-  PixelRect r;
-  const Axis& x;
-  const Axis& y;
-  double px(double value) const { return r.x0 + x.fraction(value) * (r.width() - 1); }
-  double py(double value) const { return r.y1 - 1 - y.fraction(value) * (r.height() - 1); }
-  double px_at(double coord) const { return r.x0 + (coord - x.lo) / (x.hi - x.lo) * (r.width() - 1); }
-  double py_at(double coord) const { return r.y1 - 1 - (coord - y.lo) / (y.hi - y.lo) * (r.height() - 1); }
-};
-
-// Grid lines, frame and tick marks of one panel; y tick labels left of it; x tick labels
-// and the x axis title below it when `x_labels`.
-void draw_axes(Canvas& c, const PanelMap& m, const Layout& L, bool x_labels) {
-  const int cap = Canvas::cap_height(L.scale);
-  for (const AxisTick& t : m.y.ticks)
-    if (!t.label.empty()) c.line(m.r.x0, m.py_at(t.at), m.r.x1 - 1, m.py_at(t.at), grid_colour);
-  for (const AxisTick& t : m.x.ticks) c.line(m.px_at(t.at), m.r.y0, m.px_at(t.at), m.r.y1 - 1, grid_colour);
-  int last_label_top = std::numeric_limits<int>::max();  // y labels upwards; skip overlapping ones
-  for (const AxisTick& t : m.y.ticks) {
-    const int y = static_cast<int>(std::lround(m.py_at(t.at)));
-    const int len = t.label.empty() ? L.tick_length() / 2 + 1 : L.tick_length();
-    c.fill_rect({m.r.x0 - len, y, m.r.x0, y + 1}, frame_colour);
-    const int top = y - cap / 2;
-    if (t.label.empty() || top + cap + L.scale > last_label_top) continue;
-    c.text(m.r.x0 - L.tick_length() - 2 * L.scale - Canvas::text_width(t.label, L.scale), top, t.label,
-           history_plot::text_colour, L.scale);
-    last_label_top = top;
-  }
-  int last_label_right = std::numeric_limits<int>::min();
-  for (const AxisTick& t : m.x.ticks) {
-    const int x = static_cast<int>(std::lround(m.px_at(t.at)));
-    c.fill_rect({x, m.r.y1, x + 1, m.r.y1 + L.tick_length()}, frame_colour);
-    const int w = Canvas::text_width(t.label, L.scale), left = x - w / 2;
-    if (!x_labels || left < last_label_right + 3 * font::advance * L.scale / 2) continue;
-    c.text(left, m.r.y1 + L.tick_length() + 2 * L.scale, t.label, history_plot::text_colour, L.scale);
-    last_label_right = left + w;
-  }
-  if (x_labels) {
-    const std::string title = "outer step";
-    c.text(m.r.x0 + (m.r.width() - Canvas::text_width(title, L.scale)) / 2,
-           m.r.y1 + L.tick_length() + 3 * L.scale + Canvas::line_height(L.scale), title, history_plot::text_colour,
-           L.scale);
-  }
-  c.frame_rect(m.r, frame_colour);
+// Axis coordinates of values: log10 on a log axis (NaN for values that cannot be drawn).
+std::vector<double> coordinates(const std::vector<double>& v, bool log) {
+  std::vector<double> c(v.size(), nan);
+  for (size_t k = 0; k < v.size(); ++k)
+    if (std::isfinite(v[k]) && (!log || v[k] > 0)) c[k] = log ? std::log10(v[k]) : v[k];
+  return c;
 }
 
-void draw_title(Canvas& c, const PixelRect& r, const Layout& L, const std::vector<TitlePart>& parts) {
-  int x = r.x0;
-  const int y = r.y0 - L.title_band + 2 * L.scale;
-  for (const TitlePart& p : parts) {
-    c.text(x, y, p.text, p.colour, L.scale);
-    x += static_cast<int>(p.text.size()) * font::advance * L.scale;
+// Smallest and largest non-NaN coordinate; false if there is none.
+bool extent(const std::vector<double>& c, double* lo, double* hi) {
+  *lo = std::numeric_limits<double>::infinity();
+  *hi = -*lo;
+  for (double v : c)
+    if (!std::isnan(v)) {
+      *lo = std::min(*lo, v);
+      *hi = std::max(*hi, v);
+    }
+  return *lo <= *hi;
+}
+
+// A log axis over the drawable coordinates: 5 % margin each side (±0.05 decades when flat).
+FigureAxis log_axis(const std::vector<double>& coords) {
+  FigureAxis a;
+  a.log = true;
+  double lo, hi;
+  if (!extent(coords, &lo, &hi)) {
+    a.numbers = false;
+    return a;
   }
+  const double margin = hi > lo ? 0.05 * (hi - lo) : 0.05;
+  a.lo = lo - margin;
+  a.hi = hi + margin;
+  return a;
 }
 
-void draw_no_data(Canvas& c, const PixelRect& r, const Layout& L) {
-  const std::string s = "no data";
-  c.text(r.x0 + (r.width() - Canvas::text_width(s, L.scale)) / 2, r.y0 + (r.height() - Canvas::cap_height(L.scale)) / 2,
-         s, muted_colour, L.scale);
+// A count axis: from 0 (or the minimum, if negative) to the maximum plus 6 %.
+FigureAxis count_axis(const std::vector<double>& coords) {
+  FigureAxis a;
+  double lo, hi;
+  if (!extent(coords, &lo, &hi)) {
+    a.numbers = false;
+    return a;
+  }
+  a.lo = std::min(0.0, lo);
+  a.hi = hi > 0 ? 1.06 * hi : 0.0;
+  if (!(a.hi > a.lo)) a.hi = a.lo + 1;
+  return a;
 }
 
-// A polyline through the drawable points (a gap in the data breaks it), with dots when the
-// points are far enough apart to be told apart.
-void draw_line_series(Canvas& c, const PanelMap& m, const std::vector<double>& steps, const std::vector<double>& ys,
-                      Rgb colour, int scale) {
-  const bool dots = static_cast<double>(m.r.width()) / std::max<double>(1.0, m.x.hi - m.x.lo) >= 6.0 * scale;
-  double px0 = std::numeric_limits<double>::quiet_NaN(), py0 = px0;
-  for (size_t k = 0; k < steps.size(); ++k) {
-    const double px = m.px(steps[k]), py = m.py(ys[k]);
-    if (std::isnan(px) || std::isnan(py)) {
-      px0 = py0 = std::numeric_limits<double>::quiet_NaN();
+// The connected runs of drawable points (a NaN coordinate breaks the curve).
+std::vector<FigureLine> runs(const std::vector<double>& x, const std::vector<double>& y, Colour colour, bool markers,
+                             bool right_axis) {
+  std::vector<FigureLine> lines;
+  bool open = false;
+  for (size_t k = 0; k < x.size(); ++k) {
+    if (std::isnan(x[k]) || std::isnan(y[k])) {
+      open = false;
       continue;
     }
-    if (!std::isnan(px0)) c.line(px0, py0, px, py, colour, scale);
-    if (dots) c.dot(px, py, scale + 1, colour);
-    px0 = px;
-    py0 = py;
+    if (!open) lines.push_back({{}, {}, colour, markers, right_axis});
+    lines.back().x.push_back(x[k]);
+    lines.back().y.push_back(y[k]);
+    open = true;
   }
+  return lines;
 }
 
-void draw_bars(Canvas& c, const PanelMap& m, const std::vector<double>& steps, const std::vector<double>& ys,
-               Rgb colour, int scale) {
-  const double spacing = (m.r.width() - 1) / std::max(1e-12, m.x.hi - m.x.lo);  // pixels per step
-  const double half = std::clamp(0.35 * spacing, 0.5, 12.0 * scale);
-  const double base = m.py_at(std::max(m.y.lo, 0.0));
-  for (size_t k = 0; k < steps.size(); ++k) {
-    const double px = m.px(steps[k]), py = m.py(ys[k]);
-    if (std::isnan(px) || std::isnan(py)) continue;
-    const int x0 = static_cast<int>(std::lround(px - half)),
-              x1 = std::max(x0 + 1, static_cast<int>(std::lround(px + half)));
-    const int top = static_cast<int>(std::lround(std::min(py, base))),
-              bottom = static_cast<int>(std::lround(std::max(py, base)));
-    c.fill_rect({x0, top, x1, bottom + 1}, colour);
-  }
+std::string number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.4g", v);
+  return buf;
 }
 
-// " step 12: 3.214e-5" for the last step (empty if there is none).
-std::string latest(const std::vector<double>& steps, const std::vector<std::vector<double>>& columns) {
+// "   step 12: 3.214e-05" for the last step ("" before the first one).
+std::string latest(const std::vector<double>& steps, const std::string& values) {
   if (steps.empty()) return "";
-  std::string s = "  step " + short_number(steps.back(), 9) + ":";
-  for (size_t i = 0; i < columns.size(); ++i) s += (i ? " /" : "") + std::string(" ") + short_number(columns[i].back());
-  return s;
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.9g", steps.back());
+  return std::string("     step ") + buf + ": " + values;
 }
 
 }  // namespace
 
-std::array<PixelRect, 3> history_plot_panels(int width, int height) {
-  const Layout L(width, height);
-  const int h = std::max(1, (height - L.top - L.bottom - 3 * L.title_band - 2 * L.gap) / 3);
-  std::array<PixelRect, 3> panels;
-  int y = L.top;
-  for (PixelRect& r : panels) {
-    y += L.title_band;
-    r = {L.left, y, std::max(L.left + 1, width - L.right), y + h};
-    y += h + L.gap;
-  }
-  return panels;
-}
-
-Canvas render_history_plot(const HistorySeries& s, int width, int height) {
+Figure history_figure(const HistorySeries& s, int width, int height) {
   using namespace history_plot;
-  const Layout L(width, height);
-  Canvas c(width, height, background);
-  const std::array<PixelRect, 3> panels = history_plot_panels(c.width(), c.height());
+  Figure f;
+  f.width = width;
+  f.height = height;
   const size_t n = s.step.size();
+  const std::vector<double> steps = coordinates(s.step, false);
   const std::vector<double> loss = column(s.upper_loss, n), grad = column(s.grad_norm, n),
                             krylov = column(s.krylov_iterations, n), lower = column(s.lower_iterations, n);
   const bool with_lower = !s.lower_iterations.empty();
-  std::vector<double> counts(krylov);
-  if (with_lower) counts.insert(counts.end(), lower.begin(), lower.end());
+  const std::vector<double> loss_c = coordinates(loss, true), grad_c = coordinates(grad, true),
+                            krylov_c = coordinates(krylov, false), lower_c = coordinates(lower, false);
 
-  const Axis x = step_axis(s.step);
-  const Axis y[3] = {log_axis(loss), log_axis(grad), count_axis(counts, true)};
-  std::vector<TitlePart> titles[3] = {
-      {{"upper loss L", loss_colour}, {" (log y)" + latest(s.step, {loss}), text_colour}},
-      {{"|grad L|", grad_colour}, {" (log y)" + latest(s.step, {grad}), text_colour}},
-      {{"Krylov its (bars)", krylov_colour}}};
+  FigureAxis x;
+  double smin, smax;
+  const bool any_step = extent(steps, &smin, &smax);
+  if (any_step) {
+    x.lo = smin - 0.5;
+    x.hi = smax + 0.5;
+  } else {
+    x.numbers = false;
+  }
+  const int panel_px = std::max(1, (height - top_px - bottom_px - 3 * title_px - 2 * gap_px) / 3);
+  const int plot_width_px = std::max(1, width - left_px - right_px);
+  const bool markers = plot_width_px / (x.hi - x.lo) >= 12;  // points far enough apart to be told apart
+
+  f.panels.resize(3);
+  for (int i = 0; i < 3; ++i) {
+    FigurePanel& p = f.panels[static_cast<size_t>(i)];
+    const int top = top_px + title_px + i * (panel_px + title_px + gap_px);
+    p.viewport = {static_cast<double>(left_px) / width, 1.0 - static_cast<double>(right_px) / width,
+                  1.0 - static_cast<double>(top + panel_px) / height, 1.0 - static_cast<double>(top) / height};
+    p.x = x;
+    p.x.numbers = x.numbers && i == 2;
+  }
+  f.panels[2].x.label = "outer step";
+
+  FigurePanel& pl = f.panels[0];
+  pl.y = log_axis(loss_c);
+  pl.title = "upper loss L (log scale)" + latest(s.step, number(loss.empty() ? nan : loss.back()));
+  pl.lines = runs(steps, loss_c, loss_colour, markers, false);
+
+  FigurePanel& pg = f.panels[1];
+  pg.y = log_axis(grad_c);
+  pg.title = "gradient norm ‖∇L‖ (log scale)" + latest(s.step, number(grad.empty() ? nan : grad.back()));
+  pg.lines = runs(steps, grad_c, grad_colour, markers, false);
+
+  FigurePanel& pk = f.panels[2];
+  pk.y = count_axis(krylov_c);
+  pk.y.label = "Krylov its (bars)";
+  pk.y.label_colour = krylov_colour;
+  FigureBars bars;
+  bars.colour = krylov_colour;
+  for (size_t k = 0; k < n; ++k)
+    if (!std::isnan(steps[k]) && !std::isnan(krylov_c[k])) {
+      bars.x.push_back(steps[k]);
+      bars.y.push_back(krylov_c[k]);
+    }
+  bars.base = std::max(pk.y.lo, 0.0);
+  if (!bars.x.empty()) pk.bars.push_back(bars);
+  std::string values = "Krylov " + number(krylov.empty() ? nan : krylov.back());
   if (with_lower) {
-    titles[2].push_back({" / ", text_colour});
-    titles[2].push_back({"lower-level its (line)", lower_colour});
+    pk.has_right_axis = true;
+    pk.y_right = count_axis(lower_c);
+    pk.y_right.label = "lower-level its (line)";
+    pk.y_right.label_colour = lower_colour;
+    pk.lines = runs(steps, lower_c, lower_colour, markers, true);
+    values += ", lower-level " + number(lower.empty() ? nan : lower.back());
   }
-  titles[2].push_back({latest(s.step, with_lower ? std::vector<std::vector<double>>{krylov, lower}
-                                                 : std::vector<std::vector<double>>{krylov}),
-                       text_colour});
+  pk.title = "iterations per step" + latest(s.step, values);
 
-  for (int p = 0; p < 3; ++p) {
-    const PanelMap m{panels[p], x, y[p]};
-    draw_axes(c, m, L, p == 2);
-    draw_title(c, panels[p], L, titles[p]);
-    if (x.empty || y[p].empty) {
-      draw_no_data(c, panels[p], L);
-      continue;
-    }
-    c.set_clip(panels[p]);
-    if (p == 0) draw_line_series(c, m, s.step, loss, loss_colour, L.scale);
-    if (p == 1) draw_line_series(c, m, s.step, grad, grad_colour, L.scale);
-    if (p == 2) {
-      draw_bars(c, m, s.step, krylov, krylov_colour, L.scale);
-      if (with_lower) draw_line_series(c, m, s.step, lower, lower_colour, L.scale);
-    }
-    c.reset_clip();
-    c.frame_rect(panels[p], frame_colour);  // over the curves' ends
-  }
-  return c;
+  for (FigurePanel& p : f.panels)
+    if (!any_step || (p.lines.empty() && p.bars.empty())) p.note = "no data";
+  return f;
 }
 
 void write_history_plot(const std::string& path, const HistorySeries& s, int width, int height) {
-  write_canvas_png(path, render_history_plot(s, width, height));
+  write_figure_png(path, history_figure(s, width, height));
 }
 
 void write_history_plot(MPI_Comm comm, const std::string& path, const HistorySeries& s) {
-  int rank = 0, ok = 1;
+  int rank = 0;
   MPI_Comm_rank(comm, &rank);
-  std::string message = "cannot write the history plot '" + path + "'";
-  if (rank == 0) {
-    try {
-      write_history_plot(path, s);
-    } catch (const std::exception& e) {  // any failure: the verdict must reach every rank
-      ok = 0;
-      message = e.what();
-    }
-  }
-  MPI_Bcast(&ok, 1, MPI_INT, 0, comm);
-  require(ok == 1, message);
+  write_figure_png(comm, path, rank == 0 ? history_figure(s) : Figure{});
 }
 
 }  // namespace bilearn

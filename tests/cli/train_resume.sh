@@ -2,7 +2,10 @@
 # bilearn train end to end on a small tomography problem: the run reduces the upper loss,
 # writes its files, and a run stopped after 2 steps and resumed (on another rank count)
 # ends with the θ of an uninterrupted 4-step run. history.png is a complete 900×720 PNG,
-# redrawn by the resumed run. The hypergradient KSP is the default recycling one (rminres):
+# redrawn by the resumed run; reconstructions.png (truth | initial | learned of each sample)
+# is a complete PNG whose titles, printed by train, carry the PSNRs of summary.json (the
+# resumed run solves the initial reconstructions again: same PSNRs). Without PLplot's driver
+# the run stops with one error line. The hypergradient KSP is the default recycling one (rminres):
 # checkpoints carry every sample's recycle space (space_*.bin), so the first solve after a
 # resume starts from the same space as in the uninterrupted run; a damaged space file makes the
 # resume fall back to the previous checkpoint (or fail cleanly if there is none), and a
@@ -22,12 +25,30 @@ png_size() {
   read -r -a b < <(od -An -tu1 -j16 -N8 "$1" | tr -s ' \n' ' ')
   echo "$(((b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3])) $(((b[4] << 24) | (b[5] << 16) | (b[6] << 8) | b[7]))"
 }
-check_plot() {  # check_plot DIR
-  [ -s "$1/history.png" ] || fail "train did not write $1/history.png"
-  [ ! -e "$1/history.png.tmp" ] || fail "$1/history.png.tmp left behind"
+check_png() {  # check_png FILE "WIDTH HEIGHT"
+  [ -s "$1" ] || fail "train did not write $1"
+  [ ! -e "$1.tmp" ] || fail "$1.tmp left behind"
   local size
-  size=$(png_size "$1/history.png") || fail "$1/history.png is not a complete PNG file"
-  [ "$size" = "900 720" ] || fail "$1/history.png is $size pixels, expected 900 720"
+  size=$(png_size "$1") || fail "$1 is not a complete PNG file"
+  [ "$size" = "$2" ] || fail "$1 is $size pixels, expected $2"
+}
+check_plot() {  # check_plot DIR
+  check_png "$1/history.png" "900 720"
+}
+# check_reconstructions DIR LOG: reconstructions.png of 2 samples (3 tiles of 256 pixels a row)
+# and the titles train printed for it agree with the PSNRs in summary.json.
+check_reconstructions() {
+  check_png "$1/reconstructions.png" "848 594"
+  python3 - "$1/summary.json" "$2" <<'PY' || fail "$1: reconstructions.png titles do not match summary.json"
+import json, re, sys
+j = json.load(open(sys.argv[1]))
+lines = [l.strip() for l in open(sys.argv[2]) if re.match(r"^  sample \d+: truth \|", l)]
+assert len(lines) == 2, lines
+for s, line in enumerate(lines):
+    expect = "sample %d: truth | initial: PSNR %.2f dB | learned: PSNR %.2f dB" % (
+        s, j["initial_sample_psnr"][s], j["sample_psnr"][s])
+    assert line == expect, (line, expect)
+PY
 }
 
 common=(-problem tomo -problem_n 20 -tomo_angles 30 -reg_type tv -reg_tv_learn_gamma -data_samples 2
@@ -69,6 +90,7 @@ for f in summary.json history.csv history.png initial_000.png learned_000.png tr
   [ -s "$work/full/$f" ] || fail "train did not write $f"
 done
 check_plot "$work/full"
+check_reconstructions "$work/full" "$work/full.log"
 [ "$(wc -l <"$work/full/history.csv")" -eq 5 ] || fail "history.csv should have a header and 4 rows"
 head -1 "$work/full/history.csv" | grep -q '^iteration,upper_loss,grad_norm,step,backtracks,krylov_iterations,lower_iterations,seconds' ||
   fail "history.csv header"
@@ -100,6 +122,13 @@ run 1 train --resume "$work/part" "${common[@]}" -outer_max_it 4 >"$work/resume.
 check_plot "$work/part"
 ! cmp -s "$work/part/history.png" "$work/part-2-steps.png" || fail "the resumed run did not redraw history.png"
 same_theta "$work/full/summary.json" "$work/part/summary.json" || fail "resumed theta differs from the uninterrupted run"
+check_reconstructions "$work/part" "$work/resume.log"
+python3 - "$work/full/summary.json" "$work/part/summary.json" <<'PY' || fail "resumed run: initial PSNRs differ"
+import json, sys
+a = json.load(open(sys.argv[1]))["initial_sample_psnr"]
+b = json.load(open(sys.argv[2]))["initial_sample_psnr"]
+assert len(a) == len(b) == 2 and all(abs(x - y) < 1e-6 for x, y in zip(a, b)), (a, b)
+PY
 
 # Without recycling the resumed run differs from the uninterrupted one by round-off only.
 run 2 train --out "$work/mfull" "${common[@]}" -hyper_ksp_type minres -outer_max_it 4 >/dev/null
@@ -175,6 +204,7 @@ run 1 train --resume "$work/old" "${common[@]}" -outer_max_it 4 >"$work/old.log"
 if grep -q "warning" "$work/old.err"; then fail "the checkpoint without spaces was not used: $(cat "$work/old.err")"; fi
 same_theta "$work/full/summary.json" "$work/old/summary.json" 1e-10 || fail "resumed without spaces: theta differs"
 
+PLPLOT_DRV_DIR=$work/no-drivers expect_error 2 "plplot-driver-cairo" train --out "$work/nodriver" "${common[@]}"
 expect_error 2 "--out" train "${common[@]}"
 expect_error 2 "-outer_type" train --out "$work/bad" "${common[@]}" -outer_type sgdx
 expect_error 1 "-reg_theta" train --out "$work/bad" "${common[@]}" -reg_theta 1,2,3

@@ -1,71 +1,33 @@
-// history.png and its parts: nice ticks on linear and log axes, tick labels, the bitmap
-// font, the raster canvas, and the rendered plot written as PNG and read back (size, the
-// series colours inside their panels, NaN/zero values on log axes, "no data", unwritable
-// paths). Rank-local except the collective writer.
+// Figures drawn by PLplot (history.png, reconstructions.png): the data each builder hands to
+// PLplot (panels, axis ranges, the points of every curve and bar, images, intensity windows,
+// titles), and the files: a PNG of the figure's size that reads back as the rendering, written
+// atomically (no temporary file left, a previous file intact on failure), bad figures and
+// unwritable paths as one InputError with nothing printed. Rank-local except the collective
+// writers.
 #include <gtest/gtest.h>
 
-#include <chrono>
+#include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <limits>
 
 #include "bilearn/core/error.hpp"
-#include "bilearn/io/bitmap_font.hpp"
+#include "bilearn/io/figure.hpp"
 #include "bilearn/io/history_plot.hpp"
-#include "bilearn/io/plot_axis.hpp"
 #include "bilearn/io/png.hpp"
-#include "bilearn/io/raster.hpp"
+#include "bilearn/io/reconstruction_figure.hpp"
 #include "test_support.hpp"
 
 using namespace bilearn;
 using namespace bilearn_test;
+namespace fs = std::filesystem;
 
 namespace {
 
 constexpr double NaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double inf = std::numeric_limits<double>::infinity();
-
-std::vector<double> labelled(const Axis& a) {
-  std::vector<double> at;
-  for (const AxisTick& t : a.ticks)
-    if (!t.label.empty()) at.push_back(t.at);
-  return at;
-}
-
-std::vector<std::string> labels(const Axis& a) {
-  std::vector<std::string> l;
-  for (const AxisTick& t : a.ticks)
-    if (!t.label.empty()) l.push_back(t.label);
-  return l;
-}
-
-size_t count_colour(const Canvas& c, const PixelRect& r, Rgb colour) {
-  size_t n = 0;
-  for (int y = r.y0; y < r.y1; ++y)
-    for (int x = r.x0; x < r.x1; ++x) n += c.pixel(x, y) == colour;
-  return n;
-}
-
-// Pixels that are neither white nor one of the frame/grid greys: ink of text or curves.
-size_t count_dark(const Canvas& c, const PixelRect& r) {
-  size_t n = 0;
-  for (int y = r.y0; y < r.y1; ++y)
-    for (int x = r.x0; x < r.x1; ++x) {
-      const Rgb p = c.pixel(x, y);
-      n += p.r < 200 && p.g < 200 && p.b < 200;
-    }
-  return n;
-}
-
-PixelRect inner(const PixelRect& r) {
-  return {r.x0 + 1, r.y0 + 1, r.x1 - 1, r.y1 - 1};
-}
-
-// The middle of a panel, where "no data" is written.
-PixelRect centre(const PixelRect& r) {
-  return {r.x0 + r.width() / 3, r.y0 + r.height() / 3, r.x1 - r.width() / 3, r.y1 - r.height() / 3};
-}
 
 HistorySeries known_series(int steps) {
   HistorySeries s;
@@ -79,6 +41,59 @@ HistorySeries known_series(int steps) {
   return s;
 }
 
+std::vector<double> log10_of(const std::vector<double>& v) {
+  std::vector<double> c;
+  for (double x : v) c.push_back(std::log10(x));
+  return c;
+}
+
+// All points of a panel's lines on one side, in order.
+std::vector<double> line_ys(const FigurePanel& p, bool right_axis = false) {
+  std::vector<double> y;
+  for (const FigureLine& l : p.lines)
+    if (l.right_axis == right_axis) y.insert(y.end(), l.y.begin(), l.y.end());
+  return y;
+}
+
+bool ends_with(const std::string& s, const std::string& tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+std::string file_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// Pixels of an RGB image inside a viewport (fractions, y up) that are not white.
+size_t ink(const std::vector<unsigned char>& rgb, int w, int h, const Viewport& v) {
+  size_t n = 0;
+  for (int y = static_cast<int>((1 - v.y1) * h) + 2; y < static_cast<int>((1 - v.y0) * h) - 2; ++y)
+    for (int x = static_cast<int>(v.x0 * w) + 2; x < static_cast<int>(v.x1 * w) - 2; ++x) {
+      const unsigned char* p = &rgb[3 * (static_cast<size_t>(y) * w + x)];
+      n += p[0] < 250 || p[1] < 250 || p[2] < 250;
+    }
+  return n;
+}
+
+ReconstructionRow known_row(int sample, int n) {
+  std::vector<double> truth(static_cast<size_t>(n) * n), initial(truth.size()), learned(truth.size());
+  for (int r = 0; r < n; ++r)
+    for (int c = 0; c < n; ++c) {
+      const size_t k = static_cast<size_t>(r) * n + c;
+      truth[k] = (r > n / 4 && r < 3 * n / 4 && c > n / 4 && c < 3 * n / 4) ? 1.0 : 0.0;
+      initial[k] = truth[k] + 0.2 * std::sin(0.7 * r + 1.3 * c);
+      learned[k] = truth[k] + 0.05 * std::sin(0.7 * r + 1.3 * c);
+    }
+  ReconstructionRow row;
+  row.sample = sample;
+  row.truth = reduced_image(truth, n, n, reconstruction_tile);
+  row.initial = reduced_image(initial, n, n, reconstruction_tile);
+  row.learned = reduced_image(learned, n, n, reconstruction_tile);
+  row.psnr_initial = 21.374;
+  row.psnr_learned = 25.0812;
+  return row;
+}
+
 class PlotFileTest : public ScratchDirTest {
  protected:
   PlotFileTest() : ScratchDirTest("plot") {}
@@ -86,277 +101,262 @@ class PlotFileTest : public ScratchDirTest {
 
 }  // namespace
 
-TEST(PlotAxis, NiceTicksOnLinearRanges) {
-  double step = 0;
-  EXPECT_EQ(nice_ticks(0, 10, 5, 0, &step), (std::vector<double>{0, 2, 4, 6, 8, 10}));
-  EXPECT_DOUBLE_EQ(step, 2);
-  const std::vector<double> t = nice_ticks(0.13, 0.87, 5, 0, &step);
-  EXPECT_DOUBLE_EQ(step, 0.2);
-  ASSERT_EQ(t.size(), 4u);
-  for (size_t i = 0; i < t.size(); ++i) EXPECT_NEAR(t[i], 0.2 * (i + 1), 1e-12);
-  EXPECT_EQ(nice_ticks(-0.5, 3.5, 10, 1, &step), (std::vector<double>{0, 1, 2, 3}));  // integer steps only
-  EXPECT_DOUBLE_EQ(step, 1);
-  EXPECT_EQ(nice_ticks(0.5, 1000.5, 8, 1, &step).front(), 200);
-  EXPECT_DOUBLE_EQ(step, 200);
-  EXPECT_EQ(nice_ticks(-1, 1, 4, 0, &step), (std::vector<double>{-1, -0.5, 0, 0.5, 1}));
-  EXPECT_FALSE(std::signbit(nice_ticks(-1, 1, 4, 0)[2]));  // no "-0"
-  EXPECT_TRUE(nice_ticks(1, 1, 5, 0).empty());
-  EXPECT_TRUE(nice_ticks(NaN, 1, 5, 0).empty());
-}
-
-TEST(PlotAxis, TickLabelsAndShortNumbers) {
-  EXPECT_EQ(tick_label(0.25, 0.05), "0.25");
-  EXPECT_EQ(tick_label(0.4, 0.2), "0.4");
-  EXPECT_EQ(tick_label(-0.4, 0.2), "-0.4");
-  EXPECT_EQ(tick_label(0, 0.2), "0");
-  EXPECT_EQ(tick_label(2000, 500), "2000");
-  EXPECT_EQ(tick_label(1e-3, 1e-3), "1e-3");
-  EXPECT_EQ(tick_label(4.5e-7, 5e-8), "4.5e-7");
-  EXPECT_EQ(tick_label(1e6, 1e6), "1e6");
-  EXPECT_EQ(tick_label(0.01, 0.01), "0.01");
-  EXPECT_EQ(tick_label(0.01, 0.01, true), "1e-2");
-  EXPECT_EQ(tick_label(0.015, 0.001, true), "1.5e-2");
-  EXPECT_EQ(short_number(3.21412e-5), "3.214e-5");
-  EXPECT_EQ(short_number(42), "42");
-  EXPECT_EQ(short_number(0.0125), "0.0125");
-  EXPECT_EQ(short_number(1.5e12), "1.5e12");
-  EXPECT_EQ(short_number(5.19234e-4), "5.192e-4");
-  EXPECT_EQ(short_number(-5e-4), "-5e-4");
-  EXPECT_EQ(short_number(0), "0");
-  EXPECT_EQ(short_number(12, 9), "12");
-  EXPECT_EQ(short_number(12345), "1.234e4");
-  EXPECT_EQ(short_number(NaN), "nan");
-  EXPECT_EQ(short_number(-inf), "-inf");
-}
-
-TEST(PlotAxis, LogAxisUsesDecadesAndIgnoresUndrawableValues) {
-  const Axis a = log_axis({1e-4, NaN, 0.0, -3.0, inf, 1e-1});
-  EXPECT_TRUE(a.log);
-  EXPECT_FALSE(a.empty);
-  EXPECT_NEAR(a.lo, -4.15, 1e-12);
-  EXPECT_NEAR(a.hi, -0.85, 1e-12);
-  EXPECT_EQ(labelled(a), (std::vector<double>{-4, -3, -2, -1}));
-  EXPECT_EQ(labels(a), (std::vector<std::string>{"1e-4", "1e-3", "1e-2", "1e-1"}));  // one notation
-  size_t minor = 0;
-  for (const AxisTick& t : a.ticks) {
-    EXPECT_GE(t.at, a.lo);
-    EXPECT_LE(t.at, a.hi);
-    minor += t.label.empty();
-  }
-  EXPECT_EQ(minor, 2u + 8 * 3);  // 8e-5, 9e-5, then 2…9 × 1e-4, 1e-3, 1e-2
-  EXPECT_TRUE(std::isnan(a.coordinate(0)));
-  EXPECT_TRUE(std::isnan(a.coordinate(-1)));
-  EXPECT_TRUE(std::isnan(a.fraction(NaN)));
-  EXPECT_NEAR(a.fraction(1e-4), 0.15 / 3.3, 1e-12);
-}
-
-TEST(PlotAxis, LogAxisWithinADecadeAndDegenerateData) {
-  const Axis a = log_axis({0.12, 0.2, 0.35});
-  EXPECT_FALSE(a.empty);
-  EXPECT_EQ(labels(a), (std::vector<std::string>{"0.15", "0.2", "0.25"}));
-  const Axis b = log_axis({4.6e-3, 0.016});  // less than a decade: nice values, evenly spread in log
-  EXPECT_EQ(labels(b), (std::vector<std::string>{"5e-3", "7e-3", "1e-2", "1.5e-2"}));
-  for (const AxisTick& t : a.ticks) {
-    EXPECT_FALSE(t.label.empty());
-    EXPECT_GE(t.at, a.lo);
-    EXPECT_LE(t.at, a.hi);
-  }
-  const Axis flat = log_axis({5, 5, 5});
-  EXPECT_NEAR(flat.hi - flat.lo, 0.1, 1e-12);
-  EXPECT_FALSE(flat.ticks.empty());
-  EXPECT_TRUE(log_axis({NaN, 0, -1, inf}).empty);
-  EXPECT_TRUE(log_axis({}).empty);
-  EXPECT_TRUE(log_axis({}).ticks.empty());
-  const Axis wide = log_axis({1e-30, 1e10});  // 40 decades: every few labelled, marks at the others
-  EXPECT_LE(labelled(wide).size(), 8u);
-  EXPECT_GE(wide.ticks.size(), 40u);
-  for (const AxisTick& t : wide.ticks) EXPECT_EQ(t.at, std::round(t.at));
-}
-
-TEST(PlotAxis, CountAndStepAxes) {
-  const Axis c = count_axis({3, 10, NaN, 7}, true);
-  EXPECT_FALSE(c.empty);
-  EXPECT_EQ(c.lo, 0);
-  EXPECT_NEAR(c.hi, 10.6, 1e-12);
-  EXPECT_EQ(labelled(c), (std::vector<double>{0, 2, 4, 6, 8, 10}));
-  const Axis zero = count_axis({0, 0}, true);
-  EXPECT_EQ(zero.lo, 0);
-  EXPECT_EQ(zero.hi, 1);
-  EXPECT_EQ(labelled(zero), (std::vector<double>{0, 1}));  // never 0.2 iterations
-  EXPECT_TRUE(count_axis({NaN}, true).empty);
-  const Axis s = step_axis({1, 2, 3});
-  EXPECT_EQ(s.lo, 0.5);
-  EXPECT_EQ(s.hi, 3.5);
-  EXPECT_EQ(labels(s), (std::vector<std::string>{"1", "2", "3"}));
-  const Axis one = step_axis({7});
-  EXPECT_EQ(labels(one), (std::vector<std::string>{"7"}));
-  EXPECT_TRUE(step_axis({}).empty);
-}
-
-TEST(BitmapFont, EveryGlyphIsFiveBySevenInk) {
-  const std::string chars = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz .,-+|():/=_%'[]<>*^#";
-  for (char ch : chars) {
-    const font::Glyph* g = font::find_glyph(ch);
-    ASSERT_NE(g, nullptr) << "no glyph for '" << ch << "'";
-    EXPECT_EQ(g->ch, ch);
-    int ink = 0;
-    for (const char* row : g->rows) {
-      ASSERT_EQ(std::strlen(row), static_cast<size_t>(font::glyph_width)) << "'" << ch << "'";
-      for (int i = 0; i < font::glyph_width; ++i) {
-        EXPECT_TRUE(row[i] == '#' || row[i] == ' ') << "'" << ch << "'";
-        ink += row[i] == '#';
-      }
-    }
-    EXPECT_EQ(ink == 0, ch == ' ') << "'" << ch << "'";
-  }
-  EXPECT_EQ(font::find_glyph('\x01'), nullptr);
-  EXPECT_EQ(font::find_glyph('\xe2'), nullptr);
-  EXPECT_EQ(font::find_glyph('g')->kind, font::descender);
-  EXPECT_EQ(font::find_glyph('|')->kind, font::tall);
-}
-
-TEST(Raster, DrawingIsClippedAndTextHasTheFontMetrics) {
-  const Rgb white{255, 255, 255}, red{255, 0, 0};
-  Canvas c(40, 30, white);
-  EXPECT_EQ(c.rgb().size(), 40u * 30 * 3);
-  c.set_clip({10, 10, 20, 20});
-  c.fill_rect({0, 0, 40, 30}, red);
-  EXPECT_EQ(count_colour(c, {0, 0, 40, 30}, red), 100u);
-  c.reset_clip();
-  c.line(-1e9, 5, 1e9, 5, red, 1);  // huge coordinates are clipped, not walked
-  EXPECT_EQ(count_colour(c, {0, 5, 40, 6}, red), 40u);
-  c.line(NaN, 0, 3, 3, red, 3);  // ignored
-  EXPECT_EQ(c.pixel(-1, -1), white);
-  EXPECT_EQ(c.pixel(100, 2), white);
-  Canvas t(100, 20, white);
-  t.text(2, 2, "Ag|", red, 1);
-  const PixelRect all{0, 0, 100, 20};
-  EXPECT_GT(count_colour(t, all, red), 20u);
-  int bottom = 0;
-  for (int y = 0; y < 20; ++y)
-    for (int x = 0; x < 100; ++x)
-      if (t.pixel(x, y) == red) bottom = std::max(bottom, y);
-  EXPECT_EQ(bottom, 2 + Canvas::line_height(1) - 1);  // descender and tall glyph reach the last row
-  EXPECT_EQ(Canvas::text_width("abc", 2), 2 * (3 * font::advance - 1));
-  EXPECT_EQ(Canvas::text_width("", 2), 0);
-  EXPECT_EQ(Canvas::cap_height(2), 14);
-  Canvas unknown(20, 20, white);
-  unknown.text(0, 0, "\x01", red, 1);  // a small box
-  EXPECT_GT(count_colour(unknown, {0, 0, 20, 20}, red), 0u);
-}
-
-TEST(HistoryPlot, PanelsAreStackedAndShareTheXRange) {
-  const auto p = history_plot_panels(history_plot::default_width, history_plot::default_height);
-  for (int i = 0; i < 3; ++i) {
-    EXPECT_GT(p[i].width(), 600);
-    EXPECT_GT(p[i].height(), 150);
-    EXPECT_EQ(p[i].x0, p[0].x0);
-    EXPECT_EQ(p[i].x1, p[0].x1);
+TEST(HistoryFigure, ThreePanelsShareTheStepAxis) {
+  const Figure f = history_figure(known_series(30));
+  EXPECT_EQ(f.width, history_plot::default_width);
+  EXPECT_EQ(f.height, history_plot::default_height);
+  ASSERT_EQ(f.panels.size(), 3u);
+  EXPECT_TRUE(f.images.empty());
+  for (size_t i = 0; i < 3; ++i) {
+    const FigurePanel& p = f.panels[i];
+    EXPECT_EQ(p.x.lo, 0.5);
+    EXPECT_EQ(p.x.hi, 30.5);
+    EXPECT_EQ(p.viewport.x0, f.panels[0].viewport.x0);
+    EXPECT_EQ(p.viewport.x1, f.panels[0].viewport.x1);
+    EXPECT_GT((p.viewport.y1 - p.viewport.y0) * f.height, 150);
+    EXPECT_GT((p.viewport.x1 - p.viewport.x0) * f.width, 600);
+    EXPECT_EQ(p.x.numbers, i == 2);  // step numbers under the last panel only
+    EXPECT_TRUE(p.note.empty());
     if (i > 0) {
-      EXPECT_GT(p[i].y0, p[i - 1].y1);
+      EXPECT_LT(p.viewport.y1, f.panels[i - 1].viewport.y0);  // stacked top to bottom
     }
   }
-  EXPECT_LT(p[2].y1, history_plot::default_height - 30);  // room for the x labels
+  EXPECT_EQ(f.panels[2].x.label, "outer step");
+  EXPECT_GT(f.panels[2].viewport.y0 * f.height, 30);  // room for the step numbers
 }
 
-TEST(HistoryPlot, SeriesColoursAreDrawnInTheirPanels) {
+TEST(HistoryFigure, CurvesAndBarsAreTheSeries) {
   using namespace history_plot;
   const HistorySeries s = known_series(30);
-  const Canvas c = render_history_plot(s);
-  EXPECT_EQ(c.width(), default_width);
-  EXPECT_EQ(c.height(), default_height);
-  const auto p = history_plot_panels(c.width(), c.height());
-  EXPECT_GT(count_colour(c, inner(p[0]), loss_colour), 300u);
-  EXPECT_EQ(count_colour(c, inner(p[1]), loss_colour), 0u);
-  EXPECT_EQ(count_colour(c, inner(p[2]), loss_colour), 0u);
-  EXPECT_GT(count_colour(c, inner(p[1]), grad_colour), 300u);
-  EXPECT_EQ(count_colour(c, inner(p[0]), grad_colour), 0u);
-  EXPECT_GT(count_colour(c, inner(p[2]), krylov_colour), 30u * 20);  // 30 bars
-  EXPECT_GT(count_colour(c, inner(p[2]), lower_colour), 100u);
-  EXPECT_EQ(count_colour(c, centre(p[0]), Rgb{150, 150, 150}), 0u);  // no "no data"
-  // The loss decreases: its ink is high on the left and low on the right of panel 1.
-  auto mean_row = [&](int x0, int x1) {
-    double sum = 0, n = 0;
-    for (int y = p[0].y0; y < p[0].y1; ++y)
-      for (int x = x0; x < x1; ++x)
-        if (c.pixel(x, y) == loss_colour) sum += y, ++n;
-    return n > 0 ? sum / n : NaN;
-  };
-  EXPECT_LT(mean_row(p[0].x0, p[0].x0 + 60), mean_row(p[0].x1 - 60, p[0].x1));
-  // Tick labels left of the panels, the x labels below the last one.
-  EXPECT_GT(count_dark(c, {0, p[0].y0, p[0].x0 - 3, p[0].y1}), 50u);
-  EXPECT_GT(count_dark(c, {p[2].x0, p[2].y1 + 3, p[2].x1, c.height()}), 50u);
-  // Without lower-level iterations no line is drawn.
+  const Figure f = history_figure(s);
+  // Upper loss and gradient norm: one line each through every step, log10 of the values.
+  const FigurePanel& loss = f.panels[0];
+  EXPECT_TRUE(loss.y.log);
+  ASSERT_EQ(loss.lines.size(), 1u);
+  EXPECT_EQ(loss.lines[0].x, s.step);
+  EXPECT_EQ(loss.lines[0].y, log10_of(s.upper_loss));
+  EXPECT_EQ(loss.lines[0].colour, loss_colour);
+  EXPECT_FALSE(loss.lines[0].right_axis);
+  const double lmax = std::log10(s.upper_loss.front()), lmin = std::log10(s.upper_loss.back());
+  EXPECT_NEAR(loss.y.lo, lmin - 0.05 * (lmax - lmin), 1e-12);  // 5 % margin each side
+  EXPECT_NEAR(loss.y.hi, lmax + 0.05 * (lmax - lmin), 1e-12);
+  EXPECT_TRUE(ends_with(loss.title, "step 30: 0.000619")) << loss.title;
+  const FigurePanel& grad = f.panels[1];
+  EXPECT_TRUE(grad.y.log);
+  ASSERT_EQ(grad.lines.size(), 1u);
+  EXPECT_EQ(grad.lines[0].y, log10_of(s.grad_norm));
+  EXPECT_EQ(grad.lines[0].colour, grad_colour);
+  EXPECT_LT(grad.y.lo, *std::min_element(grad.lines[0].y.begin(), grad.lines[0].y.end()));
+  EXPECT_GT(grad.y.hi, *std::max_element(grad.lines[0].y.begin(), grad.lines[0].y.end()));
+  // Iterations: Krylov bars on the left axis from 0, lower-level line on the right-hand one.
+  const FigurePanel& its = f.panels[2];
+  EXPECT_FALSE(its.y.log);
+  ASSERT_EQ(its.bars.size(), 1u);
+  EXPECT_EQ(its.bars[0].x, s.step);
+  EXPECT_EQ(its.bars[0].y, s.krylov_iterations);
+  EXPECT_EQ(its.bars[0].base, 0);
+  EXPECT_EQ(its.bars[0].colour, krylov_colour);
+  EXPECT_EQ(its.y.lo, 0);
+  EXPECT_NEAR(its.y.hi, 1.06 * 52, 1e-12);
+  ASSERT_TRUE(its.has_right_axis);
+  EXPECT_EQ(its.y_right.lo, 0);
+  EXPECT_NEAR(its.y_right.hi, 1.06 * 12, 1e-12);
+  EXPECT_EQ(its.y_right.label_colour, lower_colour);
+  EXPECT_EQ(its.y.label_colour, krylov_colour);
+  ASSERT_EQ(its.lines.size(), 1u);
+  EXPECT_TRUE(its.lines[0].right_axis);
+  EXPECT_EQ(its.lines[0].x, s.step);
+  EXPECT_EQ(its.lines[0].y, s.lower_iterations);
+  EXPECT_TRUE(ends_with(its.title, "step 30: Krylov 40, lower-level 10")) << its.title;
+  EXPECT_TRUE(its.lines[0].markers);  // dots at the points while they are apart (23 pixels here)
+  EXPECT_FALSE(history_figure(known_series(100)).panels[0].lines[0].markers);
+  // Without lower-level iterations: no line, no right-hand axis.
   HistorySeries no_lower = s;
   no_lower.lower_iterations.clear();
-  EXPECT_EQ(count_colour(render_history_plot(no_lower), inner(p[2]), lower_colour), 0u);
+  const FigurePanel& p = history_figure(no_lower).panels[2];
+  EXPECT_FALSE(p.has_right_axis);
+  EXPECT_TRUE(p.lines.empty());
+  EXPECT_TRUE(ends_with(p.title, "step 30: Krylov 40")) << p.title;
 }
 
-TEST(HistoryPlot, UndrawableValuesAreSkippedAndEmptyPanelsSayNoData) {
-  using namespace history_plot;
-  const Rgb muted{150, 150, 150};
+TEST(HistoryFigure, UndrawableValuesBreakCurvesAndEmptyPanelsSayNoData) {
   HistorySeries s = known_series(12);
   s.upper_loss = {NaN, 0, -1, inf, NaN, 0, 0, 0, NaN, NaN, -2, 0};  // nothing drawable on a log axis
   s.grad_norm[3] = 0;                                               // gaps in an otherwise fine series
   s.grad_norm[4] = NaN;
   s.grad_norm[7] = -1;
   s.krylov_iterations.resize(5);  // shorter than step: missing at the end
-  const Canvas c = render_history_plot(s);
-  const auto p = history_plot_panels(c.width(), c.height());
-  EXPECT_EQ(count_colour(c, inner(p[0]), loss_colour), 0u);
-  EXPECT_GT(count_colour(c, centre(p[0]), muted), 20u);  // "no data"
-  EXPECT_GT(count_colour(c, inner(p[1]), grad_colour), 100u);
-  EXPECT_EQ(count_colour(c, centre(p[1]), muted), 0u);
-  EXPECT_GT(count_colour(c, inner(p[2]), krylov_colour), 0u);
-
-  const Canvas empty = render_history_plot(HistorySeries{});  // a run before its first step
-  for (const PixelRect& r : p) {
-    EXPECT_GT(count_colour(empty, centre(r), muted), 20u);
-    EXPECT_EQ(count_colour(empty, inner(r), loss_colour), 0u);
+  s.lower_iterations[2] = NaN;
+  const Figure f = history_figure(s);
+  EXPECT_TRUE(f.panels[0].lines.empty());
+  EXPECT_EQ(f.panels[0].note, "no data");
+  EXPECT_FALSE(f.panels[0].y.numbers);
+  const FigurePanel& grad = f.panels[1];
+  EXPECT_TRUE(grad.note.empty());
+  ASSERT_EQ(grad.lines.size(), 3u);  // steps 1–3, 6–7, 9–12
+  EXPECT_EQ(grad.lines[0].x, (std::vector<double>{1, 2, 3}));
+  EXPECT_EQ(grad.lines[1].x, (std::vector<double>{6, 7}));
+  EXPECT_EQ(grad.lines[2].x, (std::vector<double>{9, 10, 11, 12}));
+  EXPECT_EQ(grad.lines[1].y, (std::vector<double>{std::log10(s.grad_norm[5]), std::log10(s.grad_norm[6])}));
+  const FigurePanel& its = f.panels[2];
+  ASSERT_EQ(its.bars.size(), 1u);
+  EXPECT_EQ(its.bars[0].x, (std::vector<double>{1, 2, 3, 4, 5}));
+  EXPECT_EQ(line_ys(its, true).size(), 11u);
+  EXPECT_EQ(its.lines.size(), 2u);
+  EXPECT_TRUE(its.note.empty());
+  // A run before its first step: every panel says "no data", the figure still draws.
+  const Figure empty = history_figure(HistorySeries{});
+  for (const FigurePanel& p : empty.panels) {
+    EXPECT_EQ(p.note, "no data");
+    EXPECT_TRUE(p.lines.empty() && p.bars.empty());
   }
-  const Canvas tiny = render_history_plot(known_series(3), 120, 90);  // tiny sizes still draw
-  EXPECT_EQ(tiny.width(), 120);
+  EXPECT_EQ(render_figure(empty).size(), 3u * empty.width * empty.height);
+  // A flat loss gets ±0.05 decades.
+  HistorySeries flat = known_series(4);
+  flat.upper_loss.assign(4, 0.25);
+  const FigurePanel& p = history_figure(flat).panels[0];
+  EXPECT_NEAR(p.y.hi - p.y.lo, 0.1, 1e-12);
+  EXPECT_NEAR(0.5 * (p.y.hi + p.y.lo), std::log10(0.25), 1e-12);
 }
 
-TEST_F(PlotFileTest, WrittenPngReadsBackAsTheCanvas) {
+TEST(ReconstructionFigure, ReducedImagesAverageBlocksAndKeepTheFullRange) {
+  // 5 × 5 to at most 2 a side: blocks of 3 × 3 (cut by the border).
+  std::vector<double> img(25);
+  for (int k = 0; k < 25; ++k) img[k] = k;
+  img[24] = NaN;  // ignored
+  const GreyImage g = reduced_image(img, 5, 5, 2);
+  EXPECT_EQ(g.rows, 2);
+  EXPECT_EQ(g.cols, 2);
+  EXPECT_EQ(g.min, 0);
+  EXPECT_EQ(g.max, 23);
+  ASSERT_EQ(g.values.size(), 4u);
+  EXPECT_DOUBLE_EQ(g.values[0], (0 + 1 + 2 + 5 + 6 + 7 + 10 + 11 + 12) / 9.0);
+  EXPECT_DOUBLE_EQ(g.values[1], (3 + 4 + 8 + 9 + 13 + 14) / 6.0);
+  EXPECT_DOUBLE_EQ(g.values[2], (15 + 16 + 17 + 20 + 21 + 22) / 6.0);
+  EXPECT_DOUBLE_EQ(g.values[3], (18 + 19 + 23) / 3.0);
+  const GreyImage same = reduced_image(img, 5, 5, 256);  // small images stay as they are
+  EXPECT_EQ(same.rows, 5);
+  EXPECT_EQ(same.values[7], 7);
+  EXPECT_THROW(reduced_image(img, 4, 5, 2), InputError);
+}
+
+TEST(ReconstructionFigure, RowsShareTheTruthWindowAndTitlesCarryThePsnr) {
+  const std::vector<ReconstructionRow> rows = {known_row(0, 24), known_row(1, 24)};
+  const auto titles = reconstruction_titles(rows[1]);
+  EXPECT_EQ(titles[0], "sample 1: truth");
+  EXPECT_EQ(titles[1], "initial: PSNR 21.37 dB");
+  EXPECT_EQ(titles[2], "learned: PSNR 25.08 dB");
+  ReconstructionRow perfect = rows[0];
+  perfect.psnr_learned = inf;
+  EXPECT_EQ(reconstruction_titles(perfect)[2], "learned: PSNR ∞");
+
+  const Figure f = reconstruction_figure(rows);
+  EXPECT_TRUE(f.panels.empty());
+  ASSERT_EQ(f.images.size(), 6u);
+  EXPECT_GT(f.width, 3 * reconstruction_tile);
+  EXPECT_GT(f.height, 2 * reconstruction_tile);
+  EXPECT_LT(f.height, reconstruction_figure({rows[0], rows[1], rows[0]}).height);
+  for (size_t i = 0; i < 2; ++i) {
+    const GreyImage* source[3] = {&rows[i].truth, &rows[i].initial, &rows[i].learned};
+    const auto t = reconstruction_titles(rows[i]);
+    for (size_t j = 0; j < 3; ++j) {
+      const FigureImage& im = f.images[3 * i + j];
+      EXPECT_EQ(im.title, t[j]);
+      EXPECT_EQ(im.values, source[j]->values);
+      EXPECT_EQ(im.rows, 24);
+      EXPECT_EQ(im.lo, 0);  // the truth's range for all three
+      EXPECT_EQ(im.hi, 1);
+      EXPECT_NEAR((im.viewport.x1 - im.viewport.x0) * f.width, reconstruction_tile, 1e-9);
+      EXPECT_NEAR((im.viewport.y1 - im.viewport.y0) * f.height, reconstruction_tile, 1e-9);
+      if (j > 0) {
+        EXPECT_GT(im.viewport.x0, f.images[3 * i + j - 1].viewport.x1);  // left to right
+      }
+    }
+    if (i > 0) {
+      EXPECT_LT(f.images[3 * i].viewport.y1, f.images[0].viewport.y0);  // rows top to bottom
+    }
+  }
+  ReconstructionRow flat = rows[0];
+  flat.truth.min = flat.truth.max = 2.0;  // a flat truth: a unit window
+  EXPECT_EQ(reconstruction_figure({flat}).images[2].hi, 3.0);
+  EXPECT_THROW(reconstruction_figure({}), InputError);
+}
+
+TEST_F(PlotFileTest, HistoryPngIsTheRenderingOfItsFigure) {
   const HistorySeries s = known_series(40);
   const std::string file = path("history.png");
   write_history_plot(PETSC_COMM_WORLD, file, s);  // collective: rank 0 writes
   if (world_rank() == 0) {
-    const auto t0 = std::chrono::steady_clock::now();
-    const Canvas c = render_history_plot(s);
-    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     int w = 0, h = 0;
     const std::vector<unsigned char> rgb = read_png_rgb8(file, &w, &h);
     EXPECT_EQ(w, history_plot::default_width);
     EXPECT_EQ(h, history_plot::default_height);
-    EXPECT_TRUE(rgb == c.rgb());
-    EXPECT_FALSE(std::filesystem::exists(file + ".tmp"));
-    const auto p = history_plot_panels(w, h);
-    size_t loss_pixels = 0;
-    for (int y = p[0].y0 + 1; y < p[0].y1 - 1; ++y)
-      for (int x = p[0].x0 + 1; x < p[0].x1 - 1; ++x) {
-        const unsigned char* q = &rgb[3 * (static_cast<size_t>(y) * w + x)];
-        loss_pixels += Rgb{q[0], q[1], q[2]} == history_plot::loss_colour;
-      }
-    EXPECT_GT(loss_pixels, 300u);
-    std::printf("history.png %dx%d, %ju bytes, rendered in %.1f ms\n", w, h,
-                static_cast<uintmax_t>(std::filesystem::file_size(file)), ms);
+    const Figure f = history_figure(s);
+    EXPECT_TRUE(rgb == render_figure(f));  // drawing is deterministic
+    EXPECT_FALSE(fs::exists(file + ".tmp"));
+    for (const FigurePanel& p : f.panels) EXPECT_GT(ink(rgb, w, h, p.viewport), 500u);
     // Redrawing replaces the file.
     write_history_plot(file, known_series(3), 300, 200);
     read_png_rgb8(file, &w, &h);
     EXPECT_EQ(w, 300);
+    EXPECT_EQ(h, 200);
   }
 }
 
-TEST_F(PlotFileTest, UnwritablePathIsAnInputErrorOnEveryRank) {
+TEST_F(PlotFileTest, ReconstructionPngHasTheFigureSize) {
+  if (world_rank() == 0) {
+    const Figure f = reconstruction_figure({known_row(0, 40), known_row(1, 40), known_row(2, 40)});
+    write_figure_png(path("reconstructions.png"), f);
+    int w = 0, h = 0;
+    const std::vector<unsigned char> rgb = read_png_rgb8(path("reconstructions.png"), &w, &h);
+    EXPECT_EQ(w, f.width);
+    EXPECT_EQ(h, f.height);
+    for (const FigureImage& im : f.images) EXPECT_GT(ink(rgb, w, h, im.viewport), 1000u);  // the black background
+  }
+}
+
+TEST_F(PlotFileTest, FailedWritesLeaveThePreviousFileAndNoTemporary) {
   const HistorySeries s = known_series(5);
   EXPECT_THROW(write_history_plot(PETSC_COMM_WORLD, path("missing/dir/history.png"), s), InputError);
   EXPECT_THROW(write_history_plot(PETSC_COMM_WORLD, dir_, s), InputError);  // a directory
   if (world_rank() == 0) {
-    EXPECT_THROW(write_canvas_png(path("none/x.png"), Canvas(4, 4, Rgb{})), InputError);
-    EXPECT_FALSE(std::filesystem::exists(path("none/x.png.tmp")));
+    EXPECT_FALSE(fs::exists(path("missing")));
+    const std::string file = path("history.png");
+    write_history_plot(file, s);
+    const std::string before = file_bytes(file);
+    fs::create_directories(file + ".tmp/busy");  // the temporary name is taken
+    EXPECT_THROW(write_history_plot(file, known_series(9)), InputError);
+    EXPECT_EQ(file_bytes(file), before);
+    fs::remove_all(file + ".tmp");
+    write_history_plot(file, known_series(9));  // and works again
+    EXPECT_NE(file_bytes(file), before);
+    EXPECT_FALSE(fs::exists(file + ".tmp"));
     int w = 0, h = 0;
     EXPECT_THROW(read_png_rgb8(path("absent.png"), &w, &h), InputError);
   }
+}
+
+TEST(Figure, BadFiguresAreInputErrorsAndNothingIsPrinted) {
+  Figure f = history_figure(known_series(4));
+  testing::internal::CaptureStderr();
+  testing::internal::CaptureStdout();
+  render_figure(f);
+  Figure flat_axis = f;
+  flat_axis.panels[1].y.hi = flat_axis.panels[1].y.lo;
+  EXPECT_THROW(render_figure(flat_axis), InputError);
+  Figure bad_point = f;
+  bad_point.panels[0].lines[0].y[1] = NaN;
+  EXPECT_THROW(render_figure(bad_point), InputError);
+  Figure bad_image = reconstruction_figure({known_row(0, 8)});
+  bad_image.images[1].values.pop_back();
+  EXPECT_THROW(render_figure(bad_image), InputError);
+  Figure tiny = f;
+  tiny.width = 0;
+  EXPECT_THROW(render_figure(tiny), InputError);
+  const std::string out = testing::internal::GetCapturedStdout();
+  const std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(out, "");
+  EXPECT_EQ(err, "");
+  // PLplot is left in a clean state: the next figure draws as before.
+  EXPECT_TRUE(render_figure(f) == render_figure(history_figure(known_series(4))));
 }

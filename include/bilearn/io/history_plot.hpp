@@ -1,23 +1,22 @@
 // history.png: the training history drawn as three stacked panels sharing the x axis
-// (outer step): (1) upper loss, log10 y axis; (2) gradient norm |grad L|, log10 y axis;
-// (3) Krylov iterations per step as bars and lower-level iterations per step as a line,
-// linear y axis. Non-finite values are skipped, and so are non-positive values on the log
-// axes; a panel without any value shows "no data". Each panel title ends with the latest
-// value, so the plot of a running job tells where it is.
+// (outer step): (1) upper loss, log y axis; (2) gradient norm ‖∇L‖, log y axis; (3) Krylov
+// iterations per step as bars (left axis) and lower-level iterations per step as a line
+// (right-hand axis). Non-finite values are skipped, and so are non-positive values on the log
+// axes (a gap breaks a line); a panel without any value says "no data". Each panel title ends
+// with the latest values, so the plot of a running job tells where it is.
 #pragma once
 #include <mpi.h>
 
-#include <array>
 #include <string>
 #include <vector>
 
-#include "bilearn/io/raster.hpp"
+#include "bilearn/io/figure.hpp"
 
 namespace bilearn {
 
 // Plain series, one entry per outer step (index k in every vector belongs to step[k]); a
 // vector shorter than `step` counts as missing values at its end. lower_iterations may be
-// empty (then no line is drawn).
+// empty (then no line and no right-hand axis are drawn).
 struct HistorySeries {
   std::vector<double> step;
   std::vector<double> upper_loss;
@@ -29,23 +28,18 @@ struct HistorySeries {
 namespace history_plot {
 constexpr int default_width = 900;
 constexpr int default_height = 720;
-constexpr Rgb loss_colour{31, 119, 180};   // blue
-constexpr Rgb grad_colour{214, 39, 40};    // red
-constexpr Rgb krylov_colour{44, 160, 44};  // green bars
-constexpr Rgb lower_colour{255, 127, 14};  // orange line
-constexpr Rgb text_colour{30, 30, 30};     // tick labels and axis titles
+constexpr Colour loss_colour{31, 119, 180};   // blue
+constexpr Colour grad_colour{214, 39, 40};    // red
+constexpr Colour krylov_colour{44, 160, 44};  // green bars
+constexpr Colour lower_colour{255, 127, 14};  // orange line
 }  // namespace history_plot
 
-// The three data rectangles (top to bottom) of a width × height plot: frames, ticks and
-// curves are drawn inside them, labels and titles outside.
-std::array<PixelRect, 3> history_plot_panels(int width, int height);
-
-// Draws the plot (no files, no MPI).
-Canvas render_history_plot(const HistorySeries& s, int width = history_plot::default_width,
-                           int height = history_plot::default_height);
+// The figure (three panels, top to bottom) that history.png shows. No drawing, no MPI.
+Figure history_figure(const HistorySeries& s, int width = history_plot::default_width,
+                      int height = history_plot::default_height);
 
 // Draws and writes the plot to path (atomically, via "<path>.tmp"). Not collective. Throws
-// InputError if the file cannot be written.
+// InputError if it cannot be drawn or written.
 void write_history_plot(const std::string& path, const HistorySeries& s, int width = history_plot::default_width,
                         int height = history_plot::default_height);
 
