@@ -27,6 +27,7 @@ void share_hessian_structure(KSP ksp, LowerObjective& objective) {
   BILEARN_CHECK(KSPGetPC(ksp, &pc));
   BILEARN_CHECK(PCCirculantSetDM(pc, objective.grid().dm()));
   BILEARN_CHECK(PCCirculantSetOperatorSplit(pc, objective.data_hessian(), objective.reg_hessian()));
+  BILEARN_CHECK(PCCirculantSetDefaultKernel(pc, objective.model().circulant_kernel.c_str()));
 }
 
 }  // namespace bilearn

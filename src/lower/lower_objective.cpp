@@ -33,11 +33,13 @@ OwnedMat symmetric_shell(Vec layout, LowerObjective* ctx, PetscErrorCode (*mult)
   return shell;
 }
 
-PetscErrorCode hessian_shell_diagonal(Mat H, Vec d) {
-  return guarded(PetscObjectComm((PetscObject)H), __func__, [&] {
+// MatGetDiagonal of a shell whose context is the objective: (objective.*diagonal)(d).
+template <void (LowerObjective::*diagonal)(Vec)>
+PetscErrorCode objective_shell_diagonal(Mat shell, Vec d) {
+  return guarded(PetscObjectComm((PetscObject)shell), __func__, [&] {
     LowerObjective* objective = nullptr;
-    BILEARN_CHECK(MatShellGetContext(H, &objective));
-    objective->hessian_diagonal(d);
+    BILEARN_CHECK(MatShellGetContext(shell, &objective));
+    (objective->*diagonal)(d);
   });
 }
 
@@ -102,8 +104,11 @@ LowerObjective::LowerObjective(const ImageGrid& grid, const ForwardModel& model,
   work_ = grid_.create_vec();
   diag_ata_ = ata_diagonal(model_.A);
   hessian_ = symmetric_shell(work_, this, objective_shell_mult<&LowerObjective::hessian_mult>);
-  BILEARN_CHECK(MatShellSetOperation(hessian_, MATOP_GET_DIAGONAL, (void (*)(void))hessian_shell_diagonal));
+  BILEARN_CHECK(MatShellSetOperation(hessian_, MATOP_GET_DIAGONAL,
+                                     (void (*)(void))objective_shell_diagonal<&LowerObjective::hessian_diagonal>));
   data_hessian_ = symmetric_shell(work_, this, objective_shell_mult<&LowerObjective::data_hessian_mult>);
+  BILEARN_CHECK(MatShellSetOperation(data_hessian_, MATOP_GET_DIAGONAL,
+                                     (void (*)(void))objective_shell_diagonal<&LowerObjective::data_hessian_diagonal>));
   reg_hessian_ = symmetric_shell(work_, this, objective_shell_mult<&LowerObjective::reg_hessian_mult>);
 }
 
@@ -146,6 +151,11 @@ void LowerObjective::data_hessian_mult(Vec v, Vec y) {
   BILEARN_CHECK(PetscLogEventEnd(log::events().operator_apply, 0, 0, 0, 0));
   BILEARN_CHECK(VecAXPY(y, epsilon_, v));
   ++data_products_;
+}
+
+void LowerObjective::data_hessian_diagonal(Vec d) {
+  BILEARN_CHECK(VecCopy(diag_ata_, d));
+  BILEARN_CHECK(VecShift(d, epsilon_));
 }
 
 void LowerObjective::reg_hessian_mult(Vec v, Vec y) {

@@ -154,6 +154,7 @@ ForwardModel create_inpaint_model(const ImageGrid& grid) {
   else
     std::snprintf(name, sizeof(name), "inpaint (mask file %s)", options.mask_file.c_str());
   set_data_on_grid(model, grid, name);
+  model.circulant_kernel = "diagonal";  // a mask (or anything) is not close to a convolution
   return model;
 }
 

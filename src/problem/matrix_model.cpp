@@ -138,6 +138,7 @@ ForwardModel create_matrix_model(const ImageGrid& grid) {
   model.data_on_grid = false;
   model.data_rows = h.rows;
   model.data_cols = 1;
+  model.circulant_kernel = "diagonal";  // nothing is known of a user matrix's structure
   return model;
 }
 

@@ -46,4 +46,7 @@ PETSC_EXTERN PetscErrorCode PCCirculantSetDM(PC, DM);
 /* Pmat = fixed + varying: Λ of `fixed` is estimated once (until its state changes), Λ of `varying`
    whenever its state changes. NULLs remove the split. No-op for other PC types. */
 PETSC_EXTERN PetscErrorCode PCCirculantSetOperatorSplit(PC, Mat fixed, Mat varying);
+/* The kernel model to use unless -pc_circulant_kernel was given: "corners", "centre" or "diagonal".
+   No-op for other PC types. */
+PETSC_EXTERN PetscErrorCode PCCirculantSetDefaultKernel(PC, const char kernel[]);
 PETSC_EXTERN PetscErrorCode PCCirculantGetInfo(PC, PCCirculantInfo*);

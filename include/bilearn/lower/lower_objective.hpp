@@ -25,6 +25,7 @@ class LowerObjective {
   PetscReal epsilon() const noexcept { return epsilon_; }
   Regulariser& regulariser() noexcept { return reg_; }
   const ImageGrid& grid() const noexcept { return grid_; }
+  const ForwardModel& model() const noexcept { return model_; }
 
   PetscReal value(Vec x);
   PetscReal value_and_gradient(Vec x, Vec g);  // returns Φ, g = ∇_x Φ
@@ -40,6 +41,7 @@ class LowerObjective {
   Mat data_hessian() const noexcept { return data_hessian_; }
   Mat reg_hessian() const noexcept { return reg_hessian_; }
   void data_hessian_mult(Vec v, Vec y);  // y = (AᵀA + εI) v
+  void data_hessian_diagonal(Vec d);     // d = diag(AᵀA) + ε
   void reg_hessian_mult(Vec v, Vec y);   // y = ∇²_xx R_θ(x) v
   void mixed_mult(Vec v, std::vector<PetscReal>& Jv) { reg_.mixed_mult(v, Jv); }
   // J v into p = num_params() numbers (no allocation after the first call).

@@ -1,6 +1,10 @@
 // The lower-level solve x̂(θ) = argmin_x Φ(x, θ) with TAO (options prefix -lower_; default
 // Newton–Krylov `nls`, gatol 1e-8 on ‖∇_x Φ‖), warm started from the vector passed in.
 // One Tao object serves all samples (TAO resets its internal state at every TaoSolve).
+// Newton systems (ALGORITHMS.md §2, §4.5): CG preconditioned by PC circulant unless
+// -lower_tao_<type>_ksp_type / _pc_type say otherwise, with Eisenstat–Walker forcing
+// (-lower_forcing ew: choice 2, never below -lower_forcing_min) or a fixed relative tolerance
+// (-lower_forcing fixed).
 #pragma once
 #include <petsctao.h>
 
@@ -35,10 +39,22 @@ class LowerSolver {
   // type (rminres/rcg), whose space can be seeded with KSPRecycleCopySpace before a solve.
   KSP newton_ksp() const;
   bool recycling() const noexcept { return recycling_; }
+  LowerObjective& objective() noexcept { return objective_; }
 
  private:
-  void use_jacobi_unless_chosen();
+  void choose_default_solvers();
+  void use_default_pc_unless_chosen();
+ public:
+  // Called with every new Hessian: sets the Newton system's relative tolerance (forcing term).
+  void begin_newton_step();
+
+ private:
   LowerObjective& objective_;
+  // Eisenstat–Walker choice 2: η_k = γ (‖g_k‖/‖g_{k−1}‖)^α, safeguarded (EW 1996).
+  bool ew_forcing_ = true;
+  PetscReal ew_gamma_ = 0.9, ew_alpha_ = 2.0, ew_max_ = 0.9, ew_min_ = 1e-2;
+  PetscReal first_rtol_ = 1e-2;  // η_0 (and the fixed forcing term): -lower_tao_<type>_ksp_rtol
+  PetscReal previous_gnorm_ = -1, previous_eta_ = 0;
   OwnedTao tao_;
   PetscReal gatol_ = 1e-8;
   PetscReal configured_gatol_ = 1e-8;

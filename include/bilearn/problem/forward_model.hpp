@@ -18,6 +18,10 @@ struct ForwardModel {
   // Shape of the data in natural order, for pictures: (angles, rays) or (N, N).
   PetscInt data_rows = 0;
   PetscInt data_cols = 0;
+  // How PC circulant should model AᵀA (-pc_circulant_kernel overrides): "corners" (impulse
+  // responses, for operators close to a convolution: tomography, blur, identity) or "diagonal"
+  // (mean of diag(AᵀA): masks, user matrices). ALGORITHMS.md §4.5.
+  std::string circulant_kernel = "corners";
 };
 
 // Options shared by every command: -problem and -problem_n.

@@ -33,6 +33,7 @@ PetscLogEvent g_apply_event = 0, g_setup_event = 0;
 struct Circulant {
   // options
   KernelMode kernel = KernelMode::corners;
+  bool kernel_chosen = false;  // -pc_circulant_kernel was given: defaults do not override it
   bool periodic = false;
   bool scaling = true;
   Curvature curvature = Curvature::comb;
@@ -236,8 +237,10 @@ PetscErrorCode set_from_options(PC pc, PetscOptionItems* PetscOptionsObject) {
   PetscEnum kernel = static_cast<PetscEnum>(c.kernel), boundary = static_cast<PetscEnum>(c.periodic ? 1 : 0),
             scaling = static_cast<PetscEnum>(c.scaling ? 0 : 1), curvature = static_cast<PetscEnum>(c.curvature);
   PetscOptionsHeadBegin(PetscOptionsObject, "Circulant (Fourier) preconditioner options");
+  PetscBool kernel_set = PETSC_FALSE;
   PetscCall(PetscOptionsEnum("-pc_circulant_kernel", "Impulse responses that define the fixed part's kernel",
-                             "PCCIRCULANT", kKernelNames, kernel, &kernel, nullptr));
+                             "PCCIRCULANT", kKernelNames, kernel, &kernel, &kernel_set));
+  if (kernel_set) c.kernel_chosen = true;
   PetscCall(PetscOptionsEnum("-pc_circulant_boundary", "zero: zero-padded 2N grid; periodic: the N grid",
                              "PCCIRCULANT", kBoundaryNames, boundary, &boundary, nullptr));
   PetscCall(PetscOptionsEnum("-pc_circulant_scaling", "Diagonal (Fessler-Booth) scaling", "PCCIRCULANT",
@@ -303,7 +306,8 @@ PetscErrorCode destroy(PC pc) {
     if (c->dm) BILEARN_CHECK(DMDestroy(&c->dm));
     delete c;
     pc->data = nullptr;
-    for (const char* name : {"PCCirculantSetDM_C", "PCCirculantSetOperatorSplit_C", "PCCirculantGetInfo_C"})
+    for (const char* name : {"PCCirculantSetDM_C", "PCCirculantSetOperatorSplit_C", "PCCirculantSetDefaultKernel_C",
+                             "PCCirculantGetInfo_C"})
       BILEARN_CHECK(PetscObjectComposeFunction((PetscObject)pc, name, nullptr));
   });
 }
@@ -326,6 +330,20 @@ PetscErrorCode set_split_impl(PC pc, Mat fixed, Mat varying) {
     require((fixed == nullptr) == (varying == nullptr), "PCCirculantSetOperatorSplit: give both parts or neither");
     replace(c.fixed, fixed);
     replace(c.varying, varying);
+  });
+}
+
+PetscErrorCode set_default_kernel_impl(PC pc, const char kernel[]) {
+  return guarded(comm_of(pc), __func__, [&] {
+    Circulant& c = data(pc);
+    if (c.kernel_chosen) return;
+    for (int k = 0; k < 3; ++k)
+      if (std::string(kernel) == kKernelNames[k]) {
+        if (static_cast<int>(c.kernel) != k) c.fixed_seen = nullptr;
+        c.kernel = static_cast<KernelMode>(k);
+        return;
+      }
+    throw InputError(std::string("PC circulant: unknown kernel '") + kernel + "' (corners, centre, diagonal)");
   });
 }
 
@@ -356,6 +374,7 @@ PetscErrorCode PCCreate_Circulant(PC pc) {
     pc->ops->destroy = destroy;
     BILEARN_CHECK(PetscObjectComposeFunction((PetscObject)pc, "PCCirculantSetDM_C", set_dm_impl));
     BILEARN_CHECK(PetscObjectComposeFunction((PetscObject)pc, "PCCirculantSetOperatorSplit_C", set_split_impl));
+    BILEARN_CHECK(PetscObjectComposeFunction((PetscObject)pc, "PCCirculantSetDefaultKernel_C", set_default_kernel_impl));
     BILEARN_CHECK(PetscObjectComposeFunction((PetscObject)pc, "PCCirculantGetInfo_C", get_info_impl));
   });
 }
@@ -371,6 +390,13 @@ PetscErrorCode PCCirculantSetOperatorSplit(PC pc, Mat fixed, Mat varying) {
   PetscFunctionBegin;
   PetscValidHeaderSpecific(pc, PC_CLASSID, 1);
   PetscTryMethod(pc, "PCCirculantSetOperatorSplit_C", (PC, Mat, Mat), (pc, fixed, varying));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode PCCirculantSetDefaultKernel(PC pc, const char kernel[]) {
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(pc, PC_CLASSID, 1);
+  PetscTryMethod(pc, "PCCirculantSetDefaultKernel_C", (PC, const char[]), (pc, kernel));
   PetscFunctionReturn(0);
 }
 
