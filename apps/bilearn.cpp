@@ -9,6 +9,7 @@
 #include "bilearn/app/commands.hpp"
 #include "bilearn/core/error.hpp"
 #include "bilearn/core/session.hpp"
+#include "bilearn/krylov/package.hpp"
 
 int main(int argc, char** argv) {
   std::vector<char*> petsc_argv;
@@ -44,6 +45,7 @@ int main(int argc, char** argv) {
   }
   int status = 0;
   try {
+    bilearn::krylov::register_package();  // -ksp_type rminres|rcg
     status = bilearn::run_command(cl);
   } catch (const std::exception& e) {
     status = bilearn::report_error(e);

@@ -17,6 +17,7 @@
 #include "bilearn/core/options.hpp"
 #include "bilearn/core/reduce.hpp"
 #include "bilearn/io/json_summary.hpp"
+#include "bilearn/krylov/create_ksp.hpp"
 #include "bilearn/krylov/ksp_recycle.hpp"
 
 namespace bilearn {
@@ -138,13 +139,7 @@ struct Family {
 
 OwnedKSP make_ksp(MPI_Comm comm, const char* type, const std::string& prefix,
                   const std::vector<std::pair<std::string, std::string>>& opts) {
-  OwnedKSP ksp;
-  BILEARN_CHECK(KSPCreate(comm, ksp.out()));
-  BILEARN_CHECK(KSPSetType(ksp, type));
-  PC pc = nullptr;
-  BILEARN_CHECK(KSPGetPC(ksp, &pc));
-  BILEARN_CHECK(PCSetType(pc, PCNONE));
-  BILEARN_CHECK(KSPSetOptionsPrefix(ksp, prefix.c_str()));
+  OwnedKSP ksp = krylov::create_ksp(comm, type, prefix, PETSC_DEFAULT, PETSC_DEFAULT);
   for (const auto& [name, value] : opts) {
     const std::string full = "-" + prefix + name.substr(1);
     PetscBool set = PETSC_FALSE;

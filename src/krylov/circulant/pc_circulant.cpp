@@ -15,8 +15,8 @@
 #include <string>
 
 #include "bilearn/core/error.hpp"
-#include "fourier_grid.hpp"
-#include "impulse_kernels.hpp"
+#include "krylov/circulant/fourier_grid.hpp"
+#include "krylov/circulant/impulse_kernels.hpp"
 
 namespace bilearn::krylov {
 namespace {

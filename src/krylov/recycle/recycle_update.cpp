@@ -1,8 +1,8 @@
-#include "bilearn/krylov/recycle_update.hpp"
+#include "krylov/recycle/recycle_update.hpp"
 
 #include "bilearn/core/error.hpp"
 #include "bilearn/core/log.hpp"
-#include "bilearn/krylov/recycle_space.hpp"
+#include "krylov/recycle/recycle_space.hpp"
 
 // Candidate bookkeeping. During a solve with the prepared space (U, C = HU, CᵀC = I) the
 // candidate Ũ_cand is U·Y_U plus a combination of earlier Lanczos vectors. With P = I − CCᵀ:
