@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "bench.hpp"
 #include "bilearn/app/command_line.hpp"
 #include "bilearn/app/commands.hpp"
 #include "bilearn/core/error.hpp"
@@ -45,8 +46,8 @@ int main(int argc, char** argv) {
   }
   int status = 0;
   try {
-    bilearn::krylov::register_package();  // -ksp_type rminres|rcg
-    status = bilearn::run_command(cl);
+    bilearn::krylov::register_package();                                 // -ksp_type rminres|rcg
+    status = bilearn::run_command(cl, {{"bench", bilearn::cmd_bench}});  // bench/: in the program only
   } catch (const std::exception& e) {
     status = bilearn::report_error(e);
   }

@@ -22,7 +22,7 @@
 #include <string>
 #include <vector>
 
-#include "bilearn/app/bench.hpp"
+#include "bench.hpp"
 #include "bilearn/app/bilevel_upper_problem.hpp"
 #include "bilearn/app/workspace.hpp"
 #include "bilearn/core/error.hpp"
