@@ -9,9 +9,9 @@
 #include <functional>
 
 #include "bilearn/core/error.hpp"
+#include "bilearn/core/image_grid.hpp"
 #include "bilearn/krylov/ksp_recycle.hpp"
 #include "bilearn/krylov/recycle_space_file.hpp"
-#include "bilearn/problem/grid.hpp"
 #include "test_support.hpp"
 
 using namespace bilearn;
