@@ -5,10 +5,12 @@
 #include <string>
 #include <vector>
 
+#include "bench.hpp"
 #include "bilearn/app/command_line.hpp"
 #include "bilearn/app/commands.hpp"
 #include "bilearn/core/error.hpp"
 #include "bilearn/core/session.hpp"
+#include "bilearn/krylov/package.hpp"
 
 int main(int argc, char** argv) {
   std::vector<char*> petsc_argv;
@@ -44,7 +46,8 @@ int main(int argc, char** argv) {
   }
   int status = 0;
   try {
-    status = bilearn::run_command(cl);
+    bilearn::krylov::register_package();                                 // -ksp_type rminres|rcg
+    status = bilearn::run_command(cl, {{"bench", bilearn::cmd_bench}});  // bench/: in the program only
   } catch (const std::exception& e) {
     status = bilearn::report_error(e);
   }

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "bilearn/core/session.hpp"
+#include "bilearn/krylov/package.hpp"
 
 namespace {
 // Silences GoogleTest's printer on ranks other than 0.
@@ -22,6 +23,7 @@ int main(int argc, char** argv) {
   int status = 1;
   try {
     bilearn::Session session(&argc, &argv);
+    bilearn::krylov::register_package();
     silence_nonroot_ranks();
     int local_failed = RUN_ALL_TESTS() != 0 ? 1 : 0;
     int any_failed = 0;

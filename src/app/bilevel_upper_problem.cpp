@@ -5,10 +5,10 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "bilearn/app/recycle_space_file.hpp"
 #include "bilearn/app/report.hpp"
 #include "bilearn/core/error.hpp"
 #include "bilearn/io/binary_viewer.hpp"
+#include "bilearn/krylov/recycle_space_file.hpp"
 
 namespace bilearn {
 
@@ -78,7 +78,7 @@ void BilevelUpperProblem::save_state(const std::string& dir) {
     KSP ksp = ws_.bilevel->existing_sample_ksp(s);  // null before the sample's first hypergradient
     const bool first = std::find(saved.begin(), saved.end(), ksp) == saved.end();
     saved.push_back(ksp);
-    write_recycle_space(space_file(dir, s.index), first ? ksp : nullptr, *ws_.grid);
+    krylov::write_recycle_space(space_file(dir, s.index), first ? ksp : nullptr, ws_.grid->dm());
   }
   MPI_Barrier(PETSC_COMM_WORLD);  // every group's files are complete
 }
@@ -105,13 +105,13 @@ void BilevelUpperProblem::load_spaces(const std::string& dir) {
   std::string error;
   for (auto& s : ws_.bilevel->samples()) {
     std::vector<OwnedVec> space;
-    SpaceState state;
-    error = read_recycle_space(space_file(dir, s.index), *ws_.grid, space, &state);
+    krylov::SpaceState state;
+    error = krylov::read_recycle_space(space_file(dir, s.index), ws_.grid->dm(), space, &state);
     if (!error.empty()) break;    // the same verdict on every rank of the group
     if (space.empty()) continue;  // no space saved (non-recycling KSP, older checkpoint)
     KSP ksp = ws_.bilevel->sample_ksp(s);
     if (std::find(seeded.begin(), seeded.end(), ksp) != seeded.end()) continue;
-    seed_recycle_space(ksp, space, &state);
+    krylov::seed_recycle_space(ksp, space, &state);
     seeded.push_back(ksp);
   }
   raise_first_error(PETSC_COMM_WORLD, error);  // a bad file in any group stops every rank

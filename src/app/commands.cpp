@@ -11,17 +11,17 @@ const std::vector<CommandEntry>& command_table() {
       {"train", run_train_command},
       {"phantom", cmd_phantom},
       {"operator", cmd_operator},
-      {"bench", cmd_bench},
   };
   return table;
 }
 
-int run_command(const CommandLine& cl) {
+int run_command(const CommandLine& cl, const std::vector<CommandEntry>& more) {
   std::string names;
-  for (const auto& entry : command_table()) {
-    if (cl.command == entry.name) return entry.run(cl);
-    names += (names.empty() ? "" : ", ") + std::string(entry.name);
-  }
+  for (const auto* table : {&command_table(), &more})
+    for (const auto& entry : *table) {
+      if (cl.command == entry.name) return entry.run(cl);
+      names += (names.empty() ? "" : ", ") + std::string(entry.name);
+    }
   if (cl.command.empty()) throw InputError("no command given (choose one of " + names + "; see --help)");
   throw InputError("unknown command '" + cl.command + "' (choose one of " + names + ")");
 }

@@ -9,8 +9,12 @@ Stages the_stages;
 bool registered = false;
 }  // namespace
 
-const Events& events() { return the_events; }
-const Stages& stages() { return the_stages; }
+const Events& events() {
+  return the_events;
+}
+const Stages& stages() {
+  return the_stages;
+}
 
 void register_all() {
   if (registered) return;
@@ -31,6 +35,7 @@ void register_all() {
   BILEARN_CHECK(PetscLogStageRegister("bilearn lower", &the_stages.lower));
   BILEARN_CHECK(PetscLogStageRegister("bilearn hypergrad", &the_stages.hypergradient));
   BILEARN_CHECK(PetscLogStageRegister("bilearn outer", &the_stages.outer));
+  BILEARN_CHECK(PetscLogStageRegister("bilearn line search", &the_stages.line_search));
   BILEARN_CHECK(PetscLogStageRegister("bilearn io", &the_stages.io));
   registered = true;
 }

@@ -8,7 +8,6 @@
 
 #include "bilearn/core/error.hpp"
 #include "bilearn/core/log.hpp"
-#include "bilearn/core/plugins.hpp"
 
 namespace bilearn {
 
@@ -19,17 +18,16 @@ Session::Session(int* argc, char*** argv, const char* help) {
     throw PetscFailure(ierr, "initialisation failed");
   }
   PetscPushErrorHandler(quiet_error_handler, nullptr);
-  register_with_petsc();
-}
-
-Session::~Session() { SlepcFinalize(); }
-
-void register_with_petsc() {
   log::register_all();
-  register_plugins();
 }
 
-const char* error_message(const std::exception& e) { return e.what(); }
+Session::~Session() {
+  SlepcFinalize();
+}
+
+const char* error_message(const std::exception& e) {
+  return e.what();
+}
 
 int report_error(const std::exception& e) {
   PetscMPIInt size = 1, rank = 0, initialized = 0, finalized = 0;

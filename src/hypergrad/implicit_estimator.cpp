@@ -42,8 +42,9 @@ class ImplicitEstimator : public HypergradientEstimator {
     UpperEvaluation result;
     result.loss = problem.reconstruct(theta, result.stats);
     if (!need_gradient || !std::isfinite(result.loss)) return result;  // the loss is the same on every rank
-    BILEARN_CHECK(PetscLogEventBegin(log::events().hypergradient, 0, 0, 0, 0));
+    log::ScopedStage stage(log::stages().hypergradient);
     std::string failure;
+    log::ScopedEvent event(log::events().hypergradient);
     const PetscInt p = problem.num_params();
     result.gradient.assign(static_cast<size_t>(p), 0.0);
     std::vector<PetscReal> jw(static_cast<size_t>(p));
@@ -58,9 +59,10 @@ class ImplicitEstimator : public HypergradientEstimator {
       BILEARN_CHECK(KSPSetOperators(ksp, objective.hessian(), objective.hessian()));
       const PetscInt products_before = objective.hessian_products();
       double t0 = MPI_Wtime();
-      BILEARN_CHECK(PetscLogEventBegin(log::events().krylov_solve, 0, 0, 0, 0));
-      BILEARN_CHECK(KSPSolve(ksp, rhs_, s.adjoint));
-      BILEARN_CHECK(PetscLogEventEnd(log::events().krylov_solve, 0, 0, 0, 0));
+      {
+        log::ScopedEvent solve_event(log::events().krylov_solve);
+        BILEARN_CHECK(KSPSolve(ksp, rhs_, s.adjoint));
+      }
       result.stats.krylov_seconds += MPI_Wtime() - t0;
       failure = krylov_failure(ksp, s);
       if (!failure.empty()) break;  // the KSP is collective over the group: all its ranks break
@@ -69,13 +71,14 @@ class ImplicitEstimator : public HypergradientEstimator {
       result.stats.krylov_iterations += its;
       result.stats.hessian_products += objective.hessian_products() - products_before;
       t0 = MPI_Wtime();
-      BILEARN_CHECK(PetscLogEventBegin(log::events().mixed_apply, 0, 0, 0, 0));
-      objective.mixed_mult(s.adjoint, jw);
-      BILEARN_CHECK(PetscLogEventEnd(log::events().mixed_apply, 0, 0, 0, 0));
+      {
+        log::ScopedEvent mixed_event(log::events().mixed_apply);
+        objective.mixed_mult(s.adjoint, jw);
+      }
       result.stats.mixed_seconds += MPI_Wtime() - t0;
       for (PetscInt i = 0; i < p; ++i) result.gradient[static_cast<size_t>(i)] -= jw[static_cast<size_t>(i)];
     }
-    BILEARN_CHECK(PetscLogEventEnd(log::events().hypergradient, 0, 0, 0, 0));
+    event.end();
     problem.raise_if_any_failed(!failure.empty(), failure);
     problem.sum_over_groups(result.gradient);
     for (auto& g : result.gradient) g /= static_cast<PetscReal>(problem.active_total());

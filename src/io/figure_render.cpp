@@ -18,6 +18,7 @@
 #include <system_error>
 
 #include "bilearn/core/error.hpp"
+#include "bilearn/core/log.hpp"
 #include "bilearn/io/figure.hpp"
 #include "bilearn/io/png.hpp"
 
@@ -290,6 +291,7 @@ void write_figure_png(const std::string& path, const Figure& figure) {
 }
 
 void write_figure_png(MPI_Comm comm, const std::string& path, const Figure& figure) {
+  log::ScopedStage stage(log::stages().io);
   int rank = 0, ok = 1;
   MPI_Comm_rank(comm, &rank);
   std::string message = "cannot write the figure '" + path + "'";

@@ -30,10 +30,10 @@ class GroupScope {
   PetscViewer viewer_;
 };
 
-// The io log event for the lifetime of the object.
-struct IoEvent {
-  IoEvent() { PetscLogEventBegin(log::events().io, 0, 0, 0, 0); }
-  ~IoEvent() { PetscLogEventEnd(log::events().io, 0, 0, 0, 0); }
+// The io log stage and event for the lifetime of the object.
+struct IoScope {
+  log::ScopedStage stage{log::stages().io};
+  log::ScopedEvent event{log::events().io};
 };
 
 // Rank 0 examines the path; every rank learns the verdict (0: fine).
@@ -151,14 +151,14 @@ DatasetHeader Hdf5DatasetFile::read_header() {
 }
 
 void Hdf5DatasetFile::write_vec(const std::string& group, const std::string& name, Vec v) {
-  IoEvent event;
+  IoScope event;
   GroupScope scope(viewer_, group);
   BILEARN_CHECK(PetscObjectSetName((PetscObject)v, name.c_str()));
   BILEARN_CHECK(VecView(v, viewer_));
 }
 
 void Hdf5DatasetFile::read_vec(const std::string& group, const std::string& name, Vec v) {
-  IoEvent event;
+  IoScope event;
   const std::string where = "data set file '" + path_ + "': " + group + "/" + name;
   {
     GroupScope scope(viewer_, group);

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "bilearn/core/error.hpp"
+#include "bilearn/core/log.hpp"
 
 namespace bilearn {
 namespace {
@@ -67,6 +68,7 @@ void write_png(const std::string& path, const std::vector<PetscScalar>& natural,
 
 void write_natural_png(MPI_Comm comm, const std::string& path, const std::vector<PetscScalar>& natural_on_zero,
                        PetscInt rows, PetscInt cols) {
+  log::ScopedStage stage(log::stages().io);
   int rank = 0, ok = 1;
   MPI_Comm_rank(comm, &rank);
   if (rank == 0) {
@@ -87,6 +89,7 @@ void write_natural_png(MPI_Comm comm, const std::string& path, const std::vector
 }
 
 void write_image_png(MPI_Comm comm, const std::string& path, const ImageGrid& grid, Vec image) {
+  log::ScopedStage stage(log::stages().io);
   write_natural_png(comm, path, grid.gather_natural(image), grid.n(), grid.n());
 }
 

@@ -124,11 +124,12 @@ PetscReal LowerObjective::value(Vec x) {
 
 PetscReal LowerObjective::value_and_gradient(Vec x, Vec g) {
   require(data_ != nullptr, "lower-level objective used before its data was set");
-  BILEARN_CHECK(PetscLogEventBegin(log::events().operator_apply, 0, 0, 0, 0));
-  BILEARN_CHECK(MatMult(model_.A, x, residual_));
-  BILEARN_CHECK(VecAXPY(residual_, -1.0, data_));
-  BILEARN_CHECK(MatMultTranspose(model_.A, residual_, g));  // g = Aᵀ(Ax − y)
-  BILEARN_CHECK(PetscLogEventEnd(log::events().operator_apply, 0, 0, 0, 0));
+  {
+    log::ScopedEvent event(log::events().operator_apply);
+    BILEARN_CHECK(MatMult(model_.A, x, residual_));
+    BILEARN_CHECK(VecAXPY(residual_, -1.0, data_));
+    BILEARN_CHECK(MatMultTranspose(model_.A, residual_, g));  // g = Aᵀ(Ax − y)
+  }
   PetscReal misfit, xnorm;
   BILEARN_CHECK(VecNorm(residual_, NORM_2, &misfit));
   BILEARN_CHECK(VecNorm(x, NORM_2, &xnorm));
@@ -145,10 +146,11 @@ void LowerObjective::set_point(Vec x) {
 }
 
 void LowerObjective::data_hessian_mult(Vec v, Vec y) {
-  BILEARN_CHECK(PetscLogEventBegin(log::events().operator_apply, 0, 0, 0, 0));
-  BILEARN_CHECK(MatMult(model_.A, v, residual_));
-  BILEARN_CHECK(MatMultTranspose(model_.A, residual_, y));
-  BILEARN_CHECK(PetscLogEventEnd(log::events().operator_apply, 0, 0, 0, 0));
+  {
+    log::ScopedEvent event(log::events().operator_apply);
+    BILEARN_CHECK(MatMult(model_.A, v, residual_));
+    BILEARN_CHECK(MatMultTranspose(model_.A, residual_, y));
+  }
   BILEARN_CHECK(VecAXPY(y, epsilon_, v));
   ++data_products_;
 }
@@ -170,13 +172,12 @@ void LowerObjective::mixed_mult(Vec v, PetscReal* Jv) {
 }
 
 void LowerObjective::hessian_mult(Vec v, Vec y) {
-  BILEARN_CHECK(PetscLogEventBegin(log::events().hessian_apply, 0, 0, 0, 0));
+  log::ScopedEvent event(log::events().hessian_apply);
   BILEARN_CHECK(MatMult(model_.A, v, residual_));
   BILEARN_CHECK(MatMultTranspose(model_.A, residual_, y));  // y = AᵀA v
   reg_.hessian_mult(v, work_);
   BILEARN_CHECK(VecAXPBYPCZ(y, 1.0, epsilon_, 1.0, work_, v));  // y += ∇²R v + εv
   ++hessian_products_;
-  BILEARN_CHECK(PetscLogEventEnd(log::events().hessian_apply, 0, 0, 0, 0));
 }
 
 void LowerObjective::hessian_diagonal(Vec d) {

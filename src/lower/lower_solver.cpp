@@ -135,7 +135,8 @@ KSP LowerSolver::newton_ksp() const {
 }
 
 LowerSolveResult LowerSolver::solve(Vec x) {
-  BILEARN_CHECK(PetscLogEventBegin(log::events().lower_solve, 0, 0, 0, 0));
+  log::ScopedStage stage(log::stages().lower);
+  log::ScopedEvent event(log::events().lower_solve);
   const PetscInt products_before = objective_.hessian_products();
   BILEARN_CHECK(TaoSetSolution(tao_, x));
   previous_gnorm_ = -1;
@@ -145,7 +146,7 @@ LowerSolveResult LowerSolver::solve(Vec x) {
   BILEARN_CHECK(
       TaoGetSolutionStatus(tao_, &result.iterations, &f, &result.gradient_norm, &cnorm, &xdiff, &result.reason));
   result.hessian_products = objective_.hessian_products() - products_before;
-  BILEARN_CHECK(PetscLogEventEnd(log::events().lower_solve, 0, 0, 0, 0));
+  event.end();
   if (result.reason <= 0 || !std::isfinite(result.gradient_norm)) {
     // A line-search stall at a point that meets the tolerance is still a solution.
     if (std::isfinite(result.gradient_norm) && result.gradient_norm <= gatol_) return result;

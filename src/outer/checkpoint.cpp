@@ -172,7 +172,8 @@ std::string checkpoint_name(PetscInt n) {
 
 void write_checkpoint(MPI_Comm comm, const std::string& root_dir, PetscInt n, const nlohmann::json& state,
                       const std::string& history, UpperProblem& problem, PetscInt keep) {
-  BILEARN_CHECK(PetscLogEventBegin(log::events().checkpoint, 0, 0, 0, 0));
+  log::ScopedStage stage(log::stages().io);
+  log::ScopedEvent event(log::events().checkpoint);
   int rank = 0;
   MPI_Comm_rank(comm, &rank);
   const fs::path root(root_dir);
@@ -201,7 +202,6 @@ void write_checkpoint(MPI_Comm comm, const std::string& root_dir, PetscInt n, co
     }
   }
   share_verdict(comm, ok, message);
-  BILEARN_CHECK(PetscLogEventEnd(log::events().checkpoint, 0, 0, 0, 0));
 }
 
 std::string verify_checkpoint(const std::string& dir_name) {

@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "bilearn/core/log.hpp"
 #include "bilearn/outer/line_search.hpp"
 #include "bilearn/outer/optimizer.hpp"
 #include "bilearn/outer/state_codec.hpp"
@@ -79,6 +80,7 @@ class GradientDescent : public Optimizer {
   }
 
   StepOutcome inexact_step(Oracle& oracle) {
+    log::ScopedStage stage(log::stages().line_search);
     StepOutcome out;
     PetscReal alpha = alpha_;
     PetscReal last_lhs = 0;

@@ -3,10 +3,13 @@
 #include <cmath>
 #include <cstdio>
 
+#include "bilearn/core/log.hpp"
+
 namespace bilearn {
 
 LineSearchResult armijo_backtracking(Oracle& oracle, const std::vector<PetscReal>& d, PetscReal alpha0, PetscReal c,
                                      PetscReal rho, PetscInt max_backtracks) {
+  log::ScopedStage stage(log::stages().line_search);
   const Point p = oracle.current();
   const std::vector<PetscReal>& g = p.eval.gradient;
   const Accuracy acc = oracle.accuracy(p.samples);  // the policy's tolerance at θ_k

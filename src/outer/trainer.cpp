@@ -110,10 +110,12 @@ class Run {
   // run holds (a resumed run's includes the checkpointed steps).
   void record_history(const HistoryRow* row) {
     const double t0 = MPI_Wtime();
-    BILEARN_CHECK(PetscLogEventBegin(log::events().io, 0, 0, 0, 0));
-    if (row) history_->append(*row);
-    if (!out_dir_.empty()) write_history_plot(comm_, out_dir_ + "/history.png", history_->series());
-    BILEARN_CHECK(PetscLogEventEnd(log::events().io, 0, 0, 0, 0));
+    {
+      log::ScopedStage stage(log::stages().io);
+      log::ScopedEvent event(log::events().io);
+      if (row) history_->append(*row);
+      if (!out_dir_.empty()) write_history_plot(comm_, out_dir_ + "/history.png", history_->series());
+    }
     result_.seconds_history += MPI_Wtime() - t0;
   }
 
@@ -309,11 +311,13 @@ class Run {
 
 TrainResult train(MPI_Comm comm, UpperProblem& problem, const std::vector<PetscReal>& theta0, const OuterOptions& opts,
                   const std::string& out_dir) {
+  log::ScopedStage stage(log::stages().outer);
   Run run(comm, problem, opts, out_dir);
   return run.fresh(theta0);
 }
 
 TrainResult resume(MPI_Comm comm, UpperProblem& problem, const OuterOptions& opts, const std::string& out_dir) {
+  log::ScopedStage stage(log::stages().outer);
   Run run(comm, problem, opts, out_dir);
   return run.resumed();
 }

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "bilearn/core/error.hpp"
+#include "bilearn/core/log.hpp"
 #include "bilearn/core/options.hpp"
 #include "bilearn/io/hdf5_dataset.hpp"
 #include "bilearn/problem/noise.hpp"
@@ -99,6 +100,7 @@ TrainingSet make_training_set(const ImageGrid& grid, const ForwardModel& model) 
 }
 
 TrainingSet make_training_set(const ImageGrid& grid, const ForwardModel& model, const DataOptions& options) {
+  log::ScopedStage stage(log::stages().setup);
   if (!options.file.empty())
     return load_training_set(options.file, grid, model, options.samples_given ? options.samples : 0);
   return generate_training_set(grid, model, options);

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "bilearn/core/error.hpp"
+#include "bilearn/core/log.hpp"
 #include "bilearn/core/options.hpp"
 #include "bilearn/problem/explicit_transpose.hpp"
 #include "bilearn/problem/operators.hpp"
@@ -36,6 +37,7 @@ ForwardModel create_model_of_type(const ImageGrid& grid, const ProblemOptions& o
 }  // namespace
 
 ForwardModel create_forward_model(const ImageGrid& grid, const ProblemOptions& options) {
+  log::ScopedStage stage(log::stages().setup);
   ForwardModel model = create_model_of_type(grid, options);
   if (read_store_transpose_option(grid.comm())) store_explicit_transpose(model.A);  // -problem_store_transpose
   return model;

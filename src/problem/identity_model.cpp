@@ -9,7 +9,7 @@ namespace bilearn {
 ForwardModel create_identity_model(const ImageGrid& grid) {
   const PetscInt n = grid.local_size(), begin = grid.ownership_start();
   ForwardModel model;
-  BILEARN_CHECK(PetscLogEventBegin(log::events().operator_assembly, 0, 0, 0, 0));
+  log::ScopedEvent event(log::events().operator_assembly);
   BILEARN_CHECK(MatCreate(grid.comm(), model.A.out()));
   BILEARN_CHECK(MatSetSizes(model.A, n, n, grid.pixels(), grid.pixels()));
   BILEARN_CHECK(MatSetType(model.A, MATMPIAIJ));
@@ -21,7 +21,7 @@ ForwardModel create_identity_model(const ImageGrid& grid) {
     BILEARN_CHECK(MatSetValues(model.A, 1, &row, 1, &row, &one, INSERT_VALUES));
   BILEARN_CHECK(MatAssemblyBegin(model.A, MAT_FINAL_ASSEMBLY));
   BILEARN_CHECK(MatAssemblyEnd(model.A, MAT_FINAL_ASSEMBLY));
-  BILEARN_CHECK(PetscLogEventEnd(log::events().operator_assembly, 0, 0, 0, 0));
+  event.end();
 
   set_data_on_grid(model, grid, "denoise (identity)");
   return model;

@@ -126,7 +126,7 @@ ForwardModel create_inpaint_model(const ImageGrid& grid) {
 
   const PetscInt local = grid.local_size(), begin = grid.ownership_start();
   ForwardModel model;
-  BILEARN_CHECK(PetscLogEventBegin(log::events().operator_assembly, 0, 0, 0, 0));
+  log::ScopedEvent event(log::events().operator_assembly);
   BILEARN_CHECK(MatCreate(grid.comm(), model.A.out()));
   BILEARN_CHECK(MatSetSizes(model.A, local, local, grid.pixels(), grid.pixels()));
   BILEARN_CHECK(MatSetType(model.A, MATMPIAIJ));
@@ -145,7 +145,7 @@ ForwardModel create_inpaint_model(const ImageGrid& grid) {
   }
   BILEARN_CHECK(MatAssemblyBegin(model.A, MAT_FINAL_ASSEMBLY));
   BILEARN_CHECK(MatAssemblyEnd(model.A, MAT_FINAL_ASSEMBLY));
-  BILEARN_CHECK(PetscLogEventEnd(log::events().operator_assembly, 0, 0, 0, 0));
+  event.end();
 
   char name[PETSC_MAX_PATH_LEN + 64];
   if (options.mask_file.empty())

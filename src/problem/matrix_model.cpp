@@ -109,7 +109,7 @@ ForwardModel create_matrix_model(const ImageGrid& grid) {
   require(!path.empty(), "-problem matrix needs -matrix_file F (a PETSc binary matrix)");
   const MatrixHeader h = validate_matrix_file(comm, path, grid.n());
 
-  BILEARN_CHECK(PetscLogEventBegin(log::events().operator_assembly, 0, 0, 0, 0));
+  log::ScopedEvent event(log::events().operator_assembly);
   OwnedMat loaded;
   try {
     BILEARN_CHECK(MatCreate(comm, loaded.out()));
@@ -118,7 +118,6 @@ ForwardModel create_matrix_model(const ImageGrid& grid) {
     OwnedViewer viewer = open_binary_viewer(comm, path, FILE_MODE_READ);
     BILEARN_CHECK(MatLoad(loaded, viewer));
   } catch (const PetscFailure& e) {
-    PetscLogEventEnd(log::events().operator_assembly, 0, 0, 0, 0);
     throw InputError("cannot load matrix file '" + path + "': " + e.what());
   }
 
@@ -132,7 +131,7 @@ ForwardModel create_matrix_model(const ImageGrid& grid) {
   BILEARN_CHECK(ISCreateGeneral(comm, grid.local_size(), natural.data(), PETSC_COPY_VALUES, colp.out()));
   ForwardModel model;
   BILEARN_CHECK(MatPermute(loaded, rowp, colp, model.A.out()));
-  BILEARN_CHECK(PetscLogEventEnd(log::events().operator_assembly, 0, 0, 0, 0));
+  event.end();
 
   model.name = "matrix (" + path + ")";
   model.data_on_grid = false;

@@ -11,6 +11,7 @@
 
 #include "bilearn/core/error.hpp"
 #include "bilearn/core/handles.hpp"
+#include "bilearn/krylov/create_ksp.hpp"
 #include "bilearn/krylov/ksp_recycle.hpp"
 
 namespace krylov_test {
@@ -90,14 +91,7 @@ inline OwnedVec random_vec(Mat like, std::uint64_t seed) {
 // given options ("-name value" pairs set under that prefix), then KSPSetFromOptions.
 inline OwnedKSP make_ksp(MPI_Comm comm, const char* type, const std::string& prefix, double rtol,
                          const std::vector<std::pair<std::string, std::string>>& opts = {}) {
-  OwnedKSP ksp;
-  BILEARN_CHECK(KSPCreate(comm, ksp.out()));
-  BILEARN_CHECK(KSPSetType(ksp, type));
-  PC pc = nullptr;
-  BILEARN_CHECK(KSPGetPC(ksp, &pc));
-  BILEARN_CHECK(PCSetType(pc, PCNONE));
-  BILEARN_CHECK(KSPSetTolerances(ksp, rtol, 1e-50, PETSC_DEFAULT, 10000));
-  BILEARN_CHECK(KSPSetOptionsPrefix(ksp, prefix.c_str()));
+  OwnedKSP ksp = bilearn::krylov::create_ksp(comm, type, prefix, rtol, 10000);
   for (const auto& [name, value] : opts)
     BILEARN_CHECK(PetscOptionsSetValue(nullptr, ("-" + prefix + name.substr(1)).c_str(), value.c_str()));
   BILEARN_CHECK(KSPSetFromOptions(ksp));

@@ -11,7 +11,7 @@
 
 #include "bilearn/core/error.hpp"
 #include "bilearn/core/handles.hpp"
-#include "bilearn/core/plugins.hpp"
+#include "bilearn/krylov/package.hpp"
 #include "bilearn/krylov/pc_circulant.h"
 #include "bilearn/problem/forward_model.hpp"
 #include "problems.hpp"
@@ -78,7 +78,7 @@ OwnedVec natural_vector(DM dm, std::uint64_t seed) {
 }
 
 OwnedPC circulant_pc(DM dm, Mat h, const char* boundary, Mat fixed = nullptr, Mat varying = nullptr) {
-  register_plugins();
+  krylov::register_package();
   OwnedPC pc;
   BILEARN_CHECK(PCCreate(PetscObjectComm((PetscObject)dm), pc.out()));
   BILEARN_CHECK(PCSetType(pc, PCCIRCULANT));
@@ -138,7 +138,7 @@ namespace {
 
 // Iterations of CG with the given PC type (circulant: from the full-range corner kernel) to 1e-10.
 PetscInt cg_iterations(DM dm, Mat h, const char* pc_type, PetscReal* cond = nullptr) {
-  register_plugins();
+  krylov::register_package();
   OwnedKSP ksp;
   BILEARN_CHECK(KSPCreate(PetscObjectComm((PetscObject)dm), ksp.out()));
   BILEARN_CHECK(KSPSetType(ksp, KSPCG));

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "bilearn/core/reduce.hpp"
-#include "bilearn/krylov/recycle_space.hpp"
+#include "krylov/recycle/recycle_space.hpp"
 #include "problems.hpp"
 
 using namespace krylov_test;
@@ -227,7 +227,7 @@ TEST(RecycleSpace, OperatorSplitRecomputesOnlyTheVaryingPart) {
     EXPECT_FALSE(is.restarted);
     if (t > 0) {
       EXPECT_STREQ(is.source, "split");
-      EXPECT_EQ(is.operator_applies, 1);  // the probe of the carried F·U
+      EXPECT_EQ(is.operator_applies, 1);      // the probe of the carried F·U
       EXPECT_EQ(is.varying_applies, 2 * 12);  // R_t·U now, R_t·Ũ_next after the solve
       EXPECT_STREQ(ifull.source, "apply");
       EXPECT_EQ(ifull.operator_applies, 12);

@@ -6,7 +6,7 @@
 #include <cmath>
 
 #include "bilearn/core/error.hpp"
-#include "bilearn/krylov/selector.hpp"
+#include "krylov/recycle/selector.hpp"
 #include "problems.hpp"
 
 using namespace bilearn::krylov;

@@ -12,7 +12,7 @@
 
 #include "bilearn/core/error.hpp"
 #include "bilearn/core/handles.hpp"
-#include "bilearn/problem/grid.hpp"
+#include "bilearn/core/image_grid.hpp"
 
 namespace regtest {
 using namespace bilearn;

@@ -1,5 +1,6 @@
-// Library life cycle: SLEPc/PETSc initialisation with the quiet error handler, log event
-// registration and plug-in registration (KSP types), and the one-line error report.
+// Library life cycle: SLEPc/PETSc initialisation with the quiet error handler and log event
+// registration, and the one-line error report. The packages above core register their PETSc
+// plug-ins themselves (bilearn::krylov::register_package for the KSP types).
 #pragma once
 #include <petscsys.h>
 
@@ -15,10 +16,6 @@ class Session {
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 };
-
-// Everything bilearn registers with PETSc (log events, KSP types). Idempotent; usable by a
-// program that initialised PETSc itself.
-void register_with_petsc();
 
 // Reports e as one line "bilearn: error: <message>" and returns the exit status (1).
 // If every rank failed, rank 0 prints and the call returns so the caller can finalize;

@@ -1,5 +1,6 @@
-// Recycling Krylov solvers as PETSc KSP types, usable from any PETSc program linked with (or
-// loading, -dll_append) libbilearn:
+// The public interface of the Krylov package: recycling Krylov solvers as PETSc KSP types,
+// usable from any PETSc program linked with (bilearn::krylov::register_package) or loading
+// (-dll_append) libbilearn:
 //   -ksp_type rminres   recycled MINRES for symmetric (possibly indefinite) H   (ALGORITHMS.md §4.1)
 //   -ksp_type rcg       recycled (deflated/augmented) CG for SPD H
 // The recycle space lives in the KSP and survives KSPSolve calls with new operators. Options (all
@@ -53,6 +54,11 @@ PETSC_EXTERN PetscErrorCode KSPRecycleSetOperatorSplit(KSP, Mat fixed, Mat varyi
    rank (collective). p = 0 or jmult = NULL removes it. No-op for other KSP types. */
 PETSC_EXTERN PetscErrorCode KSPRecycleSetMixedOperator(KSP, PetscInt p, PetscErrorCode (*jmult)(void*, Vec, PetscReal*),
                                                        void* ctx);
+/* Programmatic -ksp_recycle_k (m becomes max(3k, 10), the default of -ksp_recycle_m) and
+   -ksp_recycle_update; options read by a later KSPSetFromOptions override them. No-ops for other
+   KSP types. */
+PETSC_EXTERN PetscErrorCode KSPRecycleSetK(KSP, PetscInt k);
+PETSC_EXTERN PetscErrorCode KSPRecycleSetUpdate(KSP, PetscBool update);
 /* Seeds the space for the next solve with copies of n vectors (at most k are kept). */
 PETSC_EXTERN PetscErrorCode KSPRecycleSetSpace(KSP, PetscInt n, const Vec vecs[]);
 /* Seeds `to`'s space for its next solve with `from`'s (both recycling KSPs of the same layout;

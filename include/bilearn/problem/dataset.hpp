@@ -18,8 +18,8 @@
 #include <vector>
 
 #include "bilearn/core/handles.hpp"
+#include "bilearn/core/image_grid.hpp"
 #include "bilearn/problem/forward_model.hpp"
-#include "bilearn/problem/grid.hpp"
 
 namespace bilearn {
 

@@ -4,7 +4,7 @@
 #include <string>
 
 #include "bilearn/core/handles.hpp"
-#include "bilearn/problem/grid.hpp"
+#include "bilearn/core/image_grid.hpp"
 
 namespace bilearn {
 

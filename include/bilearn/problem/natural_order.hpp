@@ -1,13 +1,13 @@
 // Natural (rank-count independent) views of a forward model: A with natural rows and
 // columns, and data vectors in natural order. Natural order of pixels: row-major, row 0 at
-// the top (grid.hpp); natural order of data: the pixel order when model.data_on_grid, else
+// the top (core/image_grid.hpp); natural order of data: the pixel order when model.data_on_grid, else
 // the global row index (tomography: angle-major; user matrices: the file's rows).
 #pragma once
 #include <vector>
 
 #include "bilearn/core/handles.hpp"
+#include "bilearn/core/image_grid.hpp"
 #include "bilearn/problem/forward_model.hpp"
-#include "bilearn/problem/grid.hpp"
 
 namespace bilearn {
 

@@ -21,7 +21,7 @@
 #include <string>
 #include <vector>
 
-#include "bilearn/problem/grid.hpp"
+#include "bilearn/core/image_grid.hpp"
 
 namespace bilearn {
 

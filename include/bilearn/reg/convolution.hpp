@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "bilearn/core/handles.hpp"
-#include "bilearn/problem/grid.hpp"
+#include "bilearn/core/image_grid.hpp"
 
 namespace bilearn {
 

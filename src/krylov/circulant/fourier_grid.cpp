@@ -1,4 +1,4 @@
-#include "fourier_grid.hpp"
+#include "krylov/circulant/fourier_grid.hpp"
 
 #include "bilearn/core/error.hpp"
 

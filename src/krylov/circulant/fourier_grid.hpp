@@ -56,7 +56,7 @@ class FourierGrid {
   ptrdiff_t local_n0_ = 0, local_0_start_ = 0, local_n1_ = 0, local_1_start_ = 0;
   double* buffer_ = nullptr;  // in-place real ↔ complex array (FFTW's allocation)
   fftw_plan forward_ = nullptr, backward_ = nullptr;
-  OwnedVec real_view_;        // buffer_'s real layout as a PETSc Vec (rows of row_stride_)
+  OwnedVec real_view_;          // buffer_'s real layout as a PETSc Vec (rows of row_stride_)
   OwnedScatter image_to_grid_;  // DMDA global vector → real_view_ (image in the top-left block)
 };
 

@@ -1,4 +1,4 @@
-#include "impulse_kernels.hpp"
+#include "krylov/circulant/impulse_kernels.hpp"
 
 #include <petscdmda.h>
 

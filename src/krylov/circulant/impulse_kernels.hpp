@@ -9,7 +9,7 @@
 
 #include <vector>
 
-#include "fourier_grid.hpp"
+#include "krylov/circulant/fourier_grid.hpp"
 
 namespace bilearn::krylov {
 

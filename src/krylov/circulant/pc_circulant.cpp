@@ -15,8 +15,9 @@
 #include <string>
 
 #include "bilearn/core/error.hpp"
-#include "fourier_grid.hpp"
-#include "impulse_kernels.hpp"
+#include "bilearn/core/log.hpp"
+#include "krylov/circulant/fourier_grid.hpp"
+#include "krylov/circulant/impulse_kernels.hpp"
 
 namespace bilearn::krylov {
 namespace {
@@ -144,7 +145,7 @@ PetscObjectState state_of(Mat m) {
 PetscErrorCode setup(PC pc) {
   return guarded(comm_of(pc), __func__, [&] {
     Circulant& c = data(pc);
-    BILEARN_CHECK(PetscLogEventBegin(g_setup_event, pc, 0, 0, 0));
+    log::ScopedEvent event(g_setup_event, (PetscObject)pc);
     DM dm = grid_dm(pc, c);
     if (!c.grid || c.grid->periodic() != c.periodic) {
       c.grid = std::make_unique<FourierGrid>(dm, c.periodic);
@@ -211,14 +212,13 @@ PetscErrorCode setup(PC pc) {
       }
       MPI_Allreduce(&clamped, &c.info.clamped, 1, MPIU_INT, MPI_SUM, comm);
     }
-    BILEARN_CHECK(PetscLogEventEnd(g_setup_event, pc, 0, 0, 0));
   });
 }
 
 PetscErrorCode apply(PC pc, Vec x, Vec y) {
   return guarded(comm_of(pc), __func__, [&] {
     Circulant& c = data(pc);
-    BILEARN_CHECK(PetscLogEventBegin(g_apply_event, pc, x, y, 0));
+    log::ScopedEvent event(g_apply_event, (PetscObject)pc, (PetscObject)x, (PetscObject)y);
     if (c.scaling) {
       BILEARN_CHECK(VecPointwiseMult(c.work, c.scale, x));
       c.grid->filter(c.work, y, c.multiplier);
@@ -227,7 +227,6 @@ PetscErrorCode apply(PC pc, Vec x, Vec y) {
       c.grid->filter(x, y, c.multiplier);
     }
     ++c.info.applies;
-    BILEARN_CHECK(PetscLogEventEnd(g_apply_event, pc, x, y, 0));
   });
 }
 

@@ -6,17 +6,17 @@
 #pragma once
 #include <petscmat.h>
 
-namespace bilearn {
+namespace bilearn::krylov {
 
 struct DeflationBound {
   PetscInt minres_iterations = 0;
   PetscInt deflated_iterations = 0;
-  PetscInt eigenvectors = 0;      // exact eigenvectors found (k unless SLEPc fell short)
+  PetscInt eigenvectors = 0;                 // exact eigenvectors found (k unless SLEPc fell short)
   PetscReal lambda_min = 0, lambda_max = 0;  // extreme eigenvalues of H
-  double eps_seconds = 0;         // SLEPc time (not a cost any practical method pays)
+  double eps_seconds = 0;                    // SLEPc time (not a cost any practical method pays)
 };
 
 // Both solves to relative residual rtol from x = 0; k = 0 gives only the MINRES count.
 DeflationBound exact_deflation_bound(Mat h, Vec rhs, PetscInt k, PetscReal rtol);
 
-}  // namespace bilearn
+}  // namespace bilearn::krylov

@@ -1,4 +1,4 @@
-#include "bilearn/krylov/vec_block.hpp"
+#include "krylov/recycle/vec_block.hpp"
 
 #include <algorithm>
 

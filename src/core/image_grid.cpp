@@ -1,4 +1,4 @@
-#include "bilearn/problem/grid.hpp"
+#include "bilearn/core/image_grid.hpp"
 
 #include <string>
 
@@ -10,8 +10,8 @@ ImageGrid::ImageGrid(MPI_Comm comm, PetscInt n, PetscInt stencil_width) : n_(n) 
   require(n > 0, "the image side must be positive, got " + std::to_string(n));
   PetscMPIInt size;
   MPI_Comm_size(comm, &size);
-  require(n >= size, "the image side " + std::to_string(n) + " is smaller than the number of ranks " +
-                         std::to_string(size));
+  require(n >= size,
+          "the image side " + std::to_string(n) + " is smaller than the number of ranks " + std::to_string(size));
   BILEARN_CHECK(DMDACreate2d(comm, DM_BOUNDARY_NONE, DM_BOUNDARY_NONE, DMDA_STENCIL_BOX, n, n, PETSC_DECIDE,
                              PETSC_DECIDE, 1, stencil_width, nullptr, nullptr, dm_.out()));
   BILEARN_CHECK(DMSetUp(dm_));
@@ -20,7 +20,9 @@ ImageGrid::ImageGrid(MPI_Comm comm, PetscInt n, PetscInt stencil_width) : n_(n) 
   BILEARN_CHECK(VecGetOwnershipRange(v, &start_, nullptr));
 }
 
-MPI_Comm ImageGrid::comm() const { return PetscObjectComm((PetscObject)dm_.get()); }
+MPI_Comm ImageGrid::comm() const {
+  return PetscObjectComm((PetscObject)dm_.get());
+}
 
 OwnedVec ImageGrid::create_vec() const {
   OwnedVec v;

@@ -8,10 +8,10 @@
 #include <vector>
 
 #include "bilearn/krylov/ksp_recycle.hpp"
-#include "bilearn/krylov/recycle_space.hpp"
-#include "bilearn/krylov/recycle_update.hpp"
-#include "bilearn/krylov/selector.hpp"
-#include "bilearn/krylov/vec_block.hpp"
+#include "krylov/recycle/recycle_space.hpp"
+#include "krylov/recycle/recycle_update.hpp"
+#include "krylov/recycle/selector.hpp"
+#include "krylov/recycle/vec_block.hpp"
 
 namespace bilearn::krylov {
 

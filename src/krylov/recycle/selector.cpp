@@ -1,4 +1,4 @@
-#include "bilearn/krylov/selector.hpp"
+#include "krylov/recycle/selector.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -1,13 +1,12 @@
-#include "bilearn/app/recycle_space_file.hpp"
+#include "bilearn/krylov/recycle_space_file.hpp"
 
 #include <filesystem>
 
 #include "bilearn/core/error.hpp"
 #include "bilearn/io/binary_viewer.hpp"
 #include "bilearn/krylov/ksp_recycle.hpp"
-#include "bilearn/lower/hessian_structure.hpp"
 
-namespace bilearn {
+namespace bilearn::krylov {
 namespace {
 
 constexpr PetscInt kMagic = 0x52435350;  // "RCSP"
@@ -29,6 +28,25 @@ long long file_size(MPI_Comm comm, const std::string& path) {
   return size;
 }
 
+OwnedVec create_vec(DM dm) {
+  OwnedVec v;
+  BILEARN_CHECK(DMCreateGlobalVector(dm, v.out()));
+  return v;
+}
+
+PetscInt rows_of(DM dm) {
+  OwnedVec v = create_vec(dm);
+  PetscInt rows = 0;
+  BILEARN_CHECK(VecGetSize(v, &rows));
+  return rows;
+}
+
+bool is_recycling(KSP ksp) {
+  PetscBool recycling = PETSC_FALSE;
+  if (ksp) BILEARN_CHECK(KSPRecycleIsRecycling(ksp, &recycling));
+  return recycling == PETSC_TRUE;
+}
+
 // Bytes of a file holding count vectors of rows entries (VecView writes a class id and the size).
 long long expected_size(PetscInt count, PetscInt rows, PetscInt version = 1, PetscInt products = 0) {
   const long long header =
@@ -38,7 +56,7 @@ long long expected_size(PetscInt count, PetscInt rows, PetscInt version = 1, Pet
   return header + (count + products) * vec;
 }
 
-// The reason the header cannot be used with this grid and file size, or "".
+// The reason the header cannot be used with this DM (rows) and file size, or "".
 std::string check_header(const std::string& path, const PetscInt* h, PetscInt got, PetscInt rows, long long size,
                          PetscInt products) {
   const std::string where = "recycle space file '" + path + "'";
@@ -63,20 +81,20 @@ std::string check_header(const std::string& path, const PetscInt* h, PetscInt go
 
 }  // namespace
 
-void write_recycle_space(const std::string& path, KSP ksp, const ImageGrid& grid) {
+void write_recycle_space(const std::string& path, KSP ksp, DM dm) {
   PetscInt n = 0, np = 0;
   const Vec *vecs = nullptr, *products = nullptr;
   PetscBool from_update = PETSC_FALSE;
-  if (ksp && is_recycling_ksp(ksp)) {
+  if (is_recycling(ksp)) {
     BILEARN_CHECK(KSPRecycleGetSpace(ksp, &n, &vecs));
     BILEARN_CHECK(KSPRecycleGetSpaceState(ksp, &np, &products, &from_update));
     if (np != n) np = 0;
   }
-  OwnedViewer viewer = open_binary_viewer(grid.comm(), path, FILE_MODE_WRITE);
-  PetscInt header[kHeaderLength + kStateLength] = {kMagic, kVersion, n, grid.pixels(), np, from_update ? 1 : 0};
+  OwnedViewer viewer = open_binary_viewer(PetscObjectComm((PetscObject)dm), path, FILE_MODE_WRITE);
+  PetscInt header[kHeaderLength + kStateLength] = {kMagic, kVersion, n, rows_of(dm), np, from_update ? 1 : 0};
   BILEARN_CHECK(PetscViewerBinaryWrite(viewer, header, kHeaderLength + kStateLength, PETSC_INT));
   if (n == 0) return;
-  OwnedVec image = grid.create_vec();  // DMDA vector: VecView writes natural order
+  OwnedVec image = create_vec(dm);  // DMDA vector: VecView writes natural order
   for (const Vec* block : {vecs, products})
     for (PetscInt j = 0; block && j < n; ++j) {
       BILEARN_CHECK(VecCopy(block[j], image));
@@ -84,28 +102,28 @@ void write_recycle_space(const std::string& path, KSP ksp, const ImageGrid& grid
     }
 }
 
-std::string read_recycle_space(const std::string& path, const ImageGrid& grid, std::vector<OwnedVec>& space,
-                               SpaceState* state) {
+std::string read_recycle_space(const std::string& path, DM dm, std::vector<OwnedVec>& space, SpaceState* state) {
   space.clear();
   if (state) *state = SpaceState{};
-  const long long size = file_size(grid.comm(), path);
+  const MPI_Comm comm = PetscObjectComm((PetscObject)dm);
+  const long long size = file_size(comm, path);
   if (size < 0) return "";  // a checkpoint written before spaces were saved: no space
   PetscInt header[kHeaderLength] = {0, 0, 0, 0}, extra[kStateLength] = {0, 0};
   PetscInt got = 0;
-  OwnedViewer viewer = open_binary_viewer(grid.comm(), path, FILE_MODE_READ);
+  OwnedViewer viewer = open_binary_viewer(comm, path, FILE_MODE_READ);
   if (size >= expected_size(0, 0))  // all ranks get rank 0's header
     BILEARN_CHECK(PetscViewerBinaryRead(viewer, header, kHeaderLength, &got, PETSC_INT));
   if (got == kHeaderLength && header[0] == kMagic && header[1] >= 2 && size >= expected_size(0, 0, 2))
     BILEARN_CHECK(PetscViewerBinaryRead(viewer, extra, kStateLength, nullptr, PETSC_INT));
-  const std::string reason = check_header(path, header, got, grid.pixels(), size, extra[0]);
+  const std::string reason = check_header(path, header, got, rows_of(dm), size, extra[0]);
   if (!reason.empty()) return reason;
   for (PetscInt j = 0; j < header[2]; ++j) {
-    space.push_back(grid.create_vec());
+    space.push_back(create_vec(dm));
     BILEARN_CHECK(VecLoad(space.back(), viewer));
   }
   std::vector<OwnedVec> products;
   for (PetscInt j = 0; j < extra[0]; ++j) {
-    products.push_back(grid.create_vec());
+    products.push_back(create_vec(dm));
     BILEARN_CHECK(VecLoad(products.back(), viewer));
   }
   if (state) {
@@ -116,7 +134,7 @@ std::string read_recycle_space(const std::string& path, const ImageGrid& grid, s
 }
 
 void seed_recycle_space(KSP ksp, const std::vector<OwnedVec>& space, const SpaceState* state) {
-  if (space.empty() || !ksp || !is_recycling_ksp(ksp)) return;
+  if (space.empty() || !is_recycling(ksp)) return;
   std::vector<Vec> vecs, products;
   for (const auto& v : space) vecs.push_back(v.get());
   if (state)
@@ -127,4 +145,4 @@ void seed_recycle_space(KSP ksp, const std::vector<OwnedVec>& space, const Space
                                         state && state->from_update ? PETSC_TRUE : PETSC_FALSE));
 }
 
-}  // namespace bilearn
+}  // namespace bilearn::krylov

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "bilearn/app/bench.hpp"
+#include "bench.hpp"
 #include "bilearn/core/error.hpp"
 #include "bilearn/core/options.hpp"
 #include "bilearn/io/json_summary.hpp"

@@ -1,7 +1,6 @@
 // `bilearn bench <name>`: dispatch to one benchmark of the table (one line per benchmark).
-#include "bilearn/app/bench.hpp"
+#include "bench.hpp"
 #include "bilearn/core/error.hpp"
-#include "bilearn/krylov/bench_synthetic.hpp"
 
 namespace bilearn {
 

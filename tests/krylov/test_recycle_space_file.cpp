@@ -1,6 +1,6 @@
-// Recycle spaces in checkpoints (app/recycle_space_file): a space written by a group of any
-// size loads bitwise on any other (natural order), an empty or absent space reads as empty, and
-// every kind of bad file gives one message naming the file, the same on every rank.
+// Recycle spaces in checkpoints (krylov/recycle_space_file, the image grid's DMDA as the
+// layout): a space written by a group of any size loads bitwise on any other (natural order), an empty or absent space
+// reads as empty, and every kind of bad file gives one message naming the file, the same on every rank.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -8,12 +8,14 @@
 #include <fstream>
 #include <functional>
 
-#include "bilearn/app/recycle_space_file.hpp"
 #include "bilearn/core/error.hpp"
+#include "bilearn/core/image_grid.hpp"
 #include "bilearn/krylov/ksp_recycle.hpp"
+#include "bilearn/krylov/recycle_space_file.hpp"
 #include "test_support.hpp"
 
 using namespace bilearn;
+using namespace bilearn::krylov;
 using namespace bilearn_test;
 
 namespace {
@@ -73,7 +75,7 @@ class RecycleSpaceFileTest : public ScratchDirTest {
   void expect_reads(MPI_Comm comm, const std::string& file, PetscInt n, PetscInt count, const std::string& what) {
     ImageGrid grid(comm, n);
     std::vector<OwnedVec> space;
-    const std::string reason = read_recycle_space(file, grid, space);
+    const std::string reason = read_recycle_space(file, grid.dm(), space);
     EXPECT_EQ(reason, "") << what;
     EXPECT_EQ(static_cast<PetscInt>(space.size()), count) << what;
     EXPECT_EQ(wrong_entries(grid, space), 0) << what;
@@ -91,18 +93,18 @@ TEST_F(RecycleSpaceFileTest, RoundTripOnAnyNumberOfRanks) {
     ImageGrid grid(PETSC_COMM_WORLD, kSide);
     const std::vector<OwnedVec> space = make_space(grid, kCount);
     OwnedKSP ksp = recycling_ksp(grid, space);
-    write_recycle_space(from_world, ksp, grid);
+    write_recycle_space(from_world, ksp, grid.dm());
   }
   if (rank_in(PETSC_COMM_WORLD) == 0) {  // a group of one rank
     ImageGrid grid(PETSC_COMM_SELF, kSide);
     OwnedKSP ksp = recycling_ksp(grid, make_space(grid, kCount));
-    write_recycle_space(from_self, ksp, grid);
+    write_recycle_space(from_self, ksp, grid.dm());
   }
   MPI_Comm pair = pair_comm();
   if (pair != MPI_COMM_NULL) {  // a group of two ranks (one on a single rank)
     ImageGrid grid(pair, kSide);
     OwnedKSP ksp = recycling_ksp(grid, make_space(grid, kCount));
-    write_recycle_space(from_pair, ksp, grid);
+    write_recycle_space(from_pair, ksp, grid.dm());
   }
   MPI_Barrier(PETSC_COMM_WORLD);
   for (const std::string& file : {from_world, from_self, from_pair}) {
@@ -116,8 +118,8 @@ TEST_F(RecycleSpaceFileTest, RoundTripOnAnyNumberOfRanks) {
 TEST_F(RecycleSpaceFileTest, SeededKspCarriesTheSpace) {
   ImageGrid grid(PETSC_COMM_WORLD, kSide);
   std::vector<OwnedVec> space;
-  write_recycle_space(path("a.bin"), recycling_ksp(grid, make_space(grid, kCount)), grid);
-  EXPECT_EQ(read_recycle_space(path("a.bin"), grid, space), "");
+  write_recycle_space(path("a.bin"), recycling_ksp(grid, make_space(grid, kCount)), grid.dm());
+  EXPECT_EQ(read_recycle_space(path("a.bin"), grid.dm(), space), "");
   OwnedKSP ksp = recycling_ksp(grid, space);
   PetscInt n = 0;
   const Vec* vecs = nullptr;
@@ -135,12 +137,12 @@ TEST_F(RecycleSpaceFileTest, NoSpaceReadsAsEmpty) {
   OwnedKSP cg;  // not a recycling type: nothing to save
   BILEARN_CHECK(KSPCreate(grid.comm(), cg.out()));
   BILEARN_CHECK(KSPSetType(cg, KSPCG));
-  write_recycle_space(path("cg.bin"), cg, grid);
-  write_recycle_space(path("null.bin"), nullptr, grid);  // a sample without a KSP yet
-  write_recycle_space(path("fresh.bin"), recycling_ksp(grid, {}), grid);
+  write_recycle_space(path("cg.bin"), cg, grid.dm());
+  write_recycle_space(path("null.bin"), nullptr, grid.dm());  // a sample without a KSP yet
+  write_recycle_space(path("fresh.bin"), recycling_ksp(grid, {}), grid.dm());
   for (const char* name : {"cg.bin", "null.bin", "fresh.bin", "absent.bin"}) {
     std::vector<OwnedVec> space = make_space(grid, 1);  // replaced by the (empty) space read
-    EXPECT_EQ(read_recycle_space(path(name), grid, space), "") << name;
+    EXPECT_EQ(read_recycle_space(path(name), grid.dm(), space), "") << name;
     EXPECT_TRUE(space.empty()) << name;
   }
   seed_recycle_space(cg, make_space(grid, 2));  // no-op for other KSP types
@@ -149,7 +151,7 @@ TEST_F(RecycleSpaceFileTest, NoSpaceReadsAsEmpty) {
 TEST_F(RecycleSpaceFileTest, BadFilesGiveOneReasonOnEveryRank) {
   ImageGrid grid(PETSC_COMM_WORLD, kSide);
   const std::string good = path("good.bin");
-  write_recycle_space(good, recycling_ksp(grid, make_space(grid, kCount)), grid);
+  write_recycle_space(good, recycling_ksp(grid, make_space(grid, kCount)), grid.dm());
   const auto size = static_cast<std::uintmax_t>(std::filesystem::file_size(good));
   struct Case {
     std::string name, expected;
@@ -170,7 +172,7 @@ TEST_F(RecycleSpaceFileTest, BadFilesGiveOneReasonOnEveryRank) {
     }
     MPI_Barrier(PETSC_COMM_WORLD);
     std::vector<OwnedVec> space;
-    const std::string reason = read_recycle_space(path(c.name), grid, space);
+    const std::string reason = read_recycle_space(path(c.name), grid.dm(), space);
     EXPECT_TRUE(contains(reason, "recycle space file '" + path(c.name) + "'")) << reason;
     EXPECT_TRUE(contains(reason, c.expected)) << reason;
     EXPECT_EQ(reason.find('\n'), std::string::npos) << reason;
@@ -184,7 +186,7 @@ TEST_F(RecycleSpaceFileTest, BadFilesGiveOneReasonOnEveryRank) {
   // A space of another image size.
   ImageGrid other(PETSC_COMM_WORLD, kSide + 2);
   std::vector<OwnedVec> space;
-  const std::string reason = read_recycle_space(good, other, space);
+  const std::string reason = read_recycle_space(good, other.dm(), space);
   EXPECT_TRUE(contains(reason, "holds vectors of " + std::to_string(kSide * kSide) + " rows, the sample grid has " +
                                    std::to_string((kSide + 2) * (kSide + 2)) + " pixels"))
       << reason;

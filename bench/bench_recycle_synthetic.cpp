@@ -1,9 +1,11 @@
-// `bilearn bench recycle-synthetic [--json F]` (see bench_synthetic.hpp). Options:
+// `bilearn bench recycle-synthetic [--json F]`: cost of recycling on a synthetic sequence (2-D
+// Laplacian N×N on a DMDA plus a slowly changing random diagonal): time per iteration of
+// rminres/rcg at k against KSPMINRES/KSPCG, with the loop alone (frozen space) and with the
+// space update, and total iterations and wall time over the sequence, warm started. Prints a
+// table; --json FILE. Options:
 //   -bench_n N (512), -bench_k k (10), -bench_iterations it (200) for the per-iteration timing,
 //   -bench_repeat r (3, best of), -bench_systems S (4), -bench_rtol (1e-6),
 //   -bench_diag (1e-3: D₀ ∈ [0, diag]), -bench_delta (2e-4: H_t = L + D₀ + t·δ·D₁).
-#include "bilearn/krylov/bench_synthetic.hpp"
-
 #include <petscdmda.h>
 
 #include <cstdint>
@@ -12,11 +14,13 @@
 #include <string>
 #include <vector>
 
+#include "bench.hpp"
 #include "bilearn/core/error.hpp"
 #include "bilearn/core/handles.hpp"
 #include "bilearn/core/options.hpp"
 #include "bilearn/core/reduce.hpp"
 #include "bilearn/io/json_summary.hpp"
+#include "bilearn/krylov/create_ksp.hpp"
 #include "bilearn/krylov/ksp_recycle.hpp"
 
 namespace bilearn {
@@ -138,13 +142,7 @@ struct Family {
 
 OwnedKSP make_ksp(MPI_Comm comm, const char* type, const std::string& prefix,
                   const std::vector<std::pair<std::string, std::string>>& opts) {
-  OwnedKSP ksp;
-  BILEARN_CHECK(KSPCreate(comm, ksp.out()));
-  BILEARN_CHECK(KSPSetType(ksp, type));
-  PC pc = nullptr;
-  BILEARN_CHECK(KSPGetPC(ksp, &pc));
-  BILEARN_CHECK(PCSetType(pc, PCNONE));
-  BILEARN_CHECK(KSPSetOptionsPrefix(ksp, prefix.c_str()));
+  OwnedKSP ksp = krylov::create_ksp(comm, type, prefix, PETSC_DEFAULT, PETSC_DEFAULT);
   for (const auto& [name, value] : opts) {
     const std::string full = "-" + prefix + name.substr(1);
     PetscBool set = PETSC_FALSE;

@@ -1,15 +1,16 @@
-#include "bilearn/app/deflation_bound.hpp"
+#include "bilearn/krylov/deflation_bound.hpp"
 
 #include <algorithm>
 #include <vector>
 
 #include "bilearn/core/error.hpp"
 #include "bilearn/core/handles.hpp"
-#include "bilearn/krylov/eps_init.hpp"
+#include "bilearn/krylov/create_ksp.hpp"
 #include "bilearn/krylov/ksp_recycle.hpp"
-#include "bilearn/krylov/vec_block.hpp"
+#include "krylov/recycle/eps_init.hpp"
+#include "krylov/recycle/vec_block.hpp"
 
-namespace bilearn {
+namespace bilearn::krylov {
 namespace {
 
 PetscInt solve_from_zero(KSP ksp, Mat h, Vec rhs, Vec x) {
@@ -22,15 +23,7 @@ PetscInt solve_from_zero(KSP ksp, Mat h, Vec rhs, Vec x) {
 }
 
 OwnedKSP make_ksp(Mat h, const char* type, const char* prefix, PetscReal rtol) {
-  OwnedKSP ksp;
-  BILEARN_CHECK(KSPCreate(PetscObjectComm((PetscObject)h), ksp.out()));
-  BILEARN_CHECK(KSPSetOptionsPrefix(ksp, prefix));
-  BILEARN_CHECK(KSPSetType(ksp, type));
-  PC pc;
-  BILEARN_CHECK(KSPGetPC(ksp, &pc));
-  BILEARN_CHECK(PCSetType(pc, PCNONE));
-  BILEARN_CHECK(KSPSetTolerances(ksp, rtol, 1e-50, PETSC_DEFAULT, 20000));
-  return ksp;
+  return create_ksp(PetscObjectComm((PetscObject)h), type, prefix, rtol, 20000);
 }
 
 }  // namespace
@@ -44,29 +37,29 @@ DeflationBound exact_deflation_bound(Mat h, Vec rhs, PetscInt k, PetscReal rtol)
   if (k <= 0) return b;
 
   const double t0 = MPI_Wtime();
-  krylov::VecBlock vecs;
+  VecBlock vecs;
   vecs.allocate(rhs, k);
   // Half of the space at each end of the spectrum (eigenvalues come out extreme first).
   const PetscInt low = k / 2;
   std::vector<PetscReal> values(static_cast<size_t>(k), 0.0);
-  const PetscInt nlow = krylov::symmetric_eigenvectors(h, EPS_SMALLEST_REAL, low, 1e-8, 5000, "bench_exact_",
-                                                       vecs.data(), values.data());
-  const PetscInt nhigh = krylov::symmetric_eigenvectors(h, EPS_LARGEST_REAL, k - low, 1e-8, 5000, "bench_exact_",
-                                                        vecs.data() + nlow, values.data() + nlow);
+  const PetscInt nlow =
+      symmetric_eigenvectors(h, EPS_SMALLEST_REAL, low, 1e-8, 5000, "bench_exact_", vecs.data(), values.data());
+  const PetscInt nhigh = symmetric_eigenvectors(h, EPS_LARGEST_REAL, k - low, 1e-8, 5000, "bench_exact_",
+                                                vecs.data() + nlow, values.data() + nlow);
   const PetscInt filled = nlow + nhigh;
   b.lambda_min = nlow > 0 ? values[0] : 0;
   b.lambda_max = nhigh > 0 ? values[static_cast<size_t>(nlow)] : 0;
   b.eps_seconds = MPI_Wtime() - t0;
   b.eigenvectors = filled;
 
-  // The exact eigenvectors, frozen for the solve (-ksp_recycle_update false); C = H U with this H.
-  BILEARN_CHECK(PetscOptionsSetValue(nullptr, "-bench_exact_rminres_ksp_recycle_update", "false"));
-  BILEARN_CHECK(PetscOptionsSetValue(nullptr, "-bench_exact_rminres_ksp_recycle_k", std::to_string(k).c_str()));
+  // The exact eigenvectors, frozen for the solve (no update); C = H U with this H.
   OwnedKSP rminres = make_ksp(h, KSPRMINRES, "bench_exact_rminres_", rtol);
+  BILEARN_CHECK(KSPRecycleSetK(rminres, k));
+  BILEARN_CHECK(KSPRecycleSetUpdate(rminres, PETSC_FALSE));
   BILEARN_CHECK(KSPSetFromOptions(rminres));
   BILEARN_CHECK(KSPRecycleSetSpace(rminres, filled, vecs.data()));
   b.deflated_iterations = solve_from_zero(rminres, h, rhs, x);
   return b;
 }
 
-}  // namespace bilearn
+}  // namespace bilearn::krylov

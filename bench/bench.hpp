@@ -1,6 +1,6 @@
-// `bilearn bench <name>`: side-by-side benchmarks (never timed tests). Each benchmark lives
-// in its own file src/app/bench_<name>.cpp and has one line in the table in
-// src/app/cmd_bench.cpp; its declaration goes below.
+// `bilearn bench <name>`: side-by-side benchmarks (never timed tests), compiled into the
+// bilearn program, not the library. Each benchmark lives in its own file bench/bench_<name>.cpp
+// and has one line in the table in bench/cmd_bench.cpp; its declaration goes below.
 #pragma once
 #include <mpi.h>
 
@@ -21,8 +21,12 @@ struct BenchEntry {
 
 const std::vector<BenchEntry>& bench_table();
 
-int bench_operator(const CommandLine& cl);  // src/app/bench_operator.cpp
-int bench_recycle(const CommandLine& cl);   // src/app/bench_recycle.cpp
+// The command `bench <name>`: runs the benchmark cl.subcommand of the table.
+int cmd_bench(const CommandLine& cl);
+
+int bench_operator(const CommandLine& cl);           // bench/bench_operator.cpp
+int bench_recycle(const CommandLine& cl);            // bench/bench_recycle.cpp
+int bench_recycle_synthetic(const CommandLine& cl);  // bench/bench_recycle_synthetic.cpp
 
 // Seconds per call of op, from a run of at least min_seconds (slowest rank) after one
 // warm-up call; the repetition count is decided collectively, so op may be collective.

@@ -22,15 +22,16 @@
 #include <string>
 #include <vector>
 
-#include "bilearn/app/bench.hpp"
+#include "bench.hpp"
 #include "bilearn/app/bilevel_upper_problem.hpp"
-#include "bilearn/app/deflation_bound.hpp"
 #include "bilearn/app/workspace.hpp"
 #include "bilearn/core/error.hpp"
 #include "bilearn/core/options.hpp"
 #include "bilearn/io/binary_viewer.hpp"
 #include "bilearn/io/directory.hpp"
 #include "bilearn/io/json_summary.hpp"
+#include "bilearn/krylov/create_ksp.hpp"
+#include "bilearn/krylov/deflation_bound.hpp"
 #include "bilearn/krylov/ksp_recycle.hpp"
 #include "bilearn/lower/hessian_structure.hpp"
 #include "bilearn/outer/trainer.hpp"
@@ -91,15 +92,8 @@ void load_system(Workspace& ws, const RecordedSystem& sys) {
 }
 
 OwnedKSP make_solver(const ImageGrid& grid, LowerObjective& objective, const Method& m, PetscReal rtol) {
-  OwnedKSP ksp;
-  BILEARN_CHECK(KSPCreate(grid.comm(), ksp.out()));
   const std::string prefix = "bench_" + m.name + "_";
-  BILEARN_CHECK(KSPSetOptionsPrefix(ksp, prefix.c_str()));
-  BILEARN_CHECK(KSPSetType(ksp, m.type));
-  PC pc;
-  BILEARN_CHECK(KSPGetPC(ksp, &pc));
-  BILEARN_CHECK(PCSetType(pc, PCNONE));
-  BILEARN_CHECK(KSPSetTolerances(ksp, rtol, 1e-50, PETSC_DEFAULT, 20000));
+  OwnedKSP ksp = krylov::create_ksp(grid.comm(), m.type, prefix, rtol, 20000);
   for (const auto& [name, value] : m.opts)
     BILEARN_CHECK(PetscOptionsSetValue(nullptr, ("-" + prefix + name).c_str(), value.c_str()));
   BILEARN_CHECK(KSPSetOperators(ksp, objective.hessian(), objective.hessian()));
@@ -511,7 +505,8 @@ int bench_recycle(const CommandLine& cl) {
       const size_t at = (systems.size() - 1) * (i + 1) / count;  // evenly spaced, the last one included
       load_system(*ws, systems[at]);
       for (PetscInt kk : {k, 2 * k}) {
-        const DeflationBound b = exact_deflation_bound(ws->bilevel->objective().hessian(), systems[at].rhs, kk, rtol);
+        const krylov::DeflationBound b =
+            krylov::exact_deflation_bound(ws->bilevel->objective().hessian(), systems[at].rhs, kk, rtol);
         BILEARN_CHECK(PetscPrintf(comm, "%8d %4d %10d %10d %8.3f %11.4g %11.4g %8.1f\n", (int)at, (int)b.eigenvectors,
                                   (int)b.minres_iterations, (int)b.deflated_iterations,
                                   (double)b.deflated_iterations / std::max<PetscInt>(b.minres_iterations, 1),

@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "bilearn/core/handles.hpp"
-#include "bilearn/krylov/dense.hpp"
-#include "bilearn/krylov/vec_block.hpp"
+#include "krylov/recycle/dense.hpp"
+#include "krylov/recycle/vec_block.hpp"
 
 namespace bilearn::krylov {
 

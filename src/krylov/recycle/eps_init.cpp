@@ -1,11 +1,11 @@
-#include "bilearn/krylov/eps_init.hpp"
+#include "krylov/recycle/eps_init.hpp"
 
 #include <algorithm>
 
 #include "bilearn/core/error.hpp"
 #include "bilearn/core/handles.hpp"
-#include "bilearn/krylov/recycle_space.hpp"
-#include "bilearn/krylov/vec_block.hpp"
+#include "krylov/recycle/recycle_space.hpp"
+#include "krylov/recycle/vec_block.hpp"
 
 namespace bilearn::krylov {
 

@@ -1,8 +1,8 @@
-#include "bilearn/krylov/recycle_update.hpp"
+#include "krylov/recycle/recycle_update.hpp"
 
 #include "bilearn/core/error.hpp"
 #include "bilearn/core/log.hpp"
-#include "bilearn/krylov/recycle_space.hpp"
+#include "krylov/recycle/recycle_space.hpp"
 
 // Candidate bookkeeping. During a solve with the prepared space (U, C = HU, CᵀC = I) the
 // candidate Ũ_cand is U·Y_U plus a combination of earlier Lanczos vectors. With P = I − CCᵀ:
@@ -132,16 +132,16 @@ bool RecycleUpdater::finish(Vec next, PetscScalar scale) {
 }
 
 void RecycleUpdater::apply_j(Vec v, PetscReal* out) {
-  BILEARN_CHECK(PetscLogEventBegin(log::events().mixed_apply, 0, 0, 0, 0));
-  BILEARN_CHECK(j_->mult(j_->ctx, v, out));
-  BILEARN_CHECK(PetscLogEventEnd(log::events().mixed_apply, 0, 0, 0, 0));
+  {
+    log::ScopedEvent event(log::events().mixed_apply);
+    BILEARN_CHECK(j_->mult(j_->ctx, v, out));
+  }
   ++stats_.j_applies;
 }
 
 void RecycleUpdater::run_cycle(PetscInt mc, bool have_boundary, bool final_cycle) {
-  BILEARN_CHECK(PetscLogEventBegin(log::events().recycle_update, 0, 0, 0, 0));
+  log::ScopedEvent event(log::events().recycle_update);
   run_cycle_body(mc, have_boundary, final_cycle);
-  BILEARN_CHECK(PetscLogEventEnd(log::events().recycle_update, 0, 0, 0, 0));
 }
 
 void RecycleUpdater::run_cycle_body(PetscInt mc, bool have_boundary, bool final_cycle) {
@@ -253,9 +253,9 @@ void RecycleUpdater::run_cycle_body(PetscInt mc, bool have_boundary, bool final_
   }
 
   // 4. Selection.
-  BILEARN_CHECK(PetscLogEventBegin(log::events().selector, 0, 0, 0, 0));
+  log::ScopedEvent selector_event(log::events().selector);
   Selection chosen = select_space(prob, sel, settings_.k, want_nsc ? settings_.k_nsc : 0);
-  BILEARN_CHECK(PetscLogEventEnd(log::events().selector, 0, 0, 0, 0));
+  selector_event.end();
   const Dense& y = chosen.y;
   const PetscInt knew = y.cols();
   Vec* ucs = first_ ? u : ucand_.data();

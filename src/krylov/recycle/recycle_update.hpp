@@ -10,9 +10,9 @@
 
 #include <vector>
 
-#include "bilearn/krylov/dense.hpp"
-#include "bilearn/krylov/selector.hpp"
-#include "bilearn/krylov/vec_block.hpp"
+#include "krylov/recycle/dense.hpp"
+#include "krylov/recycle/selector.hpp"
+#include "krylov/recycle/vec_block.hpp"
 
 namespace bilearn::krylov {
 

@@ -1,4 +1,4 @@
-#include "bilearn/krylov/recycle_space.hpp"
+#include "krylov/recycle/recycle_space.hpp"
 
 #include <petsc/private/petscimpl.h>
 

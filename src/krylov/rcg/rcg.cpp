@@ -13,7 +13,7 @@
 
 #include "bilearn/core/error.hpp"
 #include "bilearn/core/log.hpp"
-#include "bilearn/krylov/recycle_ksp.hpp"
+#include "krylov/recycle/recycle_ksp.hpp"
 
 namespace bilearn::krylov {
 namespace {

@@ -6,7 +6,7 @@
 
 #include <vector>
 
-#include "bilearn/krylov/dense.hpp"
+#include "krylov/recycle/dense.hpp"
 
 namespace bilearn::krylov {
 

@@ -1,6 +1,7 @@
 // The parts of the rminres and rcg KSP types they share: creation, options, view, reset,
-// destroy, the C API, and the steps before and after the iteration loop.
-#include "bilearn/krylov/recycle_ksp.hpp"
+// destroy, the methods the KSPRecycle* functions dispatch to (src/krylov/ksp_recycle.cpp), and
+// the steps before and after the iteration loop.
+#include "krylov/recycle/recycle_ksp.hpp"
 
 #include <petsc/private/petscimpl.h>
 
@@ -11,10 +12,13 @@
 #include "bilearn/core/error.hpp"
 #include "bilearn/core/log.hpp"
 #include "bilearn/core/options.hpp"
-#include "bilearn/krylov/eps_init.hpp"
+#include "krylov/recycle/eps_init.hpp"
 
 namespace bilearn::krylov {
 namespace {
+
+// Composes the methods the KSPRecycle* functions dispatch to (remove: detaches them).
+void compose_methods(KSP ksp, bool remove);
 
 MPI_Comm comm_of(KSP ksp) {
   return PetscObjectComm((PetscObject)ksp);
@@ -26,7 +30,7 @@ std::string prefix_of(KSP ksp) {
   return p ? p : "";
 }
 
-// Scoped PETSc log event.
+// Records msg as the last message (PetscInfo; on rank 0 too with -ksp_recycle_verbose).
 void note(KSP ksp, RecycleKsp& d, const std::string& msg) {
   d.message = msg;
   BILEARN_CHECK(PetscInfo(ksp, "%s\n", msg.c_str()));
@@ -143,10 +147,7 @@ PetscErrorCode destroy(KSP ksp) {
     }
     ksp->data = nullptr;
     BILEARN_CHECK(KSPDestroyDefault(ksp));
-    for (const char* name :
-         {"KSPRecycleSetOperatorSplit_C", "KSPRecycleSetMixedOperator_C", "KSPRecycleSetSpace_C",
-          "KSPRecycleCopySpace_C", "KSPRecycleGetSpace_C", "KSPRecycleResetSpace_C", "KSPRecycleGetInfo_C"})
-      BILEARN_CHECK(PetscObjectComposeFunction_Private((PetscObject)ksp, name, nullptr));
+    compose_methods(ksp, true);
   });
 }
 
@@ -200,16 +201,11 @@ PetscErrorCode set_space(KSP ksp, PetscInt n, const Vec vecs[]) {
   });
 }
 
-// Whether ksp is of a recycling type (it composes the KSPRecycle methods).
-bool has_recycle_space(KSP ksp) {
-  void (*f)(void) = nullptr;
-  BILEARN_CHECK(PetscObjectQueryFunction_Private((PetscObject)ksp, "KSPRecycleGetSpace_C", &f));
-  return f != nullptr;
-}
-
 PetscErrorCode copy_space(KSP to, KSP from) {
   return guarded(comm_of(to), __func__, [&] {
-    if (!has_recycle_space(from)) return;
+    PetscBool recycling = PETSC_FALSE;
+    BILEARN_CHECK(KSPRecycleIsRecycling(from, &recycling));
+    if (!recycling) return;
     RecycleKsp& d = recycle_data(to);
     d.space.set_capacity(d.opt.k);
     d.space.copy_from(recycle_data(from).space);
@@ -223,6 +219,39 @@ PetscErrorCode get_space(KSP ksp, PetscInt* n, const Vec** vecs) {
     *n = d.space.dim();
     *vecs = d.space.u();
   });
+}
+
+PetscErrorCode get_space_state(KSP ksp, PetscInt* n_products, const Vec** products, PetscBool* from_update) {
+  return guarded(comm_of(ksp), __func__, [&] {
+    const RecycleSpace& space = recycle_data(ksp).space;
+    *products = space.fixed_products();
+    *n_products = *products ? space.dim() : 0;
+    *from_update = space.from_update() ? PETSC_TRUE : PETSC_FALSE;
+  });
+}
+
+PetscErrorCode set_space_state(KSP ksp, PetscInt n, const Vec vecs[], const Vec products[], PetscBool from_update) {
+  return guarded(comm_of(ksp), __func__, [&] {
+    RecycleKsp& d = recycle_data(ksp);
+    d.space.set_capacity(d.opt.k);
+    d.space.restore(n, vecs, d.split_fixed && d.split_varying ? products : nullptr, d.split_fixed, from_update);
+    d.updater.drop_nsc();
+  });
+}
+
+// Programmatic counterparts of -ksp_recycle_k and -ksp_recycle_update (defaults for KSPSetFromOptions).
+PetscErrorCode set_k(KSP ksp, PetscInt k) {
+  return guarded(comm_of(ksp), __func__, [&] {
+    require(k >= 0, "KSPRecycleSetK: the dimension must be >= 0, got " + std::to_string(k));
+    RecycleKsp& d = recycle_data(ksp);
+    d.opt.k = k;
+    d.opt.m = std::max<PetscInt>(3 * k, 10);
+    d.space.set_capacity(k);
+  });
+}
+
+PetscErrorCode set_update(KSP ksp, PetscBool update) {
+  return guarded(comm_of(ksp), __func__, [&] { recycle_data(ksp).opt.update = update == PETSC_TRUE; });
 }
 
 PetscErrorCode reset_space(KSP ksp) {
@@ -245,6 +274,23 @@ PetscErrorCode get_info(KSP ksp, KSPRecycleInfo* info) {
     info->stored_vectors = d.space.stored_vectors();
     info->stored_vectors += d.updater.stored_vectors();
   });
+}
+
+void compose_methods(KSP ksp, bool remove) {
+  const std::pair<const char*, PetscVoidFunction> methods[] = {
+      {"KSPRecycleSetOperatorSplit_C", (PetscVoidFunction)set_split},
+      {"KSPRecycleSetMixedOperator_C", (PetscVoidFunction)set_mixed},
+      {"KSPRecycleSetSpace_C", (PetscVoidFunction)set_space},
+      {"KSPRecycleCopySpace_C", (PetscVoidFunction)copy_space},
+      {"KSPRecycleGetSpace_C", (PetscVoidFunction)get_space},
+      {"KSPRecycleGetSpaceState_C", (PetscVoidFunction)get_space_state},
+      {"KSPRecycleSetSpaceState_C", (PetscVoidFunction)set_space_state},
+      {"KSPRecycleResetSpace_C", (PetscVoidFunction)reset_space},
+      {"KSPRecycleGetInfo_C", (PetscVoidFunction)get_info},
+      {"KSPRecycleSetK_C", (PetscVoidFunction)set_k},
+      {"KSPRecycleSetUpdate_C", (PetscVoidFunction)set_update}};
+  for (const auto& [name, f] : methods)
+    BILEARN_CHECK(PetscObjectComposeFunction_Private((PetscObject)ksp, name, remove ? nullptr : f));
 }
 
 }  // namespace
@@ -306,19 +352,7 @@ void create_recycle_ksp(KSP ksp, const char* type_name, RecycledRun run) {
   ksp->ops->reset = reset;
   ksp->ops->buildsolution = build_solution;
   ksp->ops->buildresidual = KSPBuildResidualDefault;
-  BILEARN_CHECK(
-      PetscObjectComposeFunction_Private((PetscObject)ksp, "KSPRecycleSetOperatorSplit_C", (void (*)(void))set_split));
-  BILEARN_CHECK(
-      PetscObjectComposeFunction_Private((PetscObject)ksp, "KSPRecycleSetMixedOperator_C", (void (*)(void))set_mixed));
-  BILEARN_CHECK(
-      PetscObjectComposeFunction_Private((PetscObject)ksp, "KSPRecycleSetSpace_C", (void (*)(void))set_space));
-  BILEARN_CHECK(
-      PetscObjectComposeFunction_Private((PetscObject)ksp, "KSPRecycleCopySpace_C", (void (*)(void))copy_space));
-  BILEARN_CHECK(
-      PetscObjectComposeFunction_Private((PetscObject)ksp, "KSPRecycleGetSpace_C", (void (*)(void))get_space));
-  BILEARN_CHECK(
-      PetscObjectComposeFunction_Private((PetscObject)ksp, "KSPRecycleResetSpace_C", (void (*)(void))reset_space));
-  BILEARN_CHECK(PetscObjectComposeFunction_Private((PetscObject)ksp, "KSPRecycleGetInfo_C", (void (*)(void))get_info));
+  compose_methods(ksp, false);
 }
 
 void require_pc_none(KSP ksp) {
@@ -519,97 +553,3 @@ bool end_solve(KSP ksp, RecycleKsp& d, Mat a, Vec scratch, bool update, Vec next
 }
 
 }  // namespace bilearn::krylov
-
-using bilearn::krylov::recycle_data;
-
-PetscErrorCode KSPRecycleSetOperatorSplit(KSP ksp, Mat fixed, Mat varying) {
-  PetscFunctionBegin;
-  PetscValidHeaderSpecific(ksp, KSP_CLASSID, 1);
-  PetscTryMethod(ksp, "KSPRecycleSetOperatorSplit_C", (KSP, Mat, Mat), (ksp, fixed, varying));
-  PetscFunctionReturn(0);
-}
-
-PetscErrorCode KSPRecycleSetMixedOperator(KSP ksp, PetscInt p, PetscErrorCode (*jmult)(void*, Vec, PetscReal*),
-                                          void* ctx) {
-  PetscFunctionBegin;
-  PetscValidHeaderSpecific(ksp, KSP_CLASSID, 1);
-  PetscTryMethod(ksp, "KSPRecycleSetMixedOperator_C", (KSP, PetscInt, PetscErrorCode(*)(void*, Vec, PetscReal*), void*),
-                 (ksp, p, jmult, ctx));
-  PetscFunctionReturn(0);
-}
-
-PetscErrorCode KSPRecycleSetSpace(KSP ksp, PetscInt n, const Vec vecs[]) {
-  PetscFunctionBegin;
-  PetscValidHeaderSpecific(ksp, KSP_CLASSID, 1);
-  PetscTryMethod(ksp, "KSPRecycleSetSpace_C", (KSP, PetscInt, const Vec[]), (ksp, n, vecs));
-  PetscFunctionReturn(0);
-}
-
-PetscErrorCode KSPRecycleCopySpace(KSP from, KSP to) {
-  PetscFunctionBegin;
-  PetscValidHeaderSpecific(from, KSP_CLASSID, 1);
-  PetscValidHeaderSpecific(to, KSP_CLASSID, 2);
-  PetscTryMethod(to, "KSPRecycleCopySpace_C", (KSP, KSP), (to, from));
-  PetscFunctionReturn(0);
-}
-
-PetscErrorCode KSPRecycleGetSpace(KSP ksp, PetscInt* n, const Vec** vecs) {
-  PetscFunctionBegin;
-  PetscValidHeaderSpecific(ksp, KSP_CLASSID, 1);
-  PetscUseMethod(ksp, "KSPRecycleGetSpace_C", (KSP, PetscInt*, const Vec**), (ksp, n, vecs));
-  PetscFunctionReturn(0);
-}
-
-PetscErrorCode KSPRecycleGetSpaceState(KSP ksp, PetscInt* n_products, const Vec** products, PetscBool* from_update) {
-  PetscFunctionBegin;
-  PetscValidHeaderSpecific(ksp, KSP_CLASSID, 1);
-  PetscCall(bilearn::guarded(PetscObjectComm((PetscObject)ksp), __func__, [&] {
-    *n_products = 0;
-    *products = nullptr;
-    *from_update = PETSC_FALSE;
-    if (!bilearn::krylov::has_recycle_space(ksp)) return;
-    const bilearn::krylov::RecycleSpace& space = bilearn::krylov::recycle_data(ksp).space;
-    *products = space.fixed_products();
-    *n_products = *products ? space.dim() : 0;
-    *from_update = space.from_update() ? PETSC_TRUE : PETSC_FALSE;
-  }));
-  PetscFunctionReturn(0);
-}
-
-PetscErrorCode KSPRecycleSetSpaceState(KSP ksp, PetscInt n, const Vec vecs[], const Vec products[],
-                                       PetscBool from_update) {
-  PetscFunctionBegin;
-  PetscValidHeaderSpecific(ksp, KSP_CLASSID, 1);
-  PetscCall(bilearn::guarded(PetscObjectComm((PetscObject)ksp), __func__, [&] {
-    if (!bilearn::krylov::has_recycle_space(ksp)) return;
-    bilearn::krylov::RecycleKsp& d = bilearn::krylov::recycle_data(ksp);
-    d.space.set_capacity(d.opt.k);
-    d.space.restore(n, vecs, d.split_fixed && d.split_varying ? products : nullptr, d.split_fixed, from_update);
-    d.updater.drop_nsc();
-  }));
-  PetscFunctionReturn(0);
-}
-
-PetscErrorCode KSPRecycleIsRecycling(KSP ksp, PetscBool* recycling) {
-  PetscFunctionBegin;
-  PetscValidHeaderSpecific(ksp, KSP_CLASSID, 1);
-  PetscValidBoolPointer(recycling, 2);
-  *recycling = PETSC_FALSE;
-  PetscCall(bilearn::guarded(PetscObjectComm((PetscObject)ksp), __func__,
-                             [&] { *recycling = bilearn::krylov::has_recycle_space(ksp) ? PETSC_TRUE : PETSC_FALSE; }));
-  PetscFunctionReturn(0);
-}
-
-PetscErrorCode KSPRecycleResetSpace(KSP ksp) {
-  PetscFunctionBegin;
-  PetscValidHeaderSpecific(ksp, KSP_CLASSID, 1);
-  PetscTryMethod(ksp, "KSPRecycleResetSpace_C", (KSP), (ksp));
-  PetscFunctionReturn(0);
-}
-
-PetscErrorCode KSPRecycleGetInfo(KSP ksp, KSPRecycleInfo* info) {
-  PetscFunctionBegin;
-  PetscValidHeaderSpecific(ksp, KSP_CLASSID, 1);
-  PetscUseMethod(ksp, "KSPRecycleGetInfo_C", (KSP, KSPRecycleInfo*), (ksp, info));
-  PetscFunctionReturn(0);
-}

@@ -1,4 +1,4 @@
-#include "bilearn/krylov/dense.hpp"
+#include "krylov/recycle/dense.hpp"
 
 #include <petscblaslapack.h>
 
