@@ -261,7 +261,7 @@ TEST(PCCirculant, SameResultOnAnyRankCount) {
 }
 
 TEST(PCCirculant, BadOptionsAndMissingGridAreOneLineErrors) {
-  register_plugins();
+  krylov::register_package();
   OwnedDM dm = image_dm(PETSC_COMM_WORLD, 8, DM_BOUNDARY_NONE);
   OwnedMat h = stencil_operator(dm, 1.0, 1.0, 0.0);
   for (const char* bad : {"-bad_pc_circulant_clip 2", "-bad_pc_circulant_radius -3", "-bad_pc_circulant_kernel edges"}) {
