@@ -6,6 +6,7 @@
 
 #include "bilearn/core/error.hpp"
 #include "bilearn/core/options.hpp"
+#include "bilearn/hypergrad/hypergradient_ksp.hpp"
 #include "bilearn/krylov/ksp_recycle.hpp"
 #include "bilearn/lower/hessian_structure.hpp"
 
@@ -160,17 +161,7 @@ KSP BilevelProblem::sample_ksp(SampleState& s) {
   const size_t k = share_space_ ? 0 : static_cast<size_t>(&s - samples_.data());
   OwnedKSP& ksp = ksps_.at(k);
   if (!ksp) {
-    BILEARN_CHECK(KSPCreate(grid_.comm(), ksp.out()));
-    BILEARN_CHECK(KSPSetOptionsPrefix(ksp, "hyper_"));
-    BILEARN_CHECK(KSPSetType(ksp, "rminres"));  // recycled MINRES (krylov/), across outer steps
-    BILEARN_CHECK(KSPSetTolerances(ksp, 1e-6, PETSC_DEFAULT, PETSC_DEFAULT, 10000));
-    PC pc;
-    BILEARN_CHECK(KSPGetPC(ksp, &pc));
-    BILEARN_CHECK(PCSetType(pc, PCNONE));
-    BILEARN_CHECK(KSPSetInitialGuessNonzero(ksp, PETSC_TRUE));
-    BILEARN_CHECK(KSPSetOperators(ksp, objective_.hessian(), objective_.hessian()));
-    BILEARN_CHECK(KSPSetFromOptions(ksp));
-    share_hessian_structure(ksp, objective_);
+    create_hypergradient_ksp(grid_.comm(), objective_, ksp.out());
     PetscReal rtol;
     BILEARN_CHECK(KSPGetTolerances(ksp, &rtol, nullptr, nullptr, nullptr));
     if (configured_krylov_rtol_ == 0) configured_krylov_rtol_ = rtol;

@@ -8,6 +8,7 @@
 #include "bilearn/core/error.hpp"
 #include "bilearn/core/log.hpp"
 #include "bilearn/hypergrad/estimator.hpp"
+#include "bilearn/hypergrad/hypergradient_ksp.hpp"
 
 namespace bilearn {
 namespace {
@@ -62,6 +63,14 @@ class ImplicitEstimator : public HypergradientEstimator {
       {
         log::ScopedEvent solve_event(log::events().krylov_solve);
         BILEARN_CHECK(KSPSolve(ksp, rhs_, s.adjoint));
+        if (switch_to_minres_if_indefinite(ksp)) {
+          BILEARN_CHECK(PetscPrintf(problem.grid().comm(),
+                                    "note: the lower-level Hessian of sample %" PetscInt_FMT
+                                    " is indefinite (non-convex regulariser): its hypergradient KSP "
+                                    "switches from cg to minres (-hyper_ksp_type sets it)\n",
+                                    s.index));
+          BILEARN_CHECK(KSPSolve(ksp, rhs_, s.adjoint));
+        }
       }
       result.stats.krylov_seconds += MPI_Wtime() - t0;
       failure = krylov_failure(ksp, s);

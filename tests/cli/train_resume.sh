@@ -5,7 +5,7 @@
 # redrawn by the resumed run; reconstructions.png (truth | initial | learned of each sample)
 # is a complete PNG whose titles, printed by train, carry the PSNRs of summary.json (the
 # resumed run solves the initial reconstructions again: same PSNRs). Without PLplot's driver
-# the run stops with one error line. The hypergradient KSP is the default recycling one (rminres):
+# the run stops with one error line. The hypergradient KSP is a recycling one (rminres):
 # checkpoints carry every sample's recycle space (space_*.bin), so the first solve after a
 # resume starts from the same space as in the uninterrupted run; a damaged space file makes the
 # resume fall back to the previous checkpoint (or fail cleanly if there is none), and a
@@ -52,7 +52,7 @@ PY
 }
 
 common=(-problem tomo -problem_n 20 -tomo_angles 30 -reg_type tv -reg_tv_learn_gamma -data_samples 2
-  -lower_tao_gatol 1e-9 -hyper_ksp_rtol 1e-10)
+  -lower_tao_gatol 1e-9 -hyper_ksp_rtol 1e-10 -hyper_ksp_type rminres)
 
 # same_theta A B [TOL]: the θ of two summary.json files agree to TOL relative (0: bitwise), by
 # default 1e-12 (the bar): a resumed recycling KSP gets back its basis Ũ, the carried F·Ũ

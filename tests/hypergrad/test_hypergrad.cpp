@@ -249,6 +249,19 @@ TEST(Hypergradient, IndefiniteHessianIsDetectedByCgAndHandledByMinres) {
     EXPECT_EQ(e.gradient.size(), 8u);
     for (PetscReal g : e.gradient) EXPECT_TRUE(std::isfinite(g));
   }
+  {
+    // The default KSP (CG, not chosen by the user) switches to MINRES and solves.
+    ScopedOptions o(base);
+    Fixture f(PETSC_COMM_WORLD, 16, 1, 1e-8);
+    start_inexact(f);
+    UpperEvaluation e = create_implicit_estimator()->evaluate(*f.problem, f.reg->theta(), true);
+    EXPECT_EQ(e.gradient.size(), 8u);
+    for (PetscReal g : e.gradient) EXPECT_TRUE(std::isfinite(g));
+    KSP ksp = f.problem->existing_sample_ksp(f.problem->samples().front());
+    PetscBool is_minres = PETSC_FALSE;
+    BILEARN_CHECK(PetscObjectTypeCompare((PetscObject)ksp, KSPMINRES, &is_minres));
+    EXPECT_TRUE(is_minres) << "the default CG did not switch to MINRES on an indefinite H";
+  }
 }
 
 // The split handed to the recycling KSPs: F v + R v = H v at the current point; F's object

@@ -1,0 +1,30 @@
+// The hypergradient KSP of a sample (prefix -hyper_) and its defaults, chosen by
+// `bench recycle` on the recorded tomography sequence (N = 128, S = 4, 2 ranks, ratios to warm
+// MINRES without a preconditioner): CG with PC circulant (ALGORITHMS.md §4.5) took 0.42× the
+// iterations and 0.46× the wall time; recycling (rminres, the former default) 0.85× the time.
+//   - KSP cg, stopped on the true residual ‖b − Hw‖ ≤ rtol‖b‖ (the M⁻¹-norm stop lets it grow
+//     past the tolerance, §4.5), rtol 1e-6, warm started from the previous w;
+//   - PC circulant for CG; any other -hyper_ksp_type (minres, rminres, rcg, ...) gets no PC
+//     unless -hyper_pc_type names one (MINRES + circulant: 0.44× the time on the same bench);
+//   - -hyper_ksp_type, -hyper_pc_type, -hyper_ksp_norm_type override each choice.
+// H is symmetric positive definite for convex regularisers; for non-convex experts it can be
+// indefinite at x̂, where CG stops with KSP_DIVERGED_INDEFINITE_MAT: a KSP whose type was not
+// chosen by the user then switches to MINRES without a preconditioner (unless -hyper_pc_type
+// chose one) and solves again.
+#pragma once
+#include <petscksp.h>
+
+#include "bilearn/lower/lower_objective.hpp"
+
+namespace bilearn {
+
+// Creates and configures a sample's hypergradient KSP for H = objective.hessian().
+// The objective must outlive the KSP.
+void create_hypergradient_ksp(MPI_Comm comm, LowerObjective& objective, KSP* ksp);
+
+// After a solve that stopped with an indefinite H: switches a default-configured CG to MINRES
+// and returns true; returns false when the user chose the type or
+// the solve failed for another reason.
+bool switch_to_minres_if_indefinite(KSP ksp);
+
+}  // namespace bilearn
