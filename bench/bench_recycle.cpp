@@ -23,10 +23,11 @@
 #include <vector>
 
 #include "bench.hpp"
-#include "bilearn/app/bilevel_upper_problem.hpp"
-#include "bilearn/app/workspace.hpp"
 #include "bilearn/core/error.hpp"
 #include "bilearn/core/options.hpp"
+#include "bilearn/driver/bilevel_upper_problem.hpp"
+#include "bilearn/driver/workspace.hpp"
+#include "bilearn/hypergrad/observed_estimator.hpp"
 #include "bilearn/io/binary_viewer.hpp"
 #include "bilearn/io/directory.hpp"
 #include "bilearn/io/json_summary.hpp"
@@ -85,10 +86,9 @@ OwnedVec copy_of(Vec v) {
   return c;
 }
 
-// Sets θ and the linearisation point of the system (H and J then belong to it).
+// The linearisation point (x̂, θ) of the system (H and J then belong to it).
 void load_system(Workspace& ws, const RecordedSystem& sys) {
-  ws.reg->set_theta(sys.theta);
-  ws.bilevel->objective().set_point(sys.x_hat);
+  ws.bilevel->objective().set_point(sys.x_hat, sys.theta);
 }
 
 OwnedKSP make_solver(const ImageGrid& grid, LowerObjective& objective, const Method& m, PetscReal rtol) {
@@ -383,23 +383,25 @@ int bench_recycle(const CommandLine& cl) {
     const std::string dir = cl.out.empty() ? "bench_recycle_run" : cl.out;
     make_directory(comm, dir);
     std::vector<SampleState>& samples = ws->bilevel->samples();
-    ws->bilevel->set_system_observer([&](const SampleState& s, const std::vector<PetscReal>& theta, Vec rhs) {
-      RecordedSystem sys;
-      sys.sample = static_cast<size_t>(&s - samples.data());
-      sys.theta = theta;
-      sys.x_hat = copy_of(s.x_hat);
-      sys.rhs = copy_of(rhs);
-      systems.push_back(std::move(sys));
-    });
+    auto recorder = std::make_unique<ObservedEstimator>(
+        std::move(ws->estimator), [&](const SampleState& s, const std::vector<PetscReal>& theta, Vec rhs) {
+          RecordedSystem sys;
+          sys.sample = static_cast<size_t>(&s - samples.data());
+          sys.theta = theta;
+          sys.x_hat = copy_of(s.x_hat);
+          sys.rhs = copy_of(rhs);
+          systems.push_back(std::move(sys));
+        });
+    ObservedEstimator* observed = recorder.get();
+    ws->estimator = std::move(recorder);
     const OuterOptions options = read_outer_options(comm);
     BilevelUpperProblem problem(*ws);
-    EvaluationStats unused;
-    require(std::isfinite(ws->bilevel->reconstruct(ws->initial_theta, unused)),
+    require(std::isfinite(problem.reconstruct(ws->initial_theta)),
             "the lower level cannot be solved at the initial theta (-reg_theta)");
     const double t_train = MPI_Wtime();
     const TrainResult trained = train(comm, problem, ws->initial_theta, options, dir);
     train_seconds = MPI_Wtime() - t_train;
-    ws->bilevel->set_system_observer(nullptr);
+    observed->set_observer(nullptr);
     outer_steps = trained.outer_iterations;
     lower_total = trained.lower_iterations_total;
     theta_final = trained.theta;

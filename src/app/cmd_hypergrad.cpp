@@ -3,9 +3,9 @@
 #include <cmath>
 
 #include "bilearn/app/commands.hpp"
-#include "bilearn/app/report.hpp"
-#include "bilearn/app/workspace.hpp"
 #include "bilearn/core/error.hpp"
+#include "bilearn/driver/report.hpp"
+#include "bilearn/driver/workspace.hpp"
 #include "bilearn/io/directory.hpp"
 #include "bilearn/io/json_summary.hpp"
 

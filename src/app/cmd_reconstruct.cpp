@@ -1,9 +1,9 @@
 // bilearn reconstruct: solves the lower level at θ (-reg_theta) for every training sample;
 // prints one line per sample, writes PNGs with --out DIR and the summary with --json F.
 #include "bilearn/app/commands.hpp"
-#include "bilearn/app/report.hpp"
-#include "bilearn/app/workspace.hpp"
 #include "bilearn/core/error.hpp"
+#include "bilearn/driver/report.hpp"
+#include "bilearn/driver/workspace.hpp"
 #include "bilearn/io/directory.hpp"
 #include "bilearn/io/json_summary.hpp"
 

@@ -4,12 +4,12 @@
 // --resume DIR.
 #include <cmath>
 
-#include "bilearn/app/bilevel_upper_problem.hpp"
 #include "bilearn/app/commands.hpp"
-#include "bilearn/app/reconstruction_snapshot.hpp"
-#include "bilearn/app/report.hpp"
-#include "bilearn/app/workspace.hpp"
 #include "bilearn/core/error.hpp"
+#include "bilearn/driver/bilevel_upper_problem.hpp"
+#include "bilearn/driver/reconstruction_snapshot.hpp"
+#include "bilearn/driver/report.hpp"
+#include "bilearn/driver/workspace.hpp"
 #include "bilearn/io/directory.hpp"
 #include "bilearn/io/json_summary.hpp"
 #include "bilearn/outer/trainer.hpp"
@@ -38,8 +38,7 @@ int run_train_command(const CommandLine& cl) {
                             resuming ? ("resuming from " + dir).c_str() : ("output in " + dir).c_str()));
   if (!resuming) {
     // The initial reconstructions (also the trainer's warm start at θ0).
-    EvaluationStats unused;
-    const PetscReal loss = ws->bilevel->reconstruct(ws->initial_theta, unused);
+    const PetscReal loss = problem.reconstruct(ws->initial_theta);
     require(std::isfinite(loss), "the lower level cannot be solved at the initial theta (-reg_theta)");
     write_reconstruction_pngs(*ws, dir, "initial", pictures, true);
     initial = snapshot_reconstructions(*ws, pictures);
@@ -49,17 +48,13 @@ int run_train_command(const CommandLine& cl) {
       resuming ? resume(comm, problem, options, dir) : train(comm, problem, ws->initial_theta, options, dir);
 
   // Learned reconstructions at the final θ (the last evaluation may have been a trial point).
-  ws->bilevel->set_active_samples({});
-  ws->bilevel->lower_solver().set_gradient_tolerance(0);
-  EvaluationStats final_stats;
-  const PetscReal final_loss = ws->bilevel->reconstruct(result.theta, final_stats);
+  const PetscReal final_loss = problem.reconstruct(result.theta);
   write_reconstruction_pngs(*ws, dir, "learned", pictures, false);
   const SampleReport samples = gather_sample_report(*ws);
   const ReconstructionSnapshot learned = snapshot_reconstructions(*ws, pictures);
   if (resuming) {
     // The interrupted run's initial reconstructions are not kept: solved again at θ0 (-reg_theta).
-    EvaluationStats unused;
-    const PetscReal loss = ws->bilevel->reconstruct(ws->initial_theta, unused);
+    const PetscReal loss = problem.reconstruct(ws->initial_theta);
     require(std::isfinite(loss), "the lower level cannot be solved at the initial theta (-reg_theta)");
     initial = snapshot_reconstructions(*ws, pictures);
   }

@@ -1,14 +1,33 @@
+// The estimator registry: one add() line per member (its file defines the create function).
 #include "bilearn/core/options.hpp"
 #include "bilearn/hypergrad/estimator.hpp"
 
 namespace bilearn {
 
+void HypergradientEstimator::view(PetscViewer viewer) const {
+  BILEARN_CHECK(PetscViewerASCIIPrintf(viewer, "Hypergradient estimator: %s\n", name().c_str()));
+}
+
+EstimatorRegistry& estimator_registry() {
+  static EstimatorRegistry registry = [] {
+    EstimatorRegistry r("hypergradient estimator");
+    r.add("implicit", create_implicit_estimator);
+    r.add("fd", [] { return create_fd_estimator(1e-4); });
+    return r;
+  }();
+  return registry;
+}
+
 std::unique_ptr<HypergradientEstimator> create_estimator(MPI_Comm comm) {
-  OptionsBlock block(comm, "hyper_", "Hypergradient");
-  const std::string method = block.choice("-method", "hypergradient estimator", {"implicit", "fd"}, "implicit");
-  const PetscReal step = block.real("-fd_step", "step in theta for -hyper_method fd", 1e-4, 0.0, 1.0);
-  if (method == "fd") return create_fd_estimator(step);
-  return create_implicit_estimator();
+  std::string method;
+  {
+    OptionsBlock block(comm, "hyper_", "Hypergradient");
+    method = block.choice("-method", "hypergradient estimator", estimator_registry().names(), "implicit");
+  }
+  std::unique_ptr<HypergradientEstimator> estimator = estimator_registry().create(method);
+  estimator->set_from_options(comm, "hyper_");
+  estimator->set_up();
+  return estimator;
 }
 
 }  // namespace bilearn

@@ -2,6 +2,7 @@
 // Every perturbed reconstruction starts from the reconstruction at θ, and the per-sample
 // warm starts are restored afterwards, so checking does not disturb a training run.
 #include "bilearn/core/error.hpp"
+#include "bilearn/core/options.hpp"
 #include "bilearn/hypergrad/estimator.hpp"
 
 namespace bilearn {
@@ -12,7 +13,19 @@ class FiniteDifferenceEstimator : public HypergradientEstimator {
   explicit FiniteDifferenceEstimator(PetscReal step) : step_(step) {}
   std::string name() const override { return "fd"; }
 
-  UpperEvaluation evaluate(BilevelProblem& problem, const std::vector<PetscReal>& theta, bool need_gradient) override {
+  void set_from_options(MPI_Comm comm, const std::string& prefix) override {
+    OptionsBlock block(comm, prefix, "Finite-difference hypergradient");
+    step_ = block.real("-fd_step", "step in theta for -hyper_method fd", step_, 0.0, 1.0);
+  }
+  void set_up() override { require(step_ > 0, "-hyper_fd_step must be positive"); }
+  void view(PetscViewer viewer) const override {
+    HypergradientEstimator::view(viewer);
+    BILEARN_CHECK(PetscViewerASCIIPushTab(viewer));
+    BILEARN_CHECK(PetscViewerASCIIPrintf(viewer, "central differences, step %g\n", (double)step_));
+    BILEARN_CHECK(PetscViewerASCIIPopTab(viewer));
+  }
+
+  UpperEvaluation evaluate(SampleProblem& problem, const std::vector<PetscReal>& theta, bool need_gradient) override {
     UpperEvaluation result;
     result.loss = problem.reconstruct(theta, result.stats);
     if (!need_gradient) return result;
@@ -36,7 +49,6 @@ class FiniteDifferenceEstimator : public HypergradientEstimator {
       restore();
       result.gradient[i] = (plus - minus) / (2 * step_);
     }
-    problem.objective().regulariser().set_theta(theta);
     return result;
   }
 

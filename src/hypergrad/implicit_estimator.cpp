@@ -1,12 +1,16 @@
 // Implicit hypergradient (ALGORITHMS.md §3, DESIGN.md): for each sample solve H w = ∇_x ℓ
 // with ℓ = ½‖x − x†‖², i.e. g = x̂ − x†, by the sample's KSP (warm started from the
-// previous w), then ∇L = ∂_θ ℓ − J w = −J w, averaged over samples.
+// previous w), then ∇L = ∂_θ ℓ − J w = −J w, averaged over samples. The estimator owns the
+// KSPs (prefix -hyper_, one per sample or, with -hyper_share_space, one per group); their
+// recycle spaces persist across evaluations.
 #include <cmath>
+#include <map>
 #include <sstream>
 #include <string>
 
 #include "bilearn/core/error.hpp"
 #include "bilearn/core/log.hpp"
+#include "bilearn/core/options.hpp"
 #include "bilearn/hypergrad/estimator.hpp"
 #include "bilearn/hypergrad/hypergradient_ksp.hpp"
 
@@ -39,7 +43,22 @@ class ImplicitEstimator : public HypergradientEstimator {
  public:
   std::string name() const override { return "implicit"; }
 
-  UpperEvaluation evaluate(BilevelProblem& problem, const std::vector<PetscReal>& theta, bool need_gradient) override {
+  void set_from_options(MPI_Comm comm, const std::string& /*prefix*/) override {
+    OptionsBlock block(comm, "", "Recycle spaces of the bilevel problem");
+    share_space_ =
+        block.flag("-hyper_share_space",
+                   "One hypergradient KSP and recycle space shared by all samples of a group (bounds memory)", false);
+  }
+
+  void view(PetscViewer viewer) const override {
+    HypergradientEstimator::view(viewer);
+    BILEARN_CHECK(PetscViewerASCIIPushTab(viewer));
+    BILEARN_CHECK(PetscViewerASCIIPrintf(viewer, "one KSP (prefix -hyper_) %s\n",
+                                         share_space_ ? "shared by the samples of a group" : "per sample"));
+    BILEARN_CHECK(PetscViewerASCIIPopTab(viewer));
+  }
+
+  UpperEvaluation evaluate(SampleProblem& problem, const std::vector<PetscReal>& theta, bool need_gradient) override {
     UpperEvaluation result;
     result.loss = problem.reconstruct(theta, result.stats);
     if (!need_gradient || !std::isfinite(result.loss)) return result;  // the loss is the same on every rank
@@ -53,10 +72,9 @@ class ImplicitEstimator : public HypergradientEstimator {
     LowerObjective& objective = problem.objective();
     for (auto& s : problem.samples()) {
       if (!problem.is_active(s)) continue;
-      objective.set_point(s.x_hat);
+      objective.set_point(s.x_hat, theta);
       BILEARN_CHECK(VecWAXPY(rhs_, -1.0, s.truth, s.x_hat));  // g = x̂ − x†
-      problem.observe_system(s, theta, rhs_);
-      KSP ksp = problem.sample_ksp(s);
+      KSP ksp = sample_ksp(problem, s);
       BILEARN_CHECK(KSPSetOperators(ksp, objective.hessian(), objective.hessian()));
       const PetscInt products_before = objective.hessian_products();
       double t0 = MPI_Wtime();
@@ -94,7 +112,35 @@ class ImplicitEstimator : public HypergradientEstimator {
     return result;
   }
 
+  // The sample's KSP (created on first use, hypergradient_ksp.hpp: prefix -hyper_, its
+  // defaults), with the relative tolerance in force.
+  KSP sample_ksp(SampleProblem& problem, const SampleState& s) override {
+    OwnedKSP& ksp = ksps_[key(s)];
+    if (!ksp) {
+      create_hypergradient_ksp(problem.grid().comm(), problem.objective(), ksp.out());
+      PetscReal rtol;
+      BILEARN_CHECK(KSPGetTolerances(ksp, &rtol, nullptr, nullptr, nullptr));
+      if (configured_rtol_ == 0) configured_rtol_ = rtol;
+    }
+    BILEARN_CHECK(
+        KSPSetTolerances(ksp, rtol_ > 0 ? rtol_ : configured_rtol_, PETSC_DEFAULT, PETSC_DEFAULT, PETSC_DEFAULT));
+    return ksp;
+  }
+
+  KSP existing_sample_ksp(const SampleState& s) const override {
+    auto it = ksps_.find(key(s));
+    return it == ksps_.end() ? nullptr : it->second.get();
+  }
+
+  void set_krylov_rtol(PetscReal rtol) override { rtol_ = rtol; }
+
  private:
+  PetscInt key(const SampleState& s) const { return share_space_ ? -1 : s.index; }
+
+  bool share_space_ = false;           // -hyper_share_space
+  std::map<PetscInt, OwnedKSP> ksps_;  // by global sample index (-1: the shared one)
+  PetscReal rtol_ = 0;                 // 0: as configured
+  PetscReal configured_rtol_ = 0;      // read from the first KSP's options
   OwnedVec rhs_;
 };
 

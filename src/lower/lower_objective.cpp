@@ -112,17 +112,17 @@ LowerObjective::LowerObjective(const ImageGrid& grid, const ForwardModel& model,
   reg_hessian_ = symmetric_shell(work_, this, objective_shell_mult<&LowerObjective::reg_hessian_mult>);
 }
 
-PetscReal LowerObjective::value(Vec x) {
+PetscReal LowerObjective::value(Vec x, const std::vector<PetscReal>& theta) {
   require(data_ != nullptr, "lower-level objective used before its data was set");
   BILEARN_CHECK(MatMult(model_.A, x, residual_));
   BILEARN_CHECK(VecAXPY(residual_, -1.0, data_));
   PetscReal misfit, xnorm;
   BILEARN_CHECK(VecNorm(residual_, NORM_2, &misfit));
   BILEARN_CHECK(VecNorm(x, NORM_2, &xnorm));
-  return 0.5 * misfit * misfit + reg_.value(x) + 0.5 * epsilon_ * xnorm * xnorm;
+  return 0.5 * misfit * misfit + reg_.value(x, theta) + 0.5 * epsilon_ * xnorm * xnorm;
 }
 
-PetscReal LowerObjective::value_and_gradient(Vec x, Vec g) {
+PetscReal LowerObjective::value_and_gradient(Vec x, const std::vector<PetscReal>& theta, Vec g) {
   require(data_ != nullptr, "lower-level objective used before its data was set");
   {
     log::ScopedEvent event(log::events().operator_apply);
@@ -133,13 +133,13 @@ PetscReal LowerObjective::value_and_gradient(Vec x, Vec g) {
   PetscReal misfit, xnorm;
   BILEARN_CHECK(VecNorm(residual_, NORM_2, &misfit));
   BILEARN_CHECK(VecNorm(x, NORM_2, &xnorm));
-  reg_.gradient(x, work_);
+  reg_.gradient(x, theta, work_);
   BILEARN_CHECK(VecAXPBYPCZ(g, 1.0, epsilon_, 1.0, work_, x));  // g += ∇R + εx
-  return 0.5 * misfit * misfit + reg_.value(x) + 0.5 * epsilon_ * xnorm * xnorm;
+  return 0.5 * misfit * misfit + reg_.value(x, theta) + 0.5 * epsilon_ * xnorm * xnorm;
 }
 
-void LowerObjective::set_point(Vec x) {
-  reg_.set_point(x);
+void LowerObjective::set_point(Vec x, const std::vector<PetscReal>& theta) {
+  reg_.set_point(x, theta);
   // H's entries changed although the MatShell did not: tell PETSc (KSPs, recycle spaces).
   BILEARN_CHECK(PetscObjectStateIncrease((PetscObject)hessian_.get()));
   BILEARN_CHECK(PetscObjectStateIncrease((PetscObject)reg_hessian_.get()));

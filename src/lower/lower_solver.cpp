@@ -13,14 +13,16 @@ namespace bilearn {
 namespace {
 
 PetscErrorCode objective_and_gradient(Tao tao, Vec x, PetscReal* f, Vec g, void* ctx) {
-  return guarded(PetscObjectComm((PetscObject)tao), __func__,
-                 [&] { *f = static_cast<LowerObjective*>(ctx)->value_and_gradient(x, g); });
+  return guarded(PetscObjectComm((PetscObject)tao), __func__, [&] {
+    auto* c = static_cast<LowerSolver*>(ctx);
+    *f = c->objective().value_and_gradient(x, c->theta(), g);
+  });
 }
 
 PetscErrorCode hessian_at(Tao tao, Vec x, Mat, Mat, void* ctx) {
   return guarded(PetscObjectComm((PetscObject)tao), __func__, [&] {
     auto* c = static_cast<LowerSolver*>(ctx);
-    c->objective().set_point(x);
+    c->objective().set_point(x, c->theta());
     c->begin_newton_step();
   });
 }
@@ -32,7 +34,7 @@ LowerSolver::LowerSolver(LowerObjective& objective) : objective_(objective) {
   BILEARN_CHECK(TaoCreate(comm, tao_.out()));
   BILEARN_CHECK(TaoSetOptionsPrefix(tao_, "lower_"));
   BILEARN_CHECK(TaoSetType(tao_, TAONLS));
-  BILEARN_CHECK(TaoSetObjectiveAndGradient(tao_, nullptr, objective_and_gradient, &objective_));
+  BILEARN_CHECK(TaoSetObjectiveAndGradient(tao_, nullptr, objective_and_gradient, this));
   BILEARN_CHECK(TaoSetHessian(tao_, objective_.hessian(), objective_.hessian(), hessian_at, this));
   BILEARN_CHECK(TaoSetTolerances(tao_, gatol_, 0.0, 0.0));
   BILEARN_CHECK(TaoSetMaximumIterations(tao_, 200));
@@ -54,8 +56,8 @@ LowerSolver::LowerSolver(LowerObjective& objective) : objective_(objective) {
     // Far from x̂ a fast drop of ‖∇Φ‖ makes choice 2 ask for tight solves that the next step
     // does not use (tomography N = 128, cold: 13 Newton steps and 2.3× the inner iterations):
     // by default the forcing term only loosens from the configured relative tolerance.
-    ew_min_ = options.real("-lower_forcing_min", "smallest forcing term (default: the Newton KSP's rtol)",
-                           first_rtol_, 0.0, 0.999);
+    ew_min_ = options.real("-lower_forcing_min", "smallest forcing term (default: the Newton KSP's rtol)", first_rtol_,
+                           0.0, 0.999);
   }
   if (ksp && is_recycling_ksp(ksp)) {
     // -lower_tao_nls_ksp_type rminres|rcg: the recycle space is carried across Newton steps;
@@ -134,7 +136,9 @@ KSP LowerSolver::newton_ksp() const {
   return ksp;
 }
 
-LowerSolveResult LowerSolver::solve(Vec x) {
+LowerSolveResult LowerSolver::solve(Vec x, const std::vector<PetscReal>& theta) {
+  objective_.regulariser().check_theta(theta);
+  theta_ = theta;
   log::ScopedStage stage(log::stages().lower);
   log::ScopedEvent event(log::events().lower_solve);
   const PetscInt products_before = objective_.hessian_products();

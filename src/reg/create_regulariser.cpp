@@ -18,11 +18,12 @@ std::unique_ptr<Regulariser> create_regulariser(const ImageGrid& grid) {
       {"tikhonov", "tv", "huber_tv", "foe"}, "tv");
   std::unique_ptr<RegulariserBase> reg = builders.at(type)(grid, options);
   const std::string help = "θ of " + type + ": " + reg->theta_summary();
-  std::vector<PetscReal> theta = reg->expand_theta(options.reals("-theta", help.c_str(), reg->theta(), 1 << 16));
+  std::vector<PetscReal> theta =
+      reg->expand_theta(options.reals("-theta", help.c_str(), reg->initial_theta(), 1 << 16));
   require(
       static_cast<PetscInt>(theta.size()) == reg->num_params(),
       options.full_name("-theta") + " has " + std::to_string(theta.size()) + " values, " + reg->theta_requirement());
-  reg->set_theta(theta);
+  reg->set_initial_theta(theta);
   return reg;
 }
 

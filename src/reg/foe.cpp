@@ -83,7 +83,7 @@ class FieldsOfExperts : public RegulariserBase {
     return full;
   }
 
-  PetscReal value(Vec x) override {
+  PetscReal value_at(Vec x) override {
     work_.update(x);
     forward(work_.local(), z_.data());
     PetscReal local = 0;
@@ -93,7 +93,7 @@ class FieldsOfExperts : public RegulariserBase {
     return sum(local);
   }
 
-  void gradient(Vec x, Vec g) override {
+  void gradient_at(Vec x, Vec g) override {
     work_.update(x);
     {
       VecArray t(conv_.field());
@@ -105,7 +105,7 @@ class FieldsOfExperts : public RegulariserBase {
     adjoint(g);
   }
 
-  std::vector<PetscReal> theta_gradient(Vec x) override {
+  std::vector<PetscReal> theta_gradient_at(Vec x) override {
     work_.update(x);
     forward(work_.local(), z_.data());
     std::fill(acc_.begin(), acc_.end(), 0.0);
@@ -127,13 +127,13 @@ class FieldsOfExperts : public RegulariserBase {
     return out;
   }
 
-  void set_point(Vec x) override {
+  void set_point_at(Vec x) override {
     point_.update(x);
     have_point_ = true;
     linearised_ = false;
   }
 
-  void hessian_mult(Vec v, Vec y) override {
+  void hessian_mult_at(Vec v, Vec y) override {
     linearise();
     work_.update(v);
     {
@@ -143,7 +143,7 @@ class FieldsOfExperts : public RegulariserBase {
     adjoint(y);
   }
 
-  void hessian_diagonal(Vec d) override {
+  void hessian_diagonal_at(Vec d) override {
     linearise();
     {
       VecArray t(conv_.field());
@@ -157,7 +157,7 @@ class FieldsOfExperts : public RegulariserBase {
       conv_.adjoint(squared_.data(), d);
   }
 
-  void mixed_mult(Vec v, std::vector<PetscReal>& Jv) override {
+  void mixed_mult_at(Vec v, std::vector<PetscReal>& Jv) override {
     linearise();
     work_.update(v);
     forward(work_.local(), z_.data());  // u = C v
@@ -180,7 +180,7 @@ class FieldsOfExperts : public RegulariserBase {
     for (PetscInt f = 0; f < K_; ++f) Jv[f] *= kLn10 * w_[f];
   }
 
-  void mixed_mult_transpose(const std::vector<PetscReal>& omega, Vec y) override {
+  void mixed_mult_transpose_at(const std::vector<PetscReal>& omega, Vec y) override {
     linearise();
     require(static_cast<PetscInt>(omega.size()) == num_params(),
             "foe: Jᵀw needs " + std::to_string(num_params()) + " values, got " + std::to_string(omega.size()));

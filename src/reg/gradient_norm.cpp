@@ -92,7 +92,7 @@ void GradientNormRegulariser::adjoint_differences(Vec y) const {
     }
 }
 
-PetscReal GradientNormRegulariser::value(Vec x) {
+PetscReal GradientNormRegulariser::value_at(Vec x) {
   work_.update(x);
   DMDARead2D xa(grid_.dm(), work_.local());
   PetscReal sum = 0;
@@ -123,12 +123,12 @@ void GradientNormRegulariser::weighted_adjoint(Vec x_local, PetscReal c0, PetscR
   adjoint_differences(y);
 }
 
-void GradientNormRegulariser::gradient(Vec x, Vec g) {
+void GradientNormRegulariser::gradient_at(Vec x, Vec g) {
   work_.update(x);
   weighted_adjoint(work_.local(), w_, 0.0, g);  // ∇R = w Dᵀ(a g)
 }
 
-std::vector<PetscReal> GradientNormRegulariser::theta_gradient(Vec x) {
+std::vector<PetscReal> GradientNormRegulariser::theta_gradient_at(Vec x) {
   work_.update(x);
   PetscReal sums[2] = {0, 0}, total[2] = {0, 0};
   {
@@ -148,7 +148,7 @@ std::vector<PetscReal> GradientNormRegulariser::theta_gradient(Vec x) {
   return out;
 }
 
-void GradientNormRegulariser::set_point(Vec x) {
+void GradientNormRegulariser::set_point_at(Vec x) {
   point_.update(x);
   have_point_ = true;
   linearised_ = false;
@@ -171,7 +171,7 @@ void GradientNormRegulariser::linearise() {
   linearised_ = true;
 }
 
-void GradientNormRegulariser::hessian_mult(Vec v, Vec y) {
+void GradientNormRegulariser::hessian_mult_at(Vec v, Vec y) {
   linearise();
   work_.update(v);
   {
@@ -189,7 +189,7 @@ void GradientNormRegulariser::hessian_mult(Vec v, Vec y) {
   adjoint_differences(y);
 }
 
-void GradientNormRegulariser::hessian_diagonal(Vec d) {
+void GradientNormRegulariser::hessian_diagonal_at(Vec d) {
   linearise();
   // Column (i, j) of D has −1 in both components of row (i, j) (where they exist), +1 in
   // component 0 of row (i − 1, j) and in component 1 of row (i, j − 1).
@@ -206,7 +206,7 @@ void GradientNormRegulariser::hessian_diagonal(Vec d) {
     }
 }
 
-void GradientNormRegulariser::mixed_mult(Vec v, std::vector<PetscReal>& Jv) {
+void GradientNormRegulariser::mixed_mult_at(Vec v, std::vector<PetscReal>& Jv) {
   linearise();
   work_.update(v);
   // (Jv)_0 = ln10 w Σ a g·Dv,  (Jv)_1 = ln10 γ w Σ (∂a/∂γ) g·Dv  (one reduction).
@@ -229,7 +229,7 @@ void GradientNormRegulariser::mixed_mult(Vec v, std::vector<PetscReal>& Jv) {
   if (learn_gamma_) Jv.push_back(kLn10 * gamma_ * w_ * total[1]);
 }
 
-void GradientNormRegulariser::mixed_mult_transpose(const std::vector<PetscReal>& omega, Vec y) {
+void GradientNormRegulariser::mixed_mult_transpose_at(const std::vector<PetscReal>& omega, Vec y) {
   linearise();
   require(static_cast<PetscInt>(omega.size()) == num_params(),
           name_ + ": Jᵀw needs " + std::to_string(num_params()) + " values, got " + std::to_string(omega.size()));

@@ -20,33 +20,33 @@ class IdentityTikhonov : public RegulariserBase {
   std::string theta_requirement() const override { return "tikhonov needs 1: log10 w"; }
   std::string theta_summary() const override { return "log10 w"; }
 
-  PetscReal value(Vec x) override {
+  PetscReal value_at(Vec x) override {
     PetscReal nrm = 0;
     BILEARN_CHECK(VecNorm(x, NORM_2, &nrm));
     return 0.5 * w_ * nrm * nrm;
   }
-  void gradient(Vec x, Vec g) override {
+  void gradient_at(Vec x, Vec g) override {
     BILEARN_CHECK(VecCopy(x, g));
     BILEARN_CHECK(VecScale(g, w_));
   }
-  std::vector<PetscReal> theta_gradient(Vec x) override { return {kLn10 * value(x)}; }
-  void set_point(Vec x) override {
+  std::vector<PetscReal> theta_gradient_at(Vec x) override { return {kLn10 * value_at(x)}; }
+  void set_point_at(Vec x) override {
     if (!point_) BILEARN_CHECK(VecDuplicate(x, point_.out()));
     BILEARN_CHECK(VecCopy(x, point_));
   }
-  void hessian_mult(Vec v, Vec y) override {
+  void hessian_mult_at(Vec v, Vec y) override {
     BILEARN_CHECK(VecCopy(v, y));
     BILEARN_CHECK(VecScale(y, w_));
   }
-  void hessian_diagonal(Vec d) override { BILEARN_CHECK(VecSet(d, w_)); }
+  void hessian_diagonal_at(Vec d) override { BILEARN_CHECK(VecSet(d, w_)); }
   // J = ln10 w xᵀ (one row).
-  void mixed_mult(Vec v, std::vector<PetscReal>& Jv) override {
+  void mixed_mult_at(Vec v, std::vector<PetscReal>& Jv) override {
     require_point();
     PetscScalar dot = 0;
     BILEARN_CHECK(VecDot(point_, v, &dot));
     Jv.assign(1, kLn10 * w_ * dot);
   }
-  void mixed_mult_transpose(const std::vector<PetscReal>& omega, Vec y) override {
+  void mixed_mult_transpose_at(const std::vector<PetscReal>& omega, Vec y) override {
     require_point();
     require(omega.size() == 1, "tikhonov: Jᵀw needs 1 value, got " + std::to_string(omega.size()));
     BILEARN_CHECK(VecCopy(point_, y));

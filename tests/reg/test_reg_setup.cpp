@@ -111,12 +111,17 @@ TEST(RegSetup, ThetaNamesAndLearnableFilters) {
   EXPECT_EQ(names[8], "c_1[0,0]");
   EXPECT_EQ(names[79], "c_8[2,2]");
   const FilterBank bank = dct_filter_bank(3);
-  EXPECT_EQ(reg->theta()[7], -2.0);
-  for (size_t i = 0; i < 72; ++i) EXPECT_EQ(reg->theta()[8 + i], bank.coeffs[i]);
-  EXPECT_THROW(reg->set_theta({1, 2}), InputError);
-  std::vector<PetscReal> bad = reg->theta();
+  EXPECT_EQ(reg->initial_theta()[7], -2.0);
+  for (size_t i = 0; i < 72; ++i) EXPECT_EQ(reg->initial_theta()[8 + i], bank.coeffs[i]);
+  EXPECT_THROW(reg->check_theta({1, 2}), InputError);
+  std::vector<PetscReal> bad = reg->initial_theta();
   bad[3] = std::nan("");
-  EXPECT_THROW(reg->set_theta(bad), NumericalError);
+  EXPECT_THROW(reg->check_theta(bad), NumericalError);
+  // θ is an argument: a wrong or non-finite θ given to an evaluation is refused the same way.
+  OwnedVec x = grid.create_vec();
+  BILEARN_CHECK(VecSet(x, 0.5));
+  EXPECT_THROW(reg->value(x, {1, 2}), InputError);
+  EXPECT_THROW(reg->set_point(x, bad), NumericalError);
 }
 
 TEST(RegSetup, DctBankIsZeroMeanAndOrthonormal) {
@@ -243,10 +248,10 @@ TEST(RegSetup, ValueAndGradientDoNotDependOnRanks) {
     auto reg_self = create_regulariser(self);
     OwnedVec x = from_natural(grid, x_nat), xs = from_natural(self, x_nat);
     OwnedVec g = grid.create_vec(), gs = self.create_vec();
-    const double v = reg->value(x), vs = reg_self->value(xs);
+    const double v = reg->value(x, reg->initial_theta()), vs = reg_self->value(xs, reg_self->initial_theta());
     EXPECT_LE(std::fabs(v - vs), 1e-12 * std::fabs(vs)) << c.label << " value " << v << " vs " << vs;
-    reg->gradient(x, g);
-    reg_self->gradient(xs, gs);
+    reg->gradient(x, reg->initial_theta(), g);
+    reg_self->gradient(xs, reg_self->initial_theta(), gs);
     const auto g_nat = grid.gather_natural(g);  // rank 0 only
     const auto gs_nat = self.gather_natural(gs);
     if (rank == 0) {
@@ -257,7 +262,8 @@ TEST(RegSetup, ValueAndGradientDoNotDependOnRanks) {
       }
       EXPECT_LE(worst, 1e-12 * scale) << c.label << " gradient";
     }
-    const auto t = reg->theta_gradient(x), ts = reg_self->theta_gradient(xs);
+    const auto t = reg->theta_gradient(x, reg->initial_theta()),
+               ts = reg_self->theta_gradient(xs, reg_self->initial_theta());
     for (size_t i = 0; i < t.size(); ++i) EXPECT_NEAR(t[i], ts[i], 1e-12 * std::fabs(ts[i]) + 1e-14) << c.label;
   }
 }
@@ -272,21 +278,21 @@ TEST(RegSetup, ValuesMatchSerialFormulas) {
     auto reg = create_regulariser(grid);
     double ref = 0;
     for (double t : gradient_norms(x_nat, kN)) ref += 0.1 * std::sqrt(t * t + 0.02 * 0.02);
-    EXPECT_NEAR(reg->value(x), ref, 1e-13 * ref);
+    EXPECT_NEAR(reg->value(x, reg->initial_theta()), ref, 1e-13 * ref);
   }
   {
     ScopedOptions scoped({{"-reg_type", "huber_tv"}, {"-reg_theta", "0"}, {"-reg_tv_gamma", "0.05"}});
     auto reg = create_regulariser(grid);
     double ref = 0;
     for (double t : gradient_norms(x_nat, kN)) ref += t <= 0.05 ? t * t / 0.1 : t - 0.025;
-    EXPECT_NEAR(reg->value(x), ref, 1e-13 * ref);
+    EXPECT_NEAR(reg->value(x, reg->initial_theta()), ref, 1e-13 * ref);
   }
   {
     ScopedOptions scoped({{"-reg_type", "tikhonov"}, {"-reg_theta", "0.5"}});
     auto reg = create_regulariser(grid);
     double ref = 0;
     for (double v : x_nat) ref += 0.5 * std::pow(10.0, 0.5) * v * v;
-    EXPECT_NEAR(reg->value(x), ref, 1e-13 * ref);
+    EXPECT_NEAR(reg->value(x, reg->initial_theta()), ref, 1e-13 * ref);
   }
   for (const char* expert : {"quadratic", "huber", "l1", "lorentzian"}) {
     ScopedOptions scoped({{"-reg_type", "foe"},
@@ -302,7 +308,7 @@ TEST(RegSetup, ValuesMatchSerialFormulas) {
     double ref = 0;
     for (PetscInt f = 0; f < bank.count; ++f)
       for (double z : correlate_valid(x_nat, kN, bank.coeffs.data() + f * 25, 5)) ref += 0.01 * phi(z).phi;
-    EXPECT_NEAR(reg->value(x), ref, 1e-13 * ref) << expert;
+    EXPECT_NEAR(reg->value(x, reg->initial_theta()), ref, 1e-13 * ref) << expert;
   }
 }
 

@@ -3,8 +3,9 @@
 //   ∇_x Φ   = Aᵀ(A x − y) + ∇_x R_θ(x) + ε x
 //   H       = ∇²_xx Φ = AᵀA + ∇²_xx R_θ(x) + ε I       (a MatShell, never formed)
 //   J       = ∂_θ ∇_x Φ = ∂_θ ∇_x R_θ(x)                (the data term does not depend on θ)
-// The regulariser is shared by all samples; products with H and J use the point given to
-// set_point() last, so call it before using them for a sample.
+// θ is an argument: value and gradient take (x, θ), and set_point(x, θ) fixes the point of
+// the products with H and J. The regulariser is shared by all samples and holds no θ a
+// caller must set first; products use the (x, θ) given to set_point() last.
 #pragma once
 #include <vector>
 
@@ -27,11 +28,11 @@ class LowerObjective {
   const ImageGrid& grid() const noexcept { return grid_; }
   const ForwardModel& model() const noexcept { return model_; }
 
-  PetscReal value(Vec x);
-  PetscReal value_and_gradient(Vec x, Vec g);  // returns Φ, g = ∇_x Φ
+  PetscReal value(Vec x, const std::vector<PetscReal>& theta);
+  PetscReal value_and_gradient(Vec x, const std::vector<PetscReal>& theta, Vec g);  // returns Φ, g = ∇_x Φ
 
-  // Linearisation point of H and J (x is referenced, not copied: keep it alive, unchanged).
-  void set_point(Vec x);
+  // Linearisation point (x, θ) of H and J (x is referenced, not copied: keep it alive, unchanged).
+  void set_point(Vec x, const std::vector<PetscReal>& theta);
   Mat hessian() const noexcept { return hessian_; }  // MatShell: MatMult, MatGetDiagonal
   void hessian_mult(Vec v, Vec y);                   // y = H v
   void hessian_diagonal(Vec d);

@@ -8,6 +8,8 @@
 #pragma once
 #include <petsctao.h>
 
+#include <vector>
+
 #include "bilearn/core/handles.hpp"
 #include "bilearn/lower/lower_objective.hpp"
 
@@ -28,7 +30,9 @@ class LowerSolver {
 
   // Minimises Φ(·, θ) for the data given to the objective; x is the warm start on entry
   // and the minimiser on return. Throws NumericalError (with TAO's reason) if TAO fails.
-  LowerSolveResult solve(Vec x);
+  LowerSolveResult solve(Vec x, const std::vector<PetscReal>& theta);
+  // θ of the solve in progress (read by the TAO callbacks).
+  const std::vector<PetscReal>& theta() const noexcept { return theta_; }
 
   // Absolute tolerance on ‖∇_x Φ‖ (the outer loop may adapt it); 0 restores the configured
   // one (-lower_tao_gatol).
@@ -44,12 +48,14 @@ class LowerSolver {
  private:
   void choose_default_solvers();
   void use_default_pc_unless_chosen();
+
  public:
   // Called with every new Hessian: sets the Newton system's relative tolerance (forcing term).
   void begin_newton_step();
 
  private:
   LowerObjective& objective_;
+  std::vector<PetscReal> theta_;  // of the solve in progress
   // Eisenstat–Walker choice 2: η_k = γ (‖g_k‖/‖g_{k−1}‖)^α, safeguarded (EW 1996).
   bool ew_forcing_ = true;
   PetscReal ew_gamma_ = 0.9, ew_alpha_ = 2.0, ew_max_ = 0.9, ew_min_ = 1e-2;

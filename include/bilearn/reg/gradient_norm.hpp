@@ -36,16 +36,15 @@ class GradientNormRegulariser : public RegulariserBase {
   std::string theta_requirement() const override;
   std::string theta_summary() const override;
 
-  PetscReal value(Vec x) override;
-  void gradient(Vec x, Vec g) override;
-  std::vector<PetscReal> theta_gradient(Vec x) override;
-  void set_point(Vec x) override;
-  void hessian_mult(Vec v, Vec y) override;
-  void hessian_diagonal(Vec d) override;
-  void mixed_mult(Vec v, std::vector<PetscReal>& Jv) override;
-  void mixed_mult_transpose(const std::vector<PetscReal>& w, Vec y) override;
-
  protected:
+  PetscReal value_at(Vec x) override;
+  void gradient_at(Vec x, Vec g) override;
+  std::vector<PetscReal> theta_gradient_at(Vec x) override;
+  void set_point_at(Vec x) override;
+  void hessian_mult_at(Vec v, Vec y) override;
+  void hessian_diagonal_at(Vec d) override;
+  void mixed_mult_at(Vec v, std::vector<PetscReal>& Jv) override;
+  void mixed_mult_transpose_at(const std::vector<PetscReal>& w, Vec y) override;
   void on_theta_changed() override;
 
  private:

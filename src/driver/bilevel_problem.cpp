@@ -1,4 +1,4 @@
-#include "bilearn/hypergrad/bilevel_problem.hpp"
+#include "bilearn/driver/bilevel_problem.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -6,9 +6,7 @@
 
 #include "bilearn/core/error.hpp"
 #include "bilearn/core/options.hpp"
-#include "bilearn/hypergrad/hypergradient_ksp.hpp"
 #include "bilearn/krylov/ksp_recycle.hpp"
-#include "bilearn/lower/hessian_structure.hpp"
 
 namespace bilearn {
 
@@ -57,19 +55,16 @@ BilevelProblem::BilevelProblem(const ImageGrid& grid, const ForwardModel& model,
     BILEARN_CHECK(VecSet(s.x_hat, 0.0));
     BILEARN_CHECK(VecSet(s.adjoint, 0.0));
     samples_.push_back(std::move(s));
-    ksps_.emplace_back();
     active_.push_back(true);
   }
   work_ = grid.create_vec();
   {
     OptionsBlock block(grid.comm(), "", "Recycle spaces of the bilevel problem");
-    share_space_ = block.flag("-hyper_share_space",
-                              "One hypergradient KSP and recycle space shared by all samples of a group (bounds memory)",
-                              false);
-    seed_newton_ = block.choice("-lower_recycle_seed",
-                                "Space a recycling Newton KSP (-lower_tao_nls_ksp_type rminres) starts each sample with: "
-                                "the sample's hypergradient space, or whatever the previous solve left",
-                                {"hyper", "previous"}, "hyper") == "hyper";
+    seed_newton_ =
+        block.choice("-lower_recycle_seed",
+                     "Space a recycling Newton KSP (-lower_tao_nls_ksp_type rminres) starts each sample with: "
+                     "the sample's hypergradient space, or whatever the previous solve left",
+                     {"hyper", "previous"}, "hyper") == "hyper";
   }
 }
 
@@ -107,20 +102,20 @@ void BilevelProblem::set_active_samples(const std::vector<PetscInt>& global_indi
 }
 
 PetscReal BilevelProblem::reconstruct(const std::vector<PetscReal>& theta, EvaluationStats& stats) {
-  reg_.set_theta(theta);
+  reg_.check_theta(theta);  // a wrong θ is the caller's error, not a failed solve
   PetscReal loss_sum = 0;
   std::string failure;
   for (auto& s : samples_) {
     if (!is_active(s)) continue;
     objective_.set_data(s.data);
     const double t0 = MPI_Wtime();
-    if (seed_newton_ && solver_.recycling()) {
-      KSP hyper = existing_sample_ksp(s);
+    if (seed_newton_ && solver_.recycling() && space_source_) {
+      KSP hyper = space_source_(s);
       if (hyper) BILEARN_CHECK(KSPRecycleCopySpace(hyper, solver_.newton_ksp()));
     }
     LowerSolveResult r;
     try {
-      r = solver_.solve(s.x_hat);
+      r = solver_.solve(s.x_hat, theta);
     } catch (const NumericalError& e) {
       // TAO is collective over the group: every rank of the group lands here together.
       failure = "sample " + std::to_string(s.index) + ": " + e.what();
@@ -150,25 +145,6 @@ void BilevelProblem::raise_if_any_failed(bool failed_here, const std::string& me
   MPI_Allreduce(&here, &anywhere, 1, MPI_INT, MPI_MAX, across_groups_);
   if (!anywhere) return;
   throw NumericalError(failed_here ? message : std::string("a solve failed in another sample group"));
-}
-
-KSP BilevelProblem::existing_sample_ksp(const SampleState& s) const {
-  const size_t k = share_space_ ? 0 : static_cast<size_t>(&s - samples_.data());
-  return ksps_.at(k).get();
-}
-
-KSP BilevelProblem::sample_ksp(SampleState& s) {
-  const size_t k = share_space_ ? 0 : static_cast<size_t>(&s - samples_.data());
-  OwnedKSP& ksp = ksps_.at(k);
-  if (!ksp) {
-    create_hypergradient_ksp(grid_.comm(), objective_, ksp.out());
-    PetscReal rtol;
-    BILEARN_CHECK(KSPGetTolerances(ksp, &rtol, nullptr, nullptr, nullptr));
-    if (configured_krylov_rtol_ == 0) configured_krylov_rtol_ = rtol;
-  }
-  BILEARN_CHECK(KSPSetTolerances(ksp, krylov_rtol_ > 0 ? krylov_rtol_ : configured_krylov_rtol_, PETSC_DEFAULT,
-                                 PETSC_DEFAULT, PETSC_DEFAULT));
-  return ksp;
 }
 
 }  // namespace bilearn

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "bilearn/app/workspace.hpp"
+#include "bilearn/driver/workspace.hpp"
 #include "bilearn/io/reconstruction_figure.hpp"
 
 namespace bilearn {

@@ -1,4 +1,4 @@
-#include "bilearn/app/report.hpp"
+#include "bilearn/driver/report.hpp"
 
 #include <sys/stat.h>
 

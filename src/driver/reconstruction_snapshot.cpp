@@ -1,9 +1,9 @@
-#include "bilearn/app/reconstruction_snapshot.hpp"
+#include "bilearn/driver/reconstruction_snapshot.hpp"
 
 #include <algorithm>
 
-#include "bilearn/app/report.hpp"
 #include "bilearn/core/error.hpp"
+#include "bilearn/driver/report.hpp"
 
 namespace bilearn {
 namespace {

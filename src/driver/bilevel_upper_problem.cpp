@@ -1,12 +1,12 @@
-#include "bilearn/app/bilevel_upper_problem.hpp"
+#include "bilearn/driver/bilevel_upper_problem.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 
-#include "bilearn/app/report.hpp"
 #include "bilearn/core/error.hpp"
+#include "bilearn/driver/report.hpp"
 #include "bilearn/io/binary_viewer.hpp"
 #include "bilearn/krylov/recycle_space_file.hpp"
 
@@ -27,7 +27,7 @@ PetscInt BilevelUpperProblem::num_samples() const {
 Evaluation BilevelUpperProblem::evaluate(const std::vector<PetscReal>& theta, bool need_gradient, const Accuracy& acc) {
   BilevelProblem& problem = *ws_.bilevel;
   problem.lower_solver().set_gradient_tolerance(acc.lower_tol);
-  problem.set_krylov_rtol(acc.krylov_tol);
+  ws_.estimator->set_krylov_rtol(acc.krylov_tol);
   problem.set_active_samples(acc.samples);
   UpperEvaluation e = ws_.estimator->evaluate(problem, theta, need_gradient);
   const EvaluationStats stats = reduce_stats(ws_, e.stats);
@@ -38,6 +38,14 @@ Evaluation BilevelUpperProblem::evaluate(const std::vector<PetscReal>& theta, bo
   out.krylov_iterations = stats.krylov_iterations;
   out.lower_iterations = stats.lower_iterations;
   return out;
+}
+
+PetscReal BilevelUpperProblem::reconstruct(const std::vector<PetscReal>& theta) {
+  BilevelProblem& problem = *ws_.bilevel;
+  problem.set_active_samples({});
+  problem.lower_solver().set_gradient_tolerance(0);
+  EvaluationStats unused;
+  return problem.reconstruct(theta, unused);
 }
 
 namespace {
@@ -75,7 +83,7 @@ void BilevelUpperProblem::save_state(const std::string& dir) {
       BILEARN_CHECK(VecView(s.x_hat, viewer));
       BILEARN_CHECK(VecView(s.adjoint, viewer));
     }
-    KSP ksp = ws_.bilevel->existing_sample_ksp(s);  // null before the sample's first hypergradient
+    KSP ksp = ws_.estimator->existing_sample_ksp(s);  // null before the sample's first hypergradient
     const bool first = std::find(saved.begin(), saved.end(), ksp) == saved.end();
     saved.push_back(ksp);
     krylov::write_recycle_space(space_file(dir, s.index), first ? ksp : nullptr, ws_.grid->dm());
@@ -109,7 +117,8 @@ void BilevelUpperProblem::load_spaces(const std::string& dir) {
     error = krylov::read_recycle_space(space_file(dir, s.index), ws_.grid->dm(), space, &state);
     if (!error.empty()) break;    // the same verdict on every rank of the group
     if (space.empty()) continue;  // no space saved (non-recycling KSP, older checkpoint)
-    KSP ksp = ws_.bilevel->sample_ksp(s);
+    KSP ksp = ws_.estimator->sample_ksp(*ws_.bilevel, s);
+    if (!ksp) continue;  // an estimator without a KSP: nothing to seed
     if (std::find(seeded.begin(), seeded.end(), ksp) != seeded.end()) continue;
     krylov::seed_recycle_space(ksp, space, &state);
     seeded.push_back(ksp);

@@ -6,7 +6,7 @@
 // starts x̂_s and w_s (PETSc binary, natural order, exact bits) and the recycle space its
 // hypergradient KSP carries to the next solve (space_%05d.bin, see recycle_space_file.hpp).
 #pragma once
-#include "bilearn/app/workspace.hpp"
+#include "bilearn/driver/workspace.hpp"
 #include "bilearn/outer/upper_problem.hpp"
 
 namespace bilearn {
@@ -19,6 +19,11 @@ class BilevelUpperProblem : public UpperProblem {
   Evaluation evaluate(const std::vector<PetscReal>& theta, bool need_gradient, const Accuracy& acc) override;
   void save_state(const std::string& dir) override;
   void load_state(const std::string& dir) override;
+
+  // L(θ) over all samples with the configured tolerances (-lower_tao_gatol), no gradient: the
+  // initial and the learned reconstructions around a training run. A failed lower-level solve
+  // gives a non-finite loss. Not counted in totals(). Collective.
+  PetscReal reconstruct(const std::vector<PetscReal>& theta);
 
   // Time split accumulated over all evaluations (max over ranks when reduced by the caller).
   const EvaluationStats& totals() const noexcept { return totals_; }

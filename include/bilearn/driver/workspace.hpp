@@ -1,29 +1,20 @@
 // Everything a command needs, built from the options in the order the data flows:
 // sample groups → grid → forward model → training set → regulariser → bilevel problem →
-// hypergradient estimator. -samples_groups G splits the ranks into G groups (PetscSubcomm,
-// contiguous); each group owns samples g, g+G, g+2G, … on a grid of its own.
+// hypergradient estimator (sample_groups.hpp: each group owns samples g, g+G, g+2G, … on a
+// grid of its own). θ: the regulariser reads -reg_theta, initial_theta is where the outer loop
+// (or a reconstruct/hypergrad command) starts, and from there θ travels as an argument.
 #pragma once
 #include <memory>
 #include <vector>
 
-#include "bilearn/hypergrad/bilevel_problem.hpp"
+#include "bilearn/driver/bilevel_problem.hpp"
+#include "bilearn/driver/sample_groups.hpp"
 #include "bilearn/hypergrad/estimator.hpp"
 #include "bilearn/problem/dataset.hpp"
 #include "bilearn/problem/forward_model.hpp"
 #include "bilearn/reg/regulariser.hpp"
 
 namespace bilearn {
-
-struct SampleGroups {
-  PetscInt count = 1;                      // G
-  PetscInt index = 0;                      // this rank's group
-  MPI_Comm group = MPI_COMM_NULL;          // ranks of this group (owned)
-  MPI_Comm across_groups = MPI_COMM_NULL;  // same rank in every group (owned)
-  SampleGroups() = default;
-  SampleGroups(const SampleGroups&) = delete;
-  SampleGroups& operator=(const SampleGroups&) = delete;
-  ~SampleGroups();
-};
 
 struct Workspace {
   ProblemOptions problem;
@@ -35,7 +26,8 @@ struct Workspace {
   std::unique_ptr<Regulariser> reg;
   std::vector<PetscReal> initial_theta;
   std::unique_ptr<BilevelProblem> bilevel;
-  std::unique_ptr<HypergradientEstimator> estimator;
+  std::unique_ptr<HypergradientEstimator> estimator;  // owns the hypergradient KSPs (after bilevel:
+                                                      // destroyed first, they reference its objective)
 };
 
 // Builds the workspace on comm (normally PETSC_COMM_WORLD). Collective.
