@@ -10,12 +10,14 @@ namespace bilearn {
 OptionsBlock::OptionsBlock(MPI_Comm comm, const std::string& prefix, const std::string& title) : prefix_(prefix) {
   BILEARN_CHECK(PetscMemzero(&items_, sizeof(items_)));
   items_.count = 1;  // one pass: this PETSc has no SAWs publishing
-  BILEARN_CHECK(PetscOptionsBegin_Private(&items_, comm, prefix_.empty() ? nullptr : prefix_.c_str(), title.c_str(),
-                                          nullptr));
+  BILEARN_CHECK(
+      PetscOptionsBegin_Private(&items_, comm, prefix_.empty() ? nullptr : prefix_.c_str(), title.c_str(), nullptr));
   open_ = true;
 }
 
-OptionsBlock::~OptionsBlock() { end(); }
+OptionsBlock::~OptionsBlock() {
+  end();
+}
 
 void OptionsBlock::end() noexcept {
   if (open_) PetscOptionsEnd_Private(&items_);
@@ -107,6 +109,32 @@ bool OptionsBlock::was_set(const char* name) const {
   PetscBool set = PETSC_FALSE;
   BILEARN_CHECK(PetscOptionsHasName(nullptr, prefix_.empty() ? nullptr : prefix_.c_str(), name, &set));
   return set == PETSC_TRUE;
+}
+
+void OptionsBlock::view_option(const char* name, const char* help) {
+  char buffer[PETSC_MAX_PATH_LEN] = "";
+  PetscBool set = PETSC_FALSE;
+  BILEARN_CHECK(PetscOptionsString_Private(&items_, name, help, "", "", buffer, sizeof(buffer), &set));
+}
+
+void view_from_options(const char* prefix, const char* name, const std::function<void(PetscViewer)>& view) {
+  PetscViewer viewer = nullptr;
+  PetscViewerFormat format = PETSC_VIEWER_DEFAULT;
+  PetscBool set = PETSC_FALSE;
+  BILEARN_CHECK(PetscOptionsGetViewer(PETSC_COMM_WORLD, nullptr, prefix, name, &viewer, &format, &set));
+  if (!set) return;
+  auto release = [&] {
+    PetscViewerPopFormat(viewer);
+    PetscViewerDestroy(&viewer);
+  };
+  BILEARN_CHECK(PetscViewerPushFormat(viewer, format));
+  try {
+    view(viewer);
+  } catch (...) {
+    release();
+    throw;
+  }
+  release();
 }
 
 }  // namespace bilearn

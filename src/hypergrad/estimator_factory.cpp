@@ -23,10 +23,12 @@ std::unique_ptr<HypergradientEstimator> create_estimator(MPI_Comm comm) {
   {
     OptionsBlock block(comm, "hyper_", "Hypergradient");
     method = block.choice("-method", "hypergradient estimator", estimator_registry().names(), "implicit");
+    block.view_option("-view", "print the configured hypergradient estimator");
   }
   std::unique_ptr<HypergradientEstimator> estimator = estimator_registry().create(method);
   estimator->set_from_options(comm, "hyper_");
   estimator->set_up();
+  view_from_options("hyper_", "-view", [&](PetscViewer viewer) { estimator->view(viewer); });
   return estimator;
 }
 

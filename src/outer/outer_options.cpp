@@ -2,13 +2,14 @@
 
 #include "bilearn/core/error.hpp"
 #include "bilearn/core/options.hpp"
+#include "bilearn/outer/optimizer.hpp"
 
 namespace bilearn {
 
 OuterOptions read_outer_options(MPI_Comm comm) {
   OuterOptions o;
   OptionsBlock b(comm, "outer_", "Outer loop (bilevel training)");
-  o.type = b.choice("-type", "outer optimiser", {"gd", "adam", "lbfgs", "fuse"}, o.type);
+  o.type = b.choice("-type", "outer optimiser", optimizer_registry().names(), o.type);
   o.ls = b.choice("-ls", "line search of gd", {"armijo", "inexact", "none"}, o.ls);
   o.max_it = b.integer("-max_it", "maximum number of outer iterations", o.max_it, 0);
   o.gtol = b.real("-gtol", "stop when the (projected) hypergradient norm is <= gtol", o.gtol, 0, PETSC_INFINITY);
@@ -67,6 +68,7 @@ OuterOptions read_outer_options(MPI_Comm comm) {
   o.progress = b.flag("-progress", "print a progress line per outer step", o.progress);
   o.progress_live =
       b.choice("-progress_live", "progress as one live line on a terminal", {"auto", "yes", "no"}, o.progress_live);
+  b.view_option("-view", "print the configured outer optimiser and loop");
   return o;
 }
 

@@ -7,6 +7,7 @@
 
 #include "bilearn/core/error.hpp"
 #include "bilearn/core/log.hpp"
+#include "bilearn/core/options.hpp"
 #include "bilearn/io/directory.hpp"
 #include "bilearn/io/history_plot.hpp"
 #include "bilearn/outer/checkpoint.hpp"
@@ -65,6 +66,20 @@ class Run {
     rank0_ = rank == 0;
     result_.optimizer = opt_->name();
     if (!out_dir_.empty()) make_directory(comm_, out_dir_);
+    view_from_options("outer_", "-view", [&](PetscViewer viewer) { view(viewer); });
+  }
+
+  // -outer_view: the optimiser, then the loop's own options.
+  void view(PetscViewer viewer) const {
+    opt_->view(viewer);
+    BILEARN_CHECK(PetscViewerASCIIPushTab(viewer));
+    if (opts_.type == "gd") BILEARN_CHECK(PetscViewerASCIIPrintf(viewer, "line search: %s\n", opts_.ls.c_str()));
+    BILEARN_CHECK(PetscViewerASCIIPrintf(viewer, "max_it %d, gtol %g, initial step %g\n", (int)opts_.max_it,
+                                         (double)opts_.gtol, (double)opts_.step));
+    BILEARN_CHECK(PetscViewerASCIIPrintf(viewer, "adaptive tolerances: %s\n", opts_.adaptive_tol ? "on" : "off"));
+    BILEARN_CHECK(PetscViewerASCIIPrintf(viewer, "checkpoint every %d accepted steps, keep %d\n",
+                                         (int)opts_.checkpoint_every, (int)opts_.checkpoint_keep));
+    BILEARN_CHECK(PetscViewerASCIIPopTab(viewer));
   }
 
   TrainResult fresh(std::vector<PetscReal> theta0) {

@@ -13,8 +13,9 @@ namespace bilearn {
 ProblemOptions read_problem_options(MPI_Comm comm) {
   ProblemOptions o;
   OptionsBlock block(comm, "", "Problem (forward model and image size)");
-  o.type = block.choice("-problem", "forward model", {"tomo", "blur", "inpaint", "denoise", "matrix"}, o.type);
+  o.type = block.choice("-problem", "forward model", forward_model_registry().names(), o.type);
   o.n = block.integer("-problem_n", "image side N (N×N pixels)", o.n, 1);
+  block.view_option("-problem_view", "print the configured forward model");
   return o;
 }
 
@@ -25,22 +26,49 @@ void set_data_on_grid(ForwardModel& model, const ImageGrid& grid, std::string na
   model.data_cols = grid.n();
 }
 
-namespace {
-ForwardModel create_model_of_type(const ImageGrid& grid, const ProblemOptions& options) {
-  if (options.type == "tomo") return create_xray_model(grid);
-  if (options.type == "blur") return create_blur_model(grid);
-  if (options.type == "inpaint") return create_inpaint_model(grid);
-  if (options.type == "denoise") return create_identity_model(grid);
-  if (options.type == "matrix") return create_matrix_model(grid);
-  throw InputError("unknown problem type '" + options.type + "'");
+ForwardModelRegistry& forward_model_registry() {
+  static ForwardModelRegistry registry = [] {
+    ForwardModelRegistry r("forward model");
+    r.add("tomo", create_xray_model);
+    r.add("blur", create_blur_model);
+    r.add("inpaint", create_inpaint_model);
+    r.add("denoise", create_identity_model);
+    r.add("matrix", create_matrix_model);
+    return r;
+  }();
+  return registry;
 }
-}  // namespace
 
 ForwardModel create_forward_model(const ImageGrid& grid, const ProblemOptions& options) {
   log::ScopedStage stage(log::stages().setup);
-  ForwardModel model = create_model_of_type(grid, options);
+  ForwardModel model = forward_model_registry().create(options.type, grid);
   if (read_store_transpose_option(grid.comm())) store_explicit_transpose(model.A);  // -problem_store_transpose
+  view_from_options("problem_", "-view", [&](PetscViewer viewer) { view_forward_model(model, grid, viewer); });
   return model;
+}
+
+void view_forward_model(const ForwardModel& model, const ImageGrid& grid, PetscViewer viewer) {
+  PetscInt rows, cols;
+  MatType type;
+  MatInfo info;
+  BILEARN_CHECK(MatGetSize(model.A, &rows, &cols));
+  BILEARN_CHECK(MatGetType(model.A, &type));
+  PetscBool has_info = PETSC_FALSE;
+  BILEARN_CHECK(MatHasOperation(model.A, MATOP_GETINFO, &has_info));
+  if (has_info) BILEARN_CHECK(MatGetInfo(model.A, MAT_GLOBAL_SUM, &info));
+  BILEARN_CHECK(PetscViewerASCIIPrintf(viewer, "Forward model: %s\n", model.name.c_str()));
+  BILEARN_CHECK(PetscViewerASCIIPushTab(viewer));
+  BILEARN_CHECK(PetscViewerASCIIPrintf(viewer, "image %d x %d, data %d x %d (%s)\n", (int)grid.n(), (int)grid.n(),
+                                       (int)model.data_rows, (int)model.data_cols,
+                                       model.data_on_grid ? "on the image grid" : "natural order"));
+  if (has_info)
+    BILEARN_CHECK(PetscViewerASCIIPrintf(viewer, "A: %d x %d, type %s, %.0f nonzeros\n", (int)rows, (int)cols, type,
+                                         (double)info.nz_used));
+  else
+    BILEARN_CHECK(PetscViewerASCIIPrintf(viewer, "A: %d x %d, type %s\n", (int)rows, (int)cols, type));
+  BILEARN_CHECK(
+      PetscViewerASCIIPrintf(viewer, "circulant preconditioner kernel: %s\n", model.circulant_kernel.c_str()));
+  BILEARN_CHECK(PetscViewerASCIIPopTab(viewer));
 }
 
 }  // namespace bilearn

@@ -8,6 +8,8 @@
 //        ∂/∂c_f[m] of C_fᵀ φ'(C_f x) is S_mᵀ φ'(C_f x) + C_fᵀ diag φ''(C_f x) S_m x, S_m the shift)
 //   Jᵀω = Σ_f C_fᵀ[ln10 w_f ω_f φ' + w_f φ'' ⊙ (B_f x)] + w_f B_fᵀ φ',  B_f: the filter ω_{c_f}.
 #include <cmath>
+#include <cstdio>
+#include <memory>
 
 #include "bilearn/core/error.hpp"
 #include "bilearn/reg/convolution.hpp"
@@ -21,29 +23,58 @@ namespace {
 
 class FieldsOfExperts : public RegulariserBase {
  public:
-  FieldsOfExperts(const ImageGrid& grid, const FilterBank& bank, Expert expert, bool learn_filters, PetscReal log10_w)
-      : grid_(grid),
-        conv_(grid, bank.count, bank.side),
-        expert_(expert),
-        learn_(learn_filters),
-        K_(bank.count),
-        T_(bank.side * bank.side),
-        filters_(bank.coeffs),
-        squared_(bank.coeffs.size()),
-        w_(static_cast<size_t>(bank.count)),
-        point_(grid.dm()),
-        work_(grid.dm()) {
-    const size_t n = static_cast<size_t>(grid.local_size() * K_);
-    z_.resize(n);
-    d1_.resize(n);
-    wd2_.resize(n);
-    theta_.assign(static_cast<size_t>(K_), log10_w);
+  explicit FieldsOfExperts(const ImageGrid& grid)
+      : grid_(grid), expert_(ExpertKind::l1, 1e-2), point_(grid.dm()), work_(grid.dm()) {}
+
+  void set_from_options(OptionsBlock& options) override {
+    source_ = options.choice("-foe_filters",
+                             "filter bank: zero-mean DCT basis 3x3 (8 filters), 5x5 (24 filters) or a text file",
+                             {"dct3", "dct5", "file"}, source_);
+    file_ = options.string(
+        "-foe_filter_file",
+        "text filter file for -reg_foe_filters file: \"K k\" then K·k² numbers, row-major, '#' comments", file_);
+    const std::string expert_name =
+        options.choice("-foe_expert", "expert φ: quadratic t²/2, huber, l1 √(t²+γ²), lorentzian log(1+t²/γ²)",
+                       Expert::names(), expert_.name());
+    const PetscReal gamma = options.real("-foe_gamma", "scale γ of the huber/l1/lorentzian experts (images in [0, 1])",
+                                         expert_.gamma(), 1e-12, 1e6);
+    expert_ = Expert(Expert::parse(expert_name), gamma);
+    learn_ = options.flag("-foe_learn_filters", "learn the filter coefficients too (θ = log10 w_1..w_K, then c_1..c_K)",
+                          learn_);
+  }
+
+  // Reads the bank and sizes everything from it; θ = K weights at 10^-2 (and the bank's
+  // coefficients when they are learnt).
+  void set_up() override {
+    PetscInt width = 0;
+    BILEARN_CHECK(DMDAGetInfo(grid_.dm(), nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,
+                              &width, nullptr, nullptr, nullptr, nullptr));
+    FilterBank bank;
+    if (source_ == "dct3") bank = dct_filter_bank(3);
+    if (source_ == "dct5") bank = dct_filter_bank(5);
+    if (source_ == "file") {
+      require(!file_.empty(), "-reg_foe_filters file needs -reg_foe_filter_file F");
+      bank = read_filter_file(grid_.comm(), file_, 2 * width + 1);
+    }
+    conv_ = std::make_unique<Convolution>(grid_, bank.count, bank.side);
+    K_ = bank.count;
+    T_ = bank.side * bank.side;
+    filters_ = bank.coeffs;
+    squared_.assign(bank.coeffs.size(), 0.0);
+    w_.assign(static_cast<size_t>(bank.count), 0.0);
+    const size_t n = static_cast<size_t>(grid_.local_size() * K_);
+    z_.assign(n, 0.0);
+    d1_.assign(n, 0.0);
+    wd2_.assign(n, 0.0);
+    theta_.assign(static_cast<size_t>(K_), -2.0);
     if (learn_) theta_.insert(theta_.end(), filters_.begin(), filters_.end());
-    acc_.resize(theta_.size());
+    acc_.assign(theta_.size(), 0.0);
+    squared_basis_.clear();
     if (!learn_ && !bank.basis.empty()) {  // fixed DCT bank: separable kernels
-      conv_.set_separable(bank.basis, bank.pairs);
+      conv_->set_separable(bank.basis, bank.pairs);
       for (PetscReal u : bank.basis) squared_basis_.push_back(u * u);
     }
+    have_point_ = false;
     on_theta_changed();
   }
 
@@ -53,7 +84,7 @@ class FieldsOfExperts : public RegulariserBase {
     std::vector<std::string> n;
     for (PetscInt f = 1; f <= K_; ++f) n.push_back("log10 w_" + std::to_string(f));
     if (learn_) {
-      const PetscInt k = conv_.side();
+      const PetscInt k = conv_->side();
       for (PetscInt f = 1; f <= K_; ++f)
         for (PetscInt a = 0; a < k; ++a)
           for (PetscInt b = 0; b < k; ++b)
@@ -70,7 +101,7 @@ class FieldsOfExperts : public RegulariserBase {
   }
 
   std::string theta_requirement() const override {
-    const std::string k = std::to_string(K_), kk = std::to_string(conv_.side());
+    const std::string k = std::to_string(K_), kk = std::to_string(conv_->side());
     if (!learn_) return "foe with " + k + " filters needs " + k + ": " + theta_summary();
     return "foe with " + k + " learnable " + kk + "x" + kk + " filters needs " + k + " (log10 w_1..w_" + k +
            "; filters from the bank) or " + std::to_string(K_ + K_ * T_) + ": " + theta_summary();
@@ -96,7 +127,7 @@ class FieldsOfExperts : public RegulariserBase {
   void gradient_at(Vec x, Vec g) override {
     work_.update(x);
     {
-      VecArray t(conv_.field());
+      VecArray t(conv_->field());
       forward(work_.local(), t.data());
       for_outputs([&](PetscInt o) {
         for (PetscInt f = 0; f < K_; ++f) t[o + f] = w_[f] * expert_(t[o + f]).d1;
@@ -117,7 +148,7 @@ class FieldsOfExperts : public RegulariserBase {
         z_[o + f] = e.d1;  // z_ now holds φ'(z) at the outputs (0 elsewhere is not needed)
       }
     });
-    if (learn_) conv_.correlate_taps(work_.local(), z_.data(), acc_.data() + K_);
+    if (learn_) conv_->correlate_taps(work_.local(), z_.data(), acc_.data() + K_);
     std::vector<PetscReal> out(acc_.size());
     sum_reduce(grid_.comm(), acc_.data(), out.data(), out.size());
     for (PetscInt f = 0; f < K_; ++f) out[f] *= kLn10 * w_[f];
@@ -137,7 +168,7 @@ class FieldsOfExperts : public RegulariserBase {
     linearise();
     work_.update(v);
     {
-      VecArray t(conv_.field());
+      VecArray t(conv_->field());
       forward(work_.local(), t.data(), wd2_.data());  // w_f φ''(C_f x) ⊙ C_f v in one pass
     }
     adjoint(y);
@@ -146,15 +177,15 @@ class FieldsOfExperts : public RegulariserBase {
   void hessian_diagonal_at(Vec d) override {
     linearise();
     {
-      VecArray t(conv_.field());
+      VecArray t(conv_->field());
       for_outputs([&](PetscInt o) {
         for (PetscInt f = 0; f < K_; ++f) t[o + f] = wd2_[o + f];
       });
     }
-    if (conv_.separable())
-      conv_.adjoint_separable(d, false, squared_basis_.data());  // (u_p(a) u_q(b))² is separable too
+    if (conv_->separable())
+      conv_->adjoint_separable(d, false, squared_basis_.data());  // (u_p(a) u_q(b))² is separable too
     else
-      conv_.adjoint(squared_.data(), d);
+      conv_->adjoint(squared_.data(), d);
   }
 
   void mixed_mult_at(Vec v, std::vector<PetscReal>& Jv) override {
@@ -170,10 +201,10 @@ class FieldsOfExperts : public RegulariserBase {
     });
     if (learn_) {
       // Local sums: w_f Σ φ' v(o + m) (scaled here), then + Σ w_f φ'' (C v) x(o + m).
-      conv_.correlate_taps(work_.local(), d1_.data(), acc_.data() + K_);
+      conv_->correlate_taps(work_.local(), d1_.data(), acc_.data() + K_);
       for (PetscInt f = 0; f < K_; ++f)
         for (PetscInt m = 0; m < T_; ++m) acc_[K_ + f * T_ + m] *= w_[f];
-      conv_.correlate_taps(point_.local(), z_.data(), acc_.data() + K_);
+      conv_->correlate_taps(point_.local(), z_.data(), acc_.data() + K_);
     }
     Jv.resize(acc_.size());
     sum_reduce(grid_.comm(), acc_.data(), Jv.data(), Jv.size());
@@ -184,10 +215,10 @@ class FieldsOfExperts : public RegulariserBase {
     linearise();
     require(static_cast<PetscInt>(omega.size()) == num_params(),
             "foe: Jᵀw needs " + std::to_string(num_params()) + " values, got " + std::to_string(omega.size()));
-    const PetscReal* beta = omega.data() + K_;                   // filter part of ω, FilterBank layout
-    if (learn_) conv_.forward(point_.local(), beta, z_.data());  // B_f x
+    const PetscReal* beta = omega.data() + K_;                    // filter part of ω, FilterBank layout
+    if (learn_) conv_->forward(point_.local(), beta, z_.data());  // B_f x
     {
-      VecArray t(conv_.field());
+      VecArray t(conv_->field());
       for_outputs([&](PetscInt o) {
         for (PetscInt f = 0; f < K_; ++f) {
           PetscReal s = kLn10 * w_[f] * omega[f] * d1_[o + f];
@@ -199,15 +230,25 @@ class FieldsOfExperts : public RegulariserBase {
     adjoint(y);
     if (!learn_) return;
     {
-      VecArray t(conv_.field());
+      VecArray t(conv_->field());
       for_outputs([&](PetscInt o) {
         for (PetscInt f = 0; f < K_; ++f) t[o + f] = w_[f] * d1_[o + f];
       });
     }
-    conv_.adjoint(beta, y, true);
+    conv_->adjoint(beta, y, true);
   }
 
  protected:
+  std::vector<std::string> view_lines() const override {
+    char line[160];
+    std::snprintf(line, sizeof(line), "filters: %s, %d of side %d (%s)%s", source_.c_str(), (int)K_,
+                  (int)(conv_ ? conv_->side() : 0), learn_ ? "learnt" : "fixed",
+                  source_ == "file" ? (", file " + file_).c_str() : "");
+    std::vector<std::string> lines = {line};
+    std::snprintf(line, sizeof(line), "expert: %s, gamma = %g", expert_.name().c_str(), (double)expert_.gamma());
+    lines.push_back(line);
+    return lines;
+  }
   void on_theta_changed() override {
     for (PetscInt f = 0; f < K_; ++f) w_[f] = std::pow(10.0, theta_[f]);
     if (learn_) std::copy(theta_.begin() + K_, theta_.end(), filters_.begin());
@@ -220,22 +261,22 @@ class FieldsOfExperts : public RegulariserBase {
   template <class Body>
   void for_outputs(Body&& body) const {
     const PetscInt x0 = grid_.x0(), y0 = grid_.y0(), nx = grid_.nx();
-    for (PetscInt j = conv_.oy0(); j < conv_.oy1(); ++j)
-      for (PetscInt i = conv_.ox0(); i < conv_.ox1(); ++i) body(((j - y0) * nx + (i - x0)) * K_);
+    for (PetscInt j = conv_->oy0(); j < conv_->oy1(); ++j)
+      for (PetscInt i = conv_->ox0(); i < conv_->ox1(); ++i) body(((j - y0) * nx + (i - x0)) * K_);
   }
 
   // C x and Σ_f C_fᵀ t_f with the current filters (separable kernels for a fixed DCT bank).
   void forward(Vec x_local, PetscScalar* out, const PetscScalar* scale = nullptr) const {
-    if (conv_.separable())
-      conv_.forward_separable(x_local, out, scale);
+    if (conv_->separable())
+      conv_->forward_separable(x_local, out, scale);
     else
-      conv_.forward(x_local, filters_.data(), out, scale);
+      conv_->forward(x_local, filters_.data(), out, scale);
   }
   void adjoint(Vec y) {
-    if (conv_.separable())
-      conv_.adjoint_separable(y);
+    if (conv_->separable())
+      conv_->adjoint_separable(y);
     else
-      conv_.adjoint(filters_.data(), y);
+      conv_->adjoint(filters_.data(), y);
   }
 
   PetscReal sum(PetscReal local) const {
@@ -261,10 +302,11 @@ class FieldsOfExperts : public RegulariserBase {
   }
 
   const ImageGrid& grid_;
-  Convolution conv_;
+  std::unique_ptr<Convolution> conv_;  // built by set_up from the bank
   Expert expert_;
-  bool learn_;
-  PetscInt K_, T_;
+  std::string source_ = "dct3", file_;
+  bool learn_ = false;
+  PetscInt K_ = 0, T_ = 0;
   std::vector<PetscReal> filters_, squared_, w_;
   std::vector<PetscReal> squared_basis_;  // separable bank: basis squared entrywise (diagonal)
   GhostedVec point_, work_;
@@ -276,30 +318,8 @@ class FieldsOfExperts : public RegulariserBase {
 
 }  // namespace
 
-std::unique_ptr<RegulariserBase> make_foe(const ImageGrid& grid, OptionsBlock& options) {
-  PetscInt width = 0;
-  BILEARN_CHECK(DMDAGetInfo(grid.dm(), nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, &width,
-                            nullptr, nullptr, nullptr, nullptr));
-  const std::string source = options.choice(
-      "-foe_filters", "filter bank: zero-mean DCT basis 3x3 (8 filters), 5x5 (24 filters) or a text file",
-      {"dct3", "dct5", "file"}, "dct3");
-  const std::string file = options.string(
-      "-foe_filter_file",
-      "text filter file for -reg_foe_filters file: \"K k\" then K·k² numbers, row-major, '#' comments", "");
-  const std::string expert_name = options.choice(
-      "-foe_expert", "expert φ: quadratic t²/2, huber, l1 √(t²+γ²), lorentzian log(1+t²/γ²)", Expert::names(), "l1");
-  const PetscReal gamma =
-      options.real("-foe_gamma", "scale γ of the huber/l1/lorentzian experts (images in [0, 1])", 1e-2, 1e-12, 1e6);
-  const bool learn = options.flag("-foe_learn_filters",
-                                  "learn the filter coefficients too (θ = log10 w_1..w_K, then c_1..c_K)", false);
-  FilterBank bank;
-  if (source == "dct3") bank = dct_filter_bank(3);
-  if (source == "dct5") bank = dct_filter_bank(5);
-  if (source == "file") {
-    require(!file.empty(), "-reg_foe_filters file needs -reg_foe_filter_file F");
-    bank = read_filter_file(grid.comm(), file, 2 * width + 1);
-  }
-  return std::make_unique<FieldsOfExperts>(grid, bank, Expert(Expert::parse(expert_name), gamma), learn, -2.0);
+std::unique_ptr<RegulariserBase> create_foe(const ImageGrid& grid) {
+  return std::make_unique<FieldsOfExperts>(grid);
 }
 
 }  // namespace bilearn

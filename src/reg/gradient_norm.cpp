@@ -2,20 +2,15 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 #include "bilearn/core/error.hpp"
+#include "bilearn/core/options.hpp"
 
 namespace bilearn {
 
-GradientNormRegulariser::GradientNormRegulariser(const ImageGrid& grid, std::string name, GradientPenalty penalty,
-                                                 PetscReal log10_w, PetscReal gamma, bool learn_gamma)
-    : grid_(grid),
-      name_(std::move(name)),
-      penalty_(penalty),
-      learn_gamma_(learn_gamma && penalty != GradientPenalty::quadratic),
-      gamma_(gamma),
-      point_(grid.dm()),
-      work_(grid.dm()) {
+GradientNormRegulariser::GradientNormRegulariser(const ImageGrid& grid, std::string name, GradientPenalty penalty)
+    : grid_(grid), name_(std::move(name)), penalty_(penalty), point_(grid.dm()), work_(grid.dm()) {
   ex0_ = std::max<PetscInt>(grid.x0() - 1, 0);
   ey0_ = std::max<PetscInt>(grid.y0() - 1, 0);
   enx_ = grid.x0() + grid.nx() - ex0_;
@@ -26,9 +21,31 @@ GradientNormRegulariser::GradientNormRegulariser(const ImageGrid& grid, std::str
   m11_.resize(e);
   p0_.resize(e);
   p1_.resize(e);
-  theta_ = {log10_w};
-  if (learn_gamma_) theta_.push_back(std::log10(gamma));
+  set_up();
+}
+
+void GradientNormRegulariser::set_from_options(OptionsBlock& options) {
+  if (penalty_ == GradientPenalty::quadratic) return;
+  configured_gamma_ =
+      options.real("-tv_gamma",
+                   "smoothing γ of tv / huber_tv in image units (images in [0, 1]); with -reg_tv_learn_gamma the "
+                   "default of θ's log10 gamma",
+                   configured_gamma_, 1e-12, 1e6);
+  learn_gamma_ = options.flag("-tv_learn_gamma", "learn log10 γ as θ's second entry", learn_gamma_);
+}
+
+void GradientNormRegulariser::set_up() {
+  gamma_ = configured_gamma_;
+  theta_ = {-2.0};
+  if (learn_gamma_) theta_.push_back(std::log10(gamma_));
   on_theta_changed();
+}
+
+std::vector<std::string> GradientNormRegulariser::view_lines() const {
+  if (penalty_ == GradientPenalty::quadratic) return {"L = forward-difference gradient"};
+  char line[96];
+  std::snprintf(line, sizeof(line), "gamma = %g (%s)", (double)configured_gamma_, learn_gamma_ ? "learnt" : "fixed");
+  return {line};
 }
 
 std::vector<std::string> GradientNormRegulariser::param_names() const {

@@ -2,7 +2,9 @@
 // option appears in -help, with range checks that throw InputError naming the option.
 #pragma once
 #include <petscsys.h>
+#include <petscviewer.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -31,6 +33,9 @@ class OptionsBlock {
   std::vector<PetscReal> reals(const char* name, const char* help, const std::vector<PetscReal>& def,
                                PetscInt max_count = 4096);
   bool was_set(const char* name) const;  // true if the user gave the option
+  // Lists a PETSc viewer option (e.g. "-view": -reg_view [ascii[:file]]) in -help; the
+  // object's creator acts on it with view_from_options once the block is closed.
+  void view_option(const char* name, const char* help);
 
   // Full option name as the user types it, e.g. "-hyper_ksp_rtol".
   std::string full_name(const char* name) const;
@@ -41,5 +46,11 @@ class OptionsBlock {
   std::string prefix_;
   bool open_ = false;
 };
+
+// PETSc's XViewFromOptions: if -<prefix><name> is given (PETSc viewer syntax; default ASCII on
+// stdout), calls view with that viewer. The viewer lives on PETSC_COMM_WORLD, so world rank 0
+// prints once even when every sample group views its own object. Collective over the world
+// when the option is given.
+void view_from_options(const char* prefix, const char* name, const std::function<void(PetscViewer)>& view);
 
 }  // namespace bilearn

@@ -4,7 +4,6 @@
 // of the family's type option, and an unknown name is one InputError naming the choices.
 #pragma once
 #include <functional>
-#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -13,10 +12,12 @@
 
 namespace bilearn {
 
-template <class T, class... Args>
+// Product: what a create function returns (std::unique_ptr<Base> for the polymorphic families,
+// ForwardModel by value for the forward models).
+template <class Product, class... Args>
 class Registry {
  public:
-  using Create = std::function<std::unique_ptr<T>(Args...)>;
+  using Create = std::function<Product(Args...)>;
 
   // family: what the members are, for messages ("regulariser", "forward model", ...).
   explicit Registry(std::string family) : family_(std::move(family)) {}
@@ -45,7 +46,7 @@ class Registry {
   const std::string& family() const noexcept { return family_; }
 
   // Creates the member called name (InputError naming the choices if there is none).
-  std::unique_ptr<T> create(const std::string& name, Args... args) const {
+  Product create(const std::string& name, Args... args) const {
     for (const auto& e : entries_)
       if (e.first == name) return e.second(std::forward<Args>(args)...);
     throw InputError("unknown " + family_ + " '" + name + "' (choose one of " + list() + ")");

@@ -45,7 +45,7 @@ class HypergradientEstimator {
 };
 
 // The estimator family: name → create function (-hyper_method lists the names).
-using EstimatorRegistry = Registry<HypergradientEstimator>;
+using EstimatorRegistry = Registry<std::unique_ptr<HypergradientEstimator>>;
 EstimatorRegistry& estimator_registry();
 
 // Reads -hyper_method, creates the estimator by name and runs its set_from_options and set_up.

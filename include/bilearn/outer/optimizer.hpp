@@ -3,11 +3,14 @@
 // the loop, the history, the checkpoints and the stopping tests. All state is saved exactly
 // (doubles as hex-floats), so a resumed run repeats the uninterrupted one bit for bit.
 #pragma once
+#include <petscviewer.h>
+
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "bilearn/core/registry.hpp"
 #include "bilearn/outer/oracle.hpp"
 
 namespace bilearn {
@@ -43,7 +46,14 @@ class Optimizer {
   virtual std::vector<std::string> take_messages() { return {}; }
   // Fields for the summary (e.g. FUSE switch iteration and criterion).
   virtual nlohmann::json summary() const { return nlohmann::json::object(); }
+  // What was configured (-outer_view): the name here, the trainer adds the loop's options.
+  virtual void view(PetscViewer viewer) const;
 };
+
+// The optimiser family: name → create function (-outer_type lists the names). A new optimiser
+// is one file and one add() line in src/outer/optimizer_factory.cpp.
+using OptimizerRegistry = Registry<std::unique_ptr<Optimizer>, const OuterOptions&, PetscInt>;
+OptimizerRegistry& optimizer_registry();
 
 // The optimiser chosen by opts.type (and opts.ls for gd). num_samples sizes mini-batches.
 std::unique_ptr<Optimizer> create_optimizer(const OuterOptions& opts, PetscInt num_samples);

@@ -5,6 +5,7 @@
 
 #include "bilearn/core/handles.hpp"
 #include "bilearn/core/image_grid.hpp"
+#include "bilearn/core/registry.hpp"
 
 namespace bilearn {
 
@@ -31,7 +32,17 @@ struct ProblemOptions {
 };
 ProblemOptions read_problem_options(MPI_Comm comm);
 
-// Builds A for options.type on grid (reads the type's own options, e.g. -tomo_*, -blur_*).
+// The forward-model family: name → a function that reads the type's own options (e.g.
+// -tomo_*, -blur_*) and builds A on the grid. -problem lists the names; a new model is one
+// file (src/problem/<name>_model.cpp) and one add() line in src/problem/forward_model.cpp.
+using ForwardModelRegistry = Registry<ForwardModel, const ImageGrid&>;
+ForwardModelRegistry& forward_model_registry();
+
+// Builds A for options.type on grid (the registry's member), stores Aᵀ with
+// -problem_store_transpose and prints it with -problem_view.
 ForwardModel create_forward_model(const ImageGrid& grid, const ProblemOptions& options);
+
+// What was built: name, image and data sizes, the matrix type and nonzeros, the circulant hint.
+void view_forward_model(const ForwardModel& model, const ImageGrid& grid, PetscViewer viewer);
 
 }  // namespace bilearn

@@ -27,9 +27,11 @@ enum class GradientPenalty { quadratic, tv, huber };
 
 class GradientNormRegulariser : public RegulariserBase {
  public:
-  // name: "tikhonov", "tv" or "huber_tv" (messages and summaries); gamma ignored for quadratic.
-  GradientNormRegulariser(const ImageGrid& grid, std::string name, GradientPenalty penalty, PetscReal log10_w,
-                          PetscReal gamma, bool learn_gamma);
+  // name: "tikhonov", "tv" or "huber_tv" (messages and summaries).
+  GradientNormRegulariser(const ImageGrid& grid, std::string name, GradientPenalty penalty);
+  // -reg_tv_gamma, -reg_tv_learn_gamma (tv and huber_tv; the quadratic penalty has no γ).
+  void set_from_options(OptionsBlock& options) override;
+  void set_up() override;
 
   std::string name() const override { return name_; }
   std::vector<std::string> param_names() const override;
@@ -37,6 +39,7 @@ class GradientNormRegulariser : public RegulariserBase {
   std::string theta_summary() const override;
 
  protected:
+  std::vector<std::string> view_lines() const override;
   PetscReal value_at(Vec x) override;
   void gradient_at(Vec x, Vec g) override;
   std::vector<PetscReal> theta_gradient_at(Vec x) override;
@@ -65,8 +68,9 @@ class GradientNormRegulariser : public RegulariserBase {
   const ImageGrid& grid_;
   std::string name_;
   GradientPenalty penalty_;
-  bool learn_gamma_;
-  PetscReal w_ = 1, gamma_ = 1;
+  bool learn_gamma_ = false;
+  PetscReal w_ = 1, gamma_ = 1e-2;  // γ: -reg_tv_gamma, or 10^θ_2 when learnt
+  PetscReal configured_gamma_ = 1e-2;
   // Extended block: the owned block plus one column/row on the low side (inside the image).
   PetscInt ex0_, ey0_, enx_, eny_;
   GhostedVec point_, work_;  // linearisation point; argument of the current call

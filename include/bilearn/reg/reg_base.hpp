@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "bilearn/core/options.hpp"
 #include "bilearn/reg/regulariser.hpp"
 
 namespace bilearn {
@@ -19,6 +20,11 @@ void sum_reduce(MPI_Comm comm, const PetscReal* in, PetscReal* out, size_t count
 
 class RegulariserBase : public Regulariser {
  public:
+  // Life cycle (PETSc style): create (the registry, by name) → set_from_options (the type's
+  // own options, -reg_<type>_*, inside the open -reg_ block) → set_up (θ's layout and default)
+  // → evaluations → view (-reg_view).
+  virtual void set_from_options(OptionsBlock& /*options*/) {}
+  virtual void set_up() = 0;
   PetscInt num_params() const override { return static_cast<PetscInt>(theta_.size()); }
   // Before set_initial_theta: the type's default θ.
   const std::vector<PetscReal>& initial_theta() const override { return initial_.empty() ? theta_ : initial_; }
