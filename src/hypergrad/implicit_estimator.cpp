@@ -43,10 +43,10 @@ class ImplicitEstimator : public HypergradientEstimator {
  public:
   std::string name() const override { return "implicit"; }
 
-  void set_from_options(MPI_Comm comm, const std::string& /*prefix*/) override {
-    OptionsBlock block(comm, "", "Recycle spaces of the bilevel problem");
+  void set_from_options(MPI_Comm comm, const std::string& prefix) override {
+    OptionsBlock block(comm, prefix, "Hypergradient KSPs");
     share_space_ =
-        block.flag("-hyper_share_space",
+        block.flag("-share_space",
                    "One hypergradient KSP and recycle space shared by all samples of a group (bounds memory)", false);
   }
 
