@@ -124,6 +124,35 @@ TEST(RegSetup, ThetaNamesAndLearnableFilters) {
   EXPECT_THROW(reg->set_point(x, bad), NumericalError);
 }
 
+// θ is an argument, not state: evaluations at another θ between set_point(x, θa) and the
+// products leave H and J at θa (bitwise the same as without them), for every type.
+TEST(RegSetup, ProductsStayAtThePointsTheta) {
+  const auto x_nat = phantom(kN);
+  for (const char* type : {"tikhonov", "tv", "huber_tv", "foe"}) {
+    ScopedOptions scoped({{"-reg_type", type}, {"-reg_tv_learn_gamma", ""}});
+    ImageGrid grid(PETSC_COMM_WORLD, kN);
+    auto reg = create_regulariser(grid);
+    OwnedVec x = from_natural(grid, x_nat), v = from_natural(grid, uniform(static_cast<size_t>(kN * kN), 5));
+    OwnedVec g = grid.create_vec(), h0 = grid.create_vec(), h1 = grid.create_vec();
+    std::vector<PetscReal> theta_a = reg->initial_theta(), theta_b = theta_a, j0, j1;
+    for (auto& t : theta_b) t += 0.7;
+    reg->set_point(x, theta_a);
+    reg->hessian_mult(v, h0);
+    reg->mixed_mult(v, j0);
+    reg->set_point(x, theta_a);
+    const double value_b = reg->value(x, theta_b);
+    reg->gradient(x, theta_b, g);
+    reg->hessian_mult(v, h1);
+    reg->mixed_mult(v, j1);
+    BILEARN_CHECK(VecAXPY(h1, -1.0, h0));
+    PetscReal diff;
+    BILEARN_CHECK(VecNorm(h1, NORM_INFINITY, &diff));
+    EXPECT_EQ(diff, 0.0) << type;
+    EXPECT_EQ(j0, j1) << type;
+    EXPECT_NE(value_b, reg->value(x, theta_a)) << type << ": θ did not reach the evaluation";
+  }
+}
+
 TEST(RegSetup, DctBankIsZeroMeanAndOrthonormal) {
   for (PetscInt k : {3, 5}) {
     const FilterBank b = dct_filter_bank(k);
