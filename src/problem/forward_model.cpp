@@ -12,9 +12,12 @@ namespace bilearn {
 
 ProblemOptions read_problem_options(MPI_Comm comm) {
   ProblemOptions o;
-  OptionsBlock block(comm, "", "Problem (forward model and image size)");
-  o.type = block.choice("-problem", "forward model", {"tomo", "blur", "inpaint", "denoise", "matrix"}, o.type);
-  o.n = block.integer("-problem_n", "image side N (N×N pixels)", o.n, 1);
+  {
+    OptionsBlock block(comm, "", "Problem (forward model and image size)");
+    o.type = block.choice("-problem", "forward model", {"tomo", "blur", "inpaint", "denoise", "matrix"}, o.type);
+    o.n = block.integer("-problem_n", "image side N (N×N pixels)", o.n, 1);
+  }
+  o.transpose = read_transpose_options(comm);
   return o;
 }
 
@@ -39,7 +42,7 @@ ForwardModel create_model_of_type(const ImageGrid& grid, const ProblemOptions& o
 ForwardModel create_forward_model(const ImageGrid& grid, const ProblemOptions& options) {
   log::ScopedStage stage(log::stages().setup);
   ForwardModel model = create_model_of_type(grid, options);
-  if (read_store_transpose_option(grid.comm())) store_explicit_transpose(model.A);  // -problem_store_transpose
+  apply_transpose_options(model.A, options.transpose);
   return model;
 }
 

@@ -5,6 +5,7 @@
 
 #include "bilearn/core/handles.hpp"
 #include "bilearn/core/image_grid.hpp"
+#include "bilearn/problem/explicit_transpose.hpp"
 
 namespace bilearn {
 
@@ -24,14 +25,17 @@ struct ForwardModel {
   std::string circulant_kernel = "corners";
 };
 
-// Options shared by every command: -problem and -problem_n.
+// Options shared by every command: -problem, -problem_n and the storage of Aᵀ
+// (-problem_store_transpose, -problem_transpose_max_mb).
 struct ProblemOptions {
   std::string type = "tomo";  // tomo | blur | inpaint | denoise | matrix
   PetscInt n = 64;
+  TransposeOptions transpose;
 };
 ProblemOptions read_problem_options(MPI_Comm comm);
 
-// Builds A for options.type on grid (reads the type's own options, e.g. -tomo_*, -blur_*).
+// Builds A for options.type on grid (reads the type's own options, e.g. -tomo_*, -blur_*)
+// and stores Aᵀ as options.transpose asks.
 ForwardModel create_forward_model(const ImageGrid& grid, const ProblemOptions& options);
 
 }  // namespace bilearn
