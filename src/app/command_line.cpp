@@ -35,8 +35,7 @@ CommandLine parse_command_line(int argc, char** argv, std::vector<char*>& petsc_
     const std::string arg = argv[i];
     if (arg.rfind("--", 0) == 0) {
       ours.push_back(arg);
-      const std::string name =
-          arg.substr(2, arg.find('=') == std::string::npos ? std::string::npos : arg.find('=') - 2);
+      const std::string name = arg.substr(2, arg.find('=') == std::string::npos ? std::string::npos : arg.find('=') - 2);
       if (takes_value(name) && arg.find('=') == std::string::npos && i + 1 < argc) ours.push_back(argv[++i]);
     } else if (!arg.empty() && arg[0] == '-') {
       petsc_seen = true;
@@ -94,9 +93,8 @@ std::string usage_text() {
   std::ostringstream os;
   os << long_options();
   text += os.str();
-  text +=
-      "\nEvery algorithmic choice is a PETSc option (e.g. -problem tomo -problem_n 64); "
-      "`bilearn <command> -help` lists them.\n";
+  text += "\nEvery algorithmic choice is a PETSc option (e.g. -problem tomo -problem_n 64); "
+          "`bilearn <command> -help` lists them.\n";
   return text;
 }
 
