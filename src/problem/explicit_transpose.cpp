@@ -64,10 +64,10 @@ class SeqAijView {
   Mat block_;
 };
 
-// Entries per round of the value exchange, summed over destinations, for one sender: the
-// transient buffers (send + receive, 16 bytes an entry) stay near 2 × 64 MiB whatever the
-// size of A.
-PetscInt round_budget(int size) {
+// Default entries per round of the value exchange, summed over destinations, for one
+// sender: the transient buffers (send + receive, 16 bytes an entry) stay near 2 × 64 MiB
+// whatever the size of A.
+PetscInt default_round_entries(int size) {
   return std::max<PetscInt>((PetscInt(1) << 22) / size, PetscInt(1) << 16);
 }
 
@@ -81,7 +81,7 @@ PetscInt round_budget(int size) {
 //    round_budget entries per sender, each written straight into its slot.
 // Transient memory: O(ghost columns) + the round buffers; no copy of A or Aᵀ. Returns an
 // empty handle when Aᵀ does not fit. Collective.
-OwnedMat transpose_mpiaij(Mat A, double max_bytes) {
+OwnedMat transpose_mpiaij(Mat A, double max_bytes, PetscInt round_entries) {
   const MPI_Comm comm = PetscObjectComm((PetscObject)A);
   PetscMPIInt size = 1, rank = 0;
   BILEARN_CHECK(MPI_Comm_size(comm, &size));
@@ -160,7 +160,7 @@ OwnedMat transpose_mpiaij(Mat A, double max_bytes) {
   t.oj.resize(count_of(t.oi[count_of(n)]));
   t.oa.resize(t.oj.size());
   std::vector<PetscInt> next(t.oi.begin(), t.oi.end() - 1);
-  const PetscInt budget = round_budget(size);
+  const PetscInt budget = round_entries > 0 ? round_entries : default_round_entries(size);
   std::vector<PetscInt> slice_end;  // rows [slice_end[s−1], slice_end[s]) of A go in round s
   for (PetscInt r = 0, entries = 0; r < m; ++r) {
     const PetscInt len = o.ia[r + 1] - o.ia[r];
@@ -272,7 +272,7 @@ bool apply_transpose_options(Mat A, const TransposeOptions& options) {
   return false;
 }
 
-bool store_explicit_transpose(Mat A, double max_mb) {
+bool store_explicit_transpose(Mat A, double max_mb, PetscInt round_entries) {
   if (explicit_transpose(A)) return true;
   log::ScopedEvent event(log::events().operator_transpose);
   const double max_bytes = max_mb * mib;
@@ -281,7 +281,7 @@ bool store_explicit_transpose(Mat A, double max_mb) {
   BILEARN_CHECK(PetscObjectTypeCompare((PetscObject)A, MATSEQAIJ, &seq));
   OwnedMat At;
   if (mpi) {
-    At = transpose_mpiaij(A, max_bytes);
+    At = transpose_mpiaij(A, max_bytes, round_entries);
   } else {
     if (!seq) return false;  // shells and other types keep their own transpose
     MatInfo info;

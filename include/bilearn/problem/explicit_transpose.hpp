@@ -28,8 +28,11 @@ TransposeOptions read_transpose_options(MPI_Comm comm);
 bool apply_transpose_options(Mat A, const TransposeOptions& options);
 
 // Forms and attaches Aᵀ if it needs at most max_mb MiB on every rank (nothing is formed
-// otherwise); idempotent. Returns whether Aᵀ is attached. Collective.
-bool store_explicit_transpose(Mat A, double max_mb = std::numeric_limits<double>::infinity());
+// otherwise); idempotent. Returns whether Aᵀ is attached. round_entries > 0 bounds the
+// entries one rank sends per exchange round (default: 2^22 / ranks, at least 2^16; small
+// values exercise the rounds in tests). Collective.
+bool store_explicit_transpose(Mat A, double max_mb = std::numeric_limits<double>::infinity(),
+                              PetscInt round_entries = 0);
 
 // The attached Aᵀ, or nullptr (borrowed reference). Not collective.
 Mat explicit_transpose(Mat A);
