@@ -1,10 +1,18 @@
 // `bilearn bench operator [--json F]`: for every N in -bench_sizes (default 256,512) builds
 // A of -problem and measures, in the same run:
-//   assembly time (slowest rank), bytes of A (values + column indices + row pointers of the
-//   diagonal and off-diagonal blocks, all ranks), MatMult and MatMultTranspose (each
-//   repeated for at least -bench_min_seconds), and a STREAM-triad-style kernel
-//   w = αx + y (VecWAXPY) on vectors of about the same bytes as A (24 bytes per entry, as
-//   STREAM counts them). Bandwidths: bytes of A / time; each as a fraction of the triad's.
+//   assembly time (slowest rank); bytes of A as stored (values + column indices + row
+//   pointers of the diagonal and off-diagonal blocks, all ranks); the share of each rank's
+//   nonzeros in the off-diagonal (ghost) block, min and max over ranks; MatMult; the
+//   implicit MatMultTranspose (the AIJ kernel); forming the stored Aᵀ and MatMultTranspose
+//   through it (-problem_store_transpose); a block product of A with b = -bench_block
+//   vectors (MatMatMult with a dense n×b matrix, and MAIJ on interlaced vectors) and the
+//   same with the stored Aᵀ (MAIJ), against b single products; and a STREAM-triad-style
+//   kernel w = αx + y (VecWAXPY) on vectors of about the same bytes as A (24 bytes per
+//   entry, as STREAM counts them). Every kernel: fastest of -bench_repeats runs of at least
+//   -bench_min_seconds each. Bandwidths: bytes of the matrix read / time (a block product
+//   counted as b reads, so it shows what one vector's product effectively costs); each as a
+//   fraction of the triad's. The construction ignores -problem_store_transpose: both
+//   transposes are always measured.
 #include <algorithm>
 #include <cstdio>
 #include <string>
@@ -23,6 +31,8 @@ namespace {
 struct BenchOptions {
   std::vector<PetscInt> sizes;
   PetscReal min_seconds = 0.2;
+  PetscInt repeats = 3;
+  PetscInt block = 4;
 };
 
 BenchOptions read_bench_options(MPI_Comm comm) {
@@ -36,50 +46,83 @@ BenchOptions read_bench_options(MPI_Comm comm) {
   }
   require(!o.sizes.empty(), "-bench_sizes needs at least one size");
   o.min_seconds = block.real("-bench_min_seconds", "minimum measured time per kernel", o.min_seconds, 1e-3, 600);
+  o.repeats = block.integer("-bench_repeats", "runs per kernel (the fastest counts)", o.repeats, 1, 100);
+  o.block = block.integer("-bench_block", "vectors b in the block product", o.block, 1, 64);
   return o;
 }
 
-// Bytes of an AIJ matrix as MatMult streams them, summed over ranks. Collective.
-double matrix_bytes(Mat A) {
+// Fastest of o.repeats runs of time_repeated.
+template <class Op>
+double fastest(MPI_Comm comm, const BenchOptions& o, Op&& op) {
+  double best = 0;
+  for (PetscInt k = 0; k < o.repeats; ++k) {
+    const double t = time_repeated(comm, o.min_seconds, op).seconds_per_call;
+    best = k == 0 ? t : std::min(best, t);
+  }
+  return best;
+}
+
+// Share of this rank's nonzeros in the off-diagonal block of an MPIAIJ matrix (0 otherwise).
+double ghost_share(Mat A) {
   PetscBool mpi = PETSC_FALSE;
   BILEARN_CHECK(PetscObjectTypeCompare((PetscObject)A, MATMPIAIJ, &mpi));
-  std::vector<Mat> blocks;
-  if (mpi) {
-    Mat diag = nullptr, off = nullptr;
-    BILEARN_CHECK(MatMPIAIJGetSeqAIJ(A, &diag, &off, nullptr));
-    blocks = {diag, off};
-  } else {
-    blocks = {A};
-  }
-  double bytes = 0;
-  for (Mat block : blocks) {
-    MatInfo info;
-    BILEARN_CHECK(MatGetInfo(block, MAT_LOCAL, &info));
-    PetscInt m = 0;
-    BILEARN_CHECK(MatGetLocalSize(block, &m, nullptr));
-    if (info.nz_used == 0 && block != blocks.front()) continue;  // an empty off-diagonal block is skipped
-    bytes += info.nz_used * (sizeof(PetscScalar) + sizeof(PetscInt)) + static_cast<double>(m + 1) * sizeof(PetscInt);
-  }
-  return sum_over_ranks(PetscObjectComm((PetscObject)A), bytes);
+  if (!mpi) return 0;
+  Mat diag = nullptr, off = nullptr;
+  BILEARN_CHECK(MatMPIAIJGetSeqAIJ(A, &diag, &off, nullptr));
+  MatInfo d, o;
+  BILEARN_CHECK(MatGetInfo(diag, MAT_LOCAL, &d));
+  BILEARN_CHECK(MatGetInfo(off, MAT_LOCAL, &o));
+  return d.nz_used + o.nz_used > 0 ? o.nz_used / (d.nz_used + o.nz_used) : 0;
+}
+
+double min_over_ranks(MPI_Comm comm, double value) {
+  return -max_over_ranks(comm, -value);
 }
 
 struct Row {
-  PetscInt n = 0, rows = 0, cols = 0;
-  double nnz = 0, assembly = 0, bytes = 0;
-  double mult = 0, mult_t = 0, triad = 0;                             // seconds per call
-  double transpose_bytes = 0, transpose_form = 0, mult_t_stored = 0;  // with Aᵀ stored explicitly
-  double triad_bytes = 0;
+  PetscInt n = 0, rows = 0, cols = 0, block = 0;
+  double nnz = 0, assembly = 0, bytes = 0, transpose_bytes = 0, triad_bytes = 0;
+  double ghost_min = 0, ghost_max = 0, ghost_t_min = 0, ghost_t_max = 0;          // off-diagonal share, A and Aᵀ
+  double mult = 0, mult_t = 0, transpose_form = 0, mult_t_stored = 0, triad = 0;  // seconds per call
+  double block_matmat = 0, block_maij = 0, block_t_maij = 0;  // seconds per block product (b vectors)
   double bw(double b, double t) const { return t > 0 ? b / t / 1e9 : 0; }
   double mult_bw() const { return bw(bytes, mult); }
   double mult_t_bw() const { return bw(bytes, mult_t); }
   double mult_t_stored_bw() const { return bw(transpose_bytes, mult_t_stored); }
+  double block_matmat_bw() const { return bw(block * bytes, block_matmat); }
+  double block_maij_bw() const { return bw(block * bytes, block_maij); }
+  double block_t_maij_bw() const { return bw(block * transpose_bytes, block_t_maij); }
   double triad_bw() const { return bw(triad_bytes, triad); }
 };
 
-Row measure(MPI_Comm comm, const ProblemOptions& problem, const BenchOptions& o) {
+// b products of op (a Mat) with b columns: a dense block (MatMatMult) and MAIJ.
+double time_matmat(MPI_Comm comm, const BenchOptions& o, Mat A, PetscRandom random) {
+  PetscInt m = 0, n = 0, M = 0, N = 0;
+  BILEARN_CHECK(MatGetLocalSize(A, &m, &n));
+  BILEARN_CHECK(MatGetSize(A, &M, &N));
+  OwnedMat X, Y;
+  BILEARN_CHECK(MatCreateDense(comm, n, PETSC_DECIDE, N, o.block, nullptr, X.out()));
+  BILEARN_CHECK(MatSetRandom(X, random));
+  BILEARN_CHECK(MatMatMult(A, X, MAT_INITIAL_MATRIX, PETSC_DEFAULT, Y.out()));
+  Mat y = Y;
+  return fastest(comm, o, [&] { BILEARN_CHECK(MatMatMult(A, X, MAT_REUSE_MATRIX, PETSC_DEFAULT, &y)); });
+}
+
+double time_maij(MPI_Comm comm, const BenchOptions& o, Mat A, PetscRandom random) {
+  OwnedMat block;
+  BILEARN_CHECK(MatCreateMAIJ(A, o.block, block.out()));
+  OwnedVec x, y;
+  BILEARN_CHECK(MatCreateVecs(block, x.out(), y.out()));
+  BILEARN_CHECK(VecSetRandom(x, random));
+  return fastest(comm, o, [&] { BILEARN_CHECK(MatMult(block, x, y)); });
+}
+
+Row measure(MPI_Comm comm, ProblemOptions problem, const BenchOptions& o) {
   Row r;
   r.n = problem.n;
+  r.block = o.block;
   const ImageGrid grid(comm, problem.n);
+  problem.transpose.choice = TransposeChoice::implicit;  // formed below, timed on its own
   BILEARN_CHECK(MPI_Barrier(comm));
   const double start = MPI_Wtime();
   const ForwardModel model = create_forward_model(grid, problem);
@@ -89,7 +132,9 @@ Row measure(MPI_Comm comm, const ProblemOptions& problem, const BenchOptions& o)
   MatInfo info;
   BILEARN_CHECK(MatGetInfo(A, MAT_GLOBAL_SUM, &info));
   r.nnz = info.nz_used;
-  r.bytes = matrix_bytes(A);
+  r.bytes = sum_over_ranks(comm, local_matrix_bytes(A));
+  r.ghost_min = min_over_ranks(comm, ghost_share(A));
+  r.ghost_max = max_over_ranks(comm, ghost_share(A));
 
   OwnedVec x, y;
   BILEARN_CHECK(MatCreateVecs(A, x.out(), y.out()));
@@ -97,17 +142,22 @@ Row measure(MPI_Comm comm, const ProblemOptions& problem, const BenchOptions& o)
   BILEARN_CHECK(PetscRandomCreate(comm, random.out()));
   BILEARN_CHECK(VecSetRandom(x, random));
   BILEARN_CHECK(VecSetRandom(y, random));
-  r.mult = time_repeated(comm, o.min_seconds, [&] { BILEARN_CHECK(MatMult(A, x, y)); }).seconds_per_call;
-  r.mult_t = time_repeated(comm, o.min_seconds, [&] { BILEARN_CHECK(MatMultTranspose(A, y, x)); }).seconds_per_call;
+  r.mult = fastest(comm, o, [&] { BILEARN_CHECK(MatMult(A, x, y)); });
+  r.mult_t = fastest(comm, o, [&] { mult_transpose_implicit(A, y, x); });
+  r.block_matmat = time_matmat(comm, o, A, random);
+  r.block_maij = time_maij(comm, o, A, random);
 
   // The same product with Aᵀ stored (-problem_store_transpose): MatMultTranspose(A) = MatMult(Aᵀ).
   BILEARN_CHECK(MPI_Barrier(comm));
   const double form_start = MPI_Wtime();
   store_explicit_transpose(A);
   r.transpose_form = max_over_ranks(comm, MPI_Wtime() - form_start);
-  r.transpose_bytes = matrix_bytes(explicit_transpose(A));
-  r.mult_t_stored =
-      time_repeated(comm, o.min_seconds, [&] { BILEARN_CHECK(MatMultTranspose(A, y, x)); }).seconds_per_call;
+  const Mat At = explicit_transpose(A);
+  r.transpose_bytes = sum_over_ranks(comm, local_matrix_bytes(At));
+  r.ghost_t_min = min_over_ranks(comm, ghost_share(At));
+  r.ghost_t_max = max_over_ranks(comm, ghost_share(At));
+  r.mult_t_stored = fastest(comm, o, [&] { BILEARN_CHECK(MatMultTranspose(A, y, x)); });
+  r.block_t_maij = time_maij(comm, o, At, random);
 
   // Triad on vectors with as many bytes as A: w = αu + v moves 3 × 8 bytes per entry.
   const PetscInt length = std::max<PetscInt>(static_cast<PetscInt>(r.bytes / (3 * sizeof(PetscScalar))), 1);
@@ -118,8 +168,45 @@ Row measure(MPI_Comm comm, const ProblemOptions& problem, const BenchOptions& o)
   BILEARN_CHECK(VecSetRandom(u, random));
   BILEARN_CHECK(VecSetRandom(v, random));
   r.triad_bytes = 3.0 * sizeof(PetscScalar) * static_cast<double>(length);
-  r.triad = time_repeated(comm, o.min_seconds, [&] { BILEARN_CHECK(VecWAXPY(w, 3.0, u, v)); }).seconds_per_call;
+  r.triad = fastest(comm, o, [&] { BILEARN_CHECK(VecWAXPY(w, 3.0, u, v)); });
   return r;
+}
+
+void print_table(MPI_Comm comm, const std::vector<Row>& rows) {
+  BILEARN_CHECK(PetscPrintf(comm, "%5s %8s %10s %6s %7s %11s | %8s %5s | %8s %5s | %6s %8s %5s %11s | %6s\n", "N",
+                            "rows", "nnz", "asm_s", "A_MB", "ghost%", "mult_ms", "triad", "multT_ms", "triad", "form_s",
+                            "AtMult_ms", "triad", "At_ghost%", "triad"));
+  for (const Row& r : rows) {
+    const double t = r.triad_bw();
+    BILEARN_CHECK(PetscPrintf(comm,
+                              "%5d %8d %10.0f %6.2f %7.1f %5.1f-%5.1f | %8.3f %4.0f%% | %8.3f %4.0f%% | %6.2f %8.3f "
+                              "%4.0f%% %5.1f-%5.1f | %6.2f\n",
+                              (int)r.n, (int)r.rows, r.nnz, r.assembly, r.bytes / 1e6, 100 * r.ghost_min,
+                              100 * r.ghost_max, 1e3 * r.mult, 100 * r.mult_bw() / t, 1e3 * r.mult_t,
+                              100 * r.mult_t_bw() / t, r.transpose_form, 1e3 * r.mult_t_stored,
+                              100 * r.mult_t_stored_bw() / t, 100 * r.ghost_t_min, 100 * r.ghost_t_max, t));
+  }
+  BILEARN_CHECK(PetscPrintf(comm, "block products, b = %d vectors (speedup = b single products / one block product)\n",
+                            rows.empty() ? 0 : (int)rows.front().block));
+  BILEARN_CHECK(PetscPrintf(comm, "%5s | %9s %9s %5s %7s | %9s %5s %7s | %9s %9s %5s %7s\n", "N", "b*mult_ms",
+                            "matmat_ms", "triad", "speedup", "maij_ms", "triad", "speedup", "b*AtMult", "At_maij",
+                            "triad", "speedup"));
+  for (const Row& r : rows) {
+    const double t = r.triad_bw(), b = static_cast<double>(r.block);
+    BILEARN_CHECK(PetscPrintf(
+        comm, "%5d | %9.3f %9.3f %4.0f%% %6.2fx | %9.3f %4.0f%% %6.2fx | %9.3f %9.3f %4.0f%% %6.2fx\n", (int)r.n,
+        1e3 * b * r.mult, 1e3 * r.block_matmat, 100 * r.block_matmat_bw() / t, b * r.mult / r.block_matmat,
+        1e3 * r.block_maij, 100 * r.block_maij_bw() / t, b * r.mult / r.block_maij, 1e3 * b * r.mult_t_stored,
+        1e3 * r.block_t_maij, 100 * r.block_t_maij_bw() / t, b * r.mult_t_stored / r.block_t_maij));
+  }
+  BILEARN_CHECK(PetscPrintf(
+      comm,
+      "(triad columns: bandwidth as a fraction of the STREAM-style triad w = a*u + v (24 bytes per entry, on "
+      "vectors as large as A; last column of the first table, GB/s); bandwidth = bytes of the matrix read / time, "
+      "a block product counted as b reads; ghost%% = share of a rank's nonzeros in the off-diagonal block, min-max "
+      "over ranks; multT = implicit MatMultTranspose (AIJ kernel), AtMult = MatMultTranspose with A^T stored "
+      "(-problem_store_transpose), form_s = time to form it; matmat = MatMatMult with a dense block, maij = "
+      "MatMult of MatCreateMAIJ on interlaced vectors; fastest of -bench_repeats runs)\n"));
 }
 
 }  // namespace
@@ -139,50 +226,51 @@ int bench_operator(const CommandLine& cl) {
   }
   BILEARN_CHECK(PetscPrintf(comm, "bench operator: -problem %s, %d rank%s\n", problem.type.c_str(), ranks,
                             ranks == 1 ? "" : "s"));
-  BILEARN_CHECK(PetscPrintf(comm, "%5s %8s %10s %6s %7s | %8s %6s %5s | %8s %6s %5s | %6s %8s %6s %5s | %6s\n", "N",
-                            "rows", "nnz", "asm_s", "A_MB", "mult_ms", "GB/s", "triad", "multT_ms", "GB/s", "triad",
-                            "form_s", "AtMult_ms", "GB/s", "triad", "triad"));
-  for (const Row& r : rows) {
-    const double triad = r.triad_bw();
-    BILEARN_CHECK(PetscPrintf(
-        comm,
-        "%5d %8d %10.0f %6.2f %7.1f | %8.3f %6.2f %4.0f%% | %8.3f %6.2f %4.0f%% | %6.2f %8.3f %6.2f %4.0f%% | %6.2f\n",
-        (int)r.n, (int)r.rows, r.nnz, r.assembly, r.bytes / 1e6, 1e3 * r.mult, r.mult_bw(), 100 * r.mult_bw() / triad,
-        1e3 * r.mult_t, r.mult_t_bw(), 100 * r.mult_t_bw() / triad, r.transpose_form, 1e3 * r.mult_t_stored,
-        r.mult_t_stored_bw(), 100 * r.mult_t_stored_bw() / triad, triad));
-  }
-  BILEARN_CHECK(
-      PetscPrintf(comm,
-                  "(GB/s = bytes of A (values, column indices, row pointers) / time; triad = STREAM-style "
-                  "w = a*u + v, 24 bytes per entry, on vectors as large as A; AtMult = MatMultTranspose with "
-                  "A^T stored, -problem_store_transpose, form_s = MatTranspose time, memory = A_MB again)\n"));
+  print_table(comm, rows);
 
   if (!cl.json.empty()) {
     nlohmann::json j = base_summary(comm, "bench operator", start);
     j["problem"] = problem.type;
     j["min_seconds"] = options.min_seconds;
+    j["repeats"] = options.repeats;
+    j["block"] = options.block;
     nlohmann::json sizes = nlohmann::json::array();
-    for (const Row& r : rows)
+    for (const Row& r : rows) {
+      const double t = r.triad_bw(), b = static_cast<double>(r.block);
       sizes.push_back({{"N", r.n},
                        {"rows", r.rows},
                        {"cols", r.cols},
                        {"nnz", r.nnz},
                        {"assembly_seconds", r.assembly},
                        {"matrix_bytes", r.bytes},
+                       {"ghost_share_min", r.ghost_min},
+                       {"ghost_share_max", r.ghost_max},
                        {"mult_seconds", r.mult},
                        {"mult_transpose_seconds", r.mult_t},
                        {"triad_seconds", r.triad},
                        {"triad_bytes", r.triad_bytes},
                        {"mult_gbps", r.mult_bw()},
                        {"mult_transpose_gbps", r.mult_t_bw()},
-                       {"triad_gbps", r.triad_bw()},
-                       {"mult_fraction_of_triad", r.mult_bw() / r.triad_bw()},
-                       {"mult_transpose_fraction_of_triad", r.mult_t_bw() / r.triad_bw()},
+                       {"triad_gbps", t},
+                       {"mult_fraction_of_triad", r.mult_bw() / t},
+                       {"mult_transpose_fraction_of_triad", r.mult_t_bw() / t},
                        {"transpose_bytes", r.transpose_bytes},
+                       {"transpose_ghost_share_min", r.ghost_t_min},
+                       {"transpose_ghost_share_max", r.ghost_t_max},
                        {"transpose_form_seconds", r.transpose_form},
                        {"mult_transpose_stored_seconds", r.mult_t_stored},
                        {"mult_transpose_stored_gbps", r.mult_t_stored_bw()},
-                       {"mult_transpose_stored_fraction_of_triad", r.mult_t_stored_bw() / r.triad_bw()}});
+                       {"mult_transpose_stored_fraction_of_triad", r.mult_t_stored_bw() / t},
+                       {"block_matmat_seconds", r.block_matmat},
+                       {"block_matmat_fraction_of_triad", r.block_matmat_bw() / t},
+                       {"block_matmat_speedup", b * r.mult / r.block_matmat},
+                       {"block_maij_seconds", r.block_maij},
+                       {"block_maij_fraction_of_triad", r.block_maij_bw() / t},
+                       {"block_maij_speedup", b * r.mult / r.block_maij},
+                       {"block_transpose_maij_seconds", r.block_t_maij},
+                       {"block_transpose_maij_fraction_of_triad", r.block_t_maij_bw() / t},
+                       {"block_transpose_maij_speedup", b * r.mult_t_stored / r.block_t_maij}});
+    }
     j["sizes"] = sizes;
     write_json(comm, cl.json, j);
   }

@@ -23,6 +23,7 @@ int run_hypergrad_command(const CommandLine& cl) {
   j["hypergradient"] = eval.gradient;
   j["method"] = ws->estimator->name();
   j["problem"] = ws->model.name;
+  add_operator_fields(j, operator_storage(ws->model.A, comm));
   j["n"] = ws->grid->n();
   j["samples"] = ws->bilevel->total_samples();
   PetscReal gnorm = 0;

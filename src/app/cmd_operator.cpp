@@ -4,8 +4,11 @@
 // same bytes for any rank count); --json F writes the numbers plus the common fields.
 //
 // ‖A‖₂ = σ_max(A) from a SLEPc SVD (options prefix -operator_norm_, e.g.
-// -operator_norm_svd_type; tolerance -operator_norm_tol); if the SVD fails or does not
-// converge, from power iteration on AᵀA: σ² ≈ ‖A x_k‖² with x_{k+1} = AᵀA x_k / ‖AᵀA x_k‖.
+// -operator_norm_svd_type; tolerance -operator_norm_tol) with an implicit transpose (Aᵀ
+// products through MatMultTranspose: the stored Aᵀ when -problem_store_transpose chose it,
+// never a copy formed for the SVD alone); if the SVD fails or does not converge, from power
+// iteration on AᵀA: σ² ≈ ‖A x_k‖² with x_{k+1} = AᵀA x_k / ‖AᵀA x_k‖. Also printed: whether
+// Aᵀ is stored, the MiB of A and Aᵀ on the fullest rank, and the peak RSS per rank.
 #include <slepcsvd.h>
 
 #include <cmath>
@@ -13,6 +16,7 @@
 #include <string>
 
 #include "bilearn/app/commands.hpp"
+#include "bilearn/driver/report.hpp"
 #include "bilearn/core/error.hpp"
 #include "bilearn/core/options.hpp"
 #include "bilearn/core/reduce.hpp"
@@ -51,6 +55,7 @@ bool svd_norm(Mat A, const NormOptions& o, PetscReal& sigma) {
     BILEARN_CHECK(SVDCreate(PetscObjectComm((PetscObject)A), svd.out()));
     BILEARN_CHECK(SVDSetOptionsPrefix(svd, "operator_norm_"));
     BILEARN_CHECK(SVDSetOperators(svd, A, nullptr));
+    BILEARN_CHECK(SVDSetImplicitTranspose(svd, PETSC_TRUE));
     BILEARN_CHECK(SVDSetWhichSingularTriplets(svd, SVD_LARGEST));
     BILEARN_CHECK(SVDSetDimensions(svd, 1, PETSC_DEFAULT, PETSC_DEFAULT));
     BILEARN_CHECK(SVDSetTolerances(svd, o.tol, o.max_it));
@@ -146,8 +151,11 @@ int cmd_operator(const CommandLine& cl) {
   BILEARN_CHECK(PetscPrintf(comm, "  norm_2            %.12e  (%s, tol %g)\n", (double)norm2.value,
                             norm2.method.c_str(), (double)norm_options.tol));
   BILEARN_CHECK(PetscPrintf(comm, "  assembly_seconds  %.3f\n", assembly_seconds));
-  const bool transpose_stored = explicit_transpose(model.A) != nullptr;  // -problem_store_transpose
-  if (transpose_stored) BILEARN_CHECK(PetscPrintf(comm, "  transpose_stored  yes (A^T kept explicitly)\n"));
+  const OperatorStorage storage = operator_storage(model.A, comm);
+  BILEARN_CHECK(PetscPrintf(comm, "  transpose_stored  %s\n", storage.transpose_stored ? "yes" : "no"));
+  BILEARN_CHECK(PetscPrintf(comm, "  matrix_mb         %.1f  (max rank)\n", storage.matrix_mb_max_rank));
+  BILEARN_CHECK(PetscPrintf(comm, "  transpose_mb      %.1f  (max rank)\n", storage.transpose_mb_max_rank));
+  BILEARN_CHECK(PetscPrintf(comm, "  peak_rss_mb       %.1f  (max rank)\n", max_over_ranks(comm, peak_rss_mb())));
   if (!cl.write.empty()) BILEARN_CHECK(PetscPrintf(comm, "  written           %s\n", cl.write.c_str()));
 
   if (!cl.json.empty()) {
@@ -163,7 +171,7 @@ int cmd_operator(const CommandLine& cl) {
     j["norm_2_tol"] = norm_options.tol;
     j["assembly_seconds"] = assembly_seconds;
     j["data_on_grid"] = model.data_on_grid;
-    j["transpose_stored"] = transpose_stored;
+    add_operator_fields(j, storage);
     j["data_rows"] = model.data_rows;
     j["data_cols"] = model.data_cols;
     if (!cl.write.empty()) j["written"] = cl.write;

@@ -32,6 +32,7 @@ int run_reconstruct_command(const CommandLine& cl) {
     nlohmann::json j = base_summary(comm, "reconstruct", start);
     add_evaluation_fields(j, ws->initial_theta, loss, stats, samples);
     j["problem"] = ws->model.name;
+    add_operator_fields(j, operator_storage(ws->model.A, comm));
     j["n"] = ws->grid->n();
     j["samples"] = ws->bilevel->total_samples();
     write_json(comm, cl.json, j);

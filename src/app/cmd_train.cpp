@@ -68,6 +68,7 @@ int run_train_command(const CommandLine& cl) {
   j["sample_psnr"] = samples.psnr;
   j["initial_sample_psnr"] = initial.psnr;
   j["problem"] = ws->model.name;
+  add_operator_fields(j, operator_storage(ws->model.A, comm));
   j["regulariser"] = ws->reg->name();
   j["theta_names"] = ws->reg->param_names();
   j["n"] = ws->grid->n();

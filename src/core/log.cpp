@@ -21,6 +21,7 @@ void register_all() {
   PetscClassId id;
   BILEARN_CHECK(PetscClassIdRegister("bilearn", &id));
   BILEARN_CHECK(PetscLogEventRegister("BlOpAssembly", id, &the_events.operator_assembly));
+  BILEARN_CHECK(PetscLogEventRegister("BlOpTranspose", id, &the_events.operator_transpose));
   BILEARN_CHECK(PetscLogEventRegister("BlOpApply", id, &the_events.operator_apply));
   BILEARN_CHECK(PetscLogEventRegister("BlHessApply", id, &the_events.hessian_apply));
   BILEARN_CHECK(PetscLogEventRegister("BlMixedApply", id, &the_events.mixed_apply));

@@ -70,6 +70,12 @@ void add_evaluation_fields(nlohmann::json& j, const std::vector<PetscReal>& thet
   j["psnr_mean"] = samples.psnr.empty() ? 0.0 : mean / static_cast<PetscReal>(samples.psnr.size());
 }
 
+void add_operator_fields(nlohmann::json& j, const OperatorStorage& storage) {
+  j["operator_transpose_stored"] = storage.transpose_stored;
+  j["matrix_mb_max_rank"] = storage.matrix_mb_max_rank;
+  j["transpose_mb_max_rank"] = storage.transpose_mb_max_rank;
+}
+
 std::string format_theta(const std::vector<PetscReal>& theta) {
   std::ostringstream os;
   os.precision(6);

@@ -1,19 +1,28 @@
 #include "bilearn/problem/explicit_transpose.hpp"
 
 #include <algorithm>
-#include <climits>
+#include <cmath>
 #include <stdexcept>
 #include <vector>
 
 #include "bilearn/core/error.hpp"
 #include "bilearn/core/handles.hpp"
+#include "bilearn/core/log.hpp"
 #include "bilearn/core/options.hpp"
 #include "bilearn/core/reduce.hpp"
+#include "bilearn/problem/split_csr.hpp"
 
 namespace bilearn {
 namespace {
 
 constexpr const char* key = "bilearn_explicit_transpose";
+constexpr const char* ops_key = "bilearn_implicit_transpose_ops";
+constexpr double mib = 1024.0 * 1024.0;
+
+// The type's own MatMultTranspose kernels, saved before store_explicit_transpose replaces them.
+struct TransposeOps {
+  PetscErrorCode (*mult_transpose)(Mat, Vec, Vec) = nullptr;
+};
 
 Mat attached(Mat A) {
   PetscObject At = nullptr;
@@ -30,12 +39,49 @@ PetscErrorCode mult_transpose_add(Mat A, Vec y, Vec z, Vec x) {  // x = Aᵀ y +
   return guarded(PetscObjectComm((PetscObject)A), __func__, [&] { BILEARN_CHECK(MatMultAdd(attached(A), y, z, x)); });
 }
 
-// Aᵀ of an MPIAIJ matrix. Every local entry (row r, column c, value v) of A is sent once to
-// the owner of c (one MPI_Alltoallv of the triplets); the receiver counting-sorts them by c
-// into CSR rows of Aᵀ. The sort is stable and the entries arrive ordered by source rank
-// and row, so the columns (r) of every row of Aᵀ come out ascending. O(nnz) time and
-// traffic; PETSc's MatTranspose_MPIAIJ and COO assembly were 3–4× slower on tomography.
-OwnedMat transpose_mpiaij(Mat A) {
+// Read access to the CSR arrays of a SeqAIJ block for the lifetime of the object.
+class SeqAijView {
+ public:
+  explicit SeqAijView(Mat block) : block_(block) {
+    PetscBool done = PETSC_FALSE;
+    BILEARN_CHECK(MatGetRowIJ(block_, 0, PETSC_FALSE, PETSC_FALSE, &rows, &ia, &ja, &done));
+    BILEARN_CHECK(MatSeqAIJGetArrayRead(block_, &va));
+  }
+  ~SeqAijView() {
+    PetscBool done = PETSC_FALSE;
+    MatSeqAIJRestoreArrayRead(block_, &va);
+    MatRestoreRowIJ(block_, 0, PETSC_FALSE, PETSC_FALSE, &rows, &ia, &ja, &done);
+  }
+  SeqAijView(const SeqAijView&) = delete;
+  SeqAijView& operator=(const SeqAijView&) = delete;
+  PetscInt nnz() const { return ia[rows]; }
+
+  PetscInt rows = 0;
+  const PetscInt *ia = nullptr, *ja = nullptr;
+  const PetscScalar* va = nullptr;
+
+ private:
+  Mat block_;
+};
+
+// Default entries per round of the value exchange, summed over destinations, for one
+// sender: the transient buffers (send + receive, 16 bytes an entry) stay near 2 × 64 MiB
+// whatever the size of A.
+PetscInt default_round_entries(int size) {
+  return std::max<PetscInt>((PetscInt(1) << 22) / size, PetscInt(1) << 16);
+}
+
+// Aᵀ of an MPIAIJ matrix, built directly in its final split-CSR arrays (split_csr.hpp):
+//  - diagonal block of Aᵀ = (diagonal block of A)ᵀ: a local counting sort by column;
+//  - off-diagonal block of Aᵀ on rank p = entries of the other ranks' off-diagonal blocks
+//    in p's columns. A first exchange sends (column, count) pairs only (≤ one per ghost
+//    column), so every rank sizes its rows exactly and knows the bytes of Aᵀ before any
+//    value moves; if they exceed max_bytes on some rank nothing more is done. Then the
+//    (column, row, value) triplets move in rounds of whole rows of A of at most
+//    round_budget entries per sender, each written straight into its slot.
+// Transient memory: O(ghost columns) + the round buffers; no copy of A or Aᵀ. Returns an
+// empty handle when Aᵀ does not fit. Collective.
+OwnedMat transpose_mpiaij(Mat A, double max_bytes, PetscInt round_entries) {
   const MPI_Comm comm = PetscObjectComm((PetscObject)A);
   PetscMPIInt size = 1, rank = 0;
   BILEARN_CHECK(MPI_Comm_size(comm, &size));
@@ -43,118 +89,211 @@ OwnedMat transpose_mpiaij(Mat A) {
   Mat diag = nullptr, off = nullptr;
   const PetscInt* garray = nullptr;
   BILEARN_CHECK(MatMPIAIJGetSeqAIJ(A, &diag, &off, &garray));
-  PetscInt row_begin = 0, row_end = 0, col_begin = 0, col_end = 0, m = 0, n = 0, M = 0, N = 0;
+  PetscInt row_begin = 0, row_end = 0, col_begin = 0, col_end = 0, m = 0, n = 0, M = 0, N = 0, ghosts = 0;
   BILEARN_CHECK(MatGetOwnershipRange(A, &row_begin, &row_end));
   BILEARN_CHECK(MatGetOwnershipRangeColumn(A, &col_begin, &col_end));
   BILEARN_CHECK(MatGetLocalSize(A, &m, &n));
   BILEARN_CHECK(MatGetSize(A, &M, &N));
+  BILEARN_CHECK(MatGetLocalSize(off, nullptr, &ghosts));
   const PetscInt* col_ranges = nullptr;  // size + 1 entries
   BILEARN_CHECK(MatGetOwnershipRangesColumn(A, &col_ranges));
+  const SeqAijView d(diag), o(off);
+  const auto count_of = [](PetscInt k) { return static_cast<size_t>(k); };
 
-  struct Block {
-    const PetscInt *ia = nullptr, *ja = nullptr;
-    const PetscScalar* va = nullptr;
-    PetscInt rows = 0;
-  } blocks[2];
-  Mat mats[2] = {diag, off};
-  for (int b = 0; b < 2; ++b) {
-    PetscBool done = PETSC_FALSE;
-    BILEARN_CHECK(
-        MatGetRowIJ(mats[b], 0, PETSC_FALSE, PETSC_FALSE, &blocks[b].rows, &blocks[b].ia, &blocks[b].ja, &done));
-    BILEARN_CHECK(MatSeqAIJGetArrayRead(mats[b], &blocks[b].va));
+  // Owner and entry count of every ghost column (garray is sorted, owners ascend).
+  std::vector<int> owner(count_of(ghosts));
+  std::vector<PetscInt> ghost_count(count_of(ghosts), 0);
+  for (PetscInt k = 0, p = 0; k < ghosts; ++k) {
+    while (garray[k] >= col_ranges[p + 1]) ++p;
+    owner[count_of(k)] = static_cast<int>(p);
   }
-  auto global_col = [&](int b, PetscInt k) { return b == 0 ? col_begin + blocks[b].ja[k] : garray[blocks[b].ja[k]]; };
-  auto owner = [&](PetscInt c) {  // rank owning column c
-    return static_cast<int>(std::upper_bound(col_ranges, col_ranges + size + 1, c) - col_ranges - 1);
-  };
+  for (PetscInt k = 0; k < o.nnz(); ++k) ++ghost_count[count_of(o.ja[k])];
 
-  // Pack (c, r, v) by destination rank, in row order.
-  std::vector<long long> send_count(static_cast<size_t>(size), 0);
-  for (int b = 0; b < 2; ++b)
-    for (PetscInt k = 0; k < blocks[b].ia[blocks[b].rows]; ++k)
-      ++send_count[static_cast<size_t>(b == 0 ? rank : owner(global_col(b, k)))];
-  std::vector<long long> send_offset(static_cast<size_t>(size) + 1, 0);
-  for (int p = 0; p < size; ++p) send_offset[p + 1] = send_offset[p] + send_count[p];
-  std::vector<PetscInt> send_c(static_cast<size_t>(send_offset[size])), send_r(send_c.size());
-  std::vector<PetscScalar> send_v(send_c.size());
-  {
-    std::vector<long long> next(send_offset.begin(), send_offset.end() - 1);
-    for (PetscInt i = 0; i < m; ++i)
-      for (int b = 0; b < 2; ++b)
-        for (PetscInt k = blocks[b].ia[i]; k < blocks[b].ia[i + 1]; ++k) {
-          const PetscInt c = global_col(b, k);
-          const size_t at = static_cast<size_t>(next[static_cast<size_t>(b == 0 ? rank : owner(c))]++);
-          send_c[at] = c;
-          send_r[at] = row_begin + i;
-          send_v[at] = blocks[b].va[k];
-        }
-  }
-  for (int b = 0; b < 2; ++b) {
-    PetscBool done = PETSC_FALSE;
-    BILEARN_CHECK(MatSeqAIJRestoreArrayRead(mats[b], &blocks[b].va));
-    BILEARN_CHECK(
-        MatRestoreRowIJ(mats[b], 0, PETSC_FALSE, PETSC_FALSE, &blocks[b].rows, &blocks[b].ia, &blocks[b].ja, &done));
-  }
-
-  // Exchange the triplets.
-  std::vector<long long> recv_count(static_cast<size_t>(size), 0);
-  BILEARN_CHECK(MPI_Alltoall(send_count.data(), 1, MPI_LONG_LONG, recv_count.data(), 1, MPI_LONG_LONG, comm));
-  std::vector<int> sc(static_cast<size_t>(size)), so(static_cast<size_t>(size)), rc(sc.size()), ro(sc.size());
-  long long total = 0;
-  bool fits = send_offset[size] <= INT_MAX;
+  // Exchange 1: (column, count) pairs to the columns' owners.
+  std::vector<int> send_count(count_of(size), 0), recv_count(count_of(size), 0);
+  std::vector<int> send_offset(count_of(size) + 1, 0), recv_offset(count_of(size) + 1, 0);
+  for (PetscInt k = 0; k < ghosts; ++k)
+    if (ghost_count[count_of(k)] > 0) send_count[count_of(owner[count_of(k)])] += 2;
+  BILEARN_CHECK(MPI_Alltoall(send_count.data(), 1, MPI_INT, recv_count.data(), 1, MPI_INT, comm));
   for (int p = 0; p < size; ++p) {
-    sc[p] = static_cast<int>(send_count[p]);
-    so[p] = static_cast<int>(send_offset[p]);
-    rc[p] = static_cast<int>(recv_count[p]);
-    ro[p] = static_cast<int>(total);
-    total += recv_count[p];
+    send_offset[p + 1] = send_offset[p] + send_count[p];
+    recv_offset[p + 1] = recv_offset[p] + recv_count[p];
   }
-  fits = fits && total <= INT_MAX;
-  if (!all_ranks(comm, fits)) throw std::runtime_error("explicit transpose: more than 2^31 entries on one rank");
-  std::vector<PetscInt> recv_c(static_cast<size_t>(total)), recv_r(recv_c.size());
-  std::vector<PetscScalar> recv_v(recv_c.size());
-  BILEARN_CHECK(MPI_Alltoallv(send_c.data(), sc.data(), so.data(), MPIU_INT, recv_c.data(), rc.data(), ro.data(),
-                              MPIU_INT, comm));
-  BILEARN_CHECK(MPI_Alltoallv(send_r.data(), sc.data(), so.data(), MPIU_INT, recv_r.data(), rc.data(), ro.data(),
-                              MPIU_INT, comm));
-  BILEARN_CHECK(MPI_Alltoallv(send_v.data(), sc.data(), so.data(), MPIU_SCALAR, recv_v.data(), rc.data(), ro.data(),
-                              MPIU_SCALAR, comm));
-  std::vector<PetscInt>().swap(send_c);
-  std::vector<PetscInt>().swap(send_r);
-  std::vector<PetscScalar>().swap(send_v);
+  std::vector<PetscInt> pairs_out;
+  pairs_out.reserve(count_of(send_offset[size]));
+  for (PetscInt k = 0; k < ghosts; ++k)
+    if (ghost_count[count_of(k)] > 0) {
+      pairs_out.push_back(garray[k]);
+      pairs_out.push_back(ghost_count[count_of(k)]);
+    }
+  std::vector<PetscInt> pairs_in(count_of(recv_offset[size]));
+  BILEARN_CHECK(MPI_Alltoallv(pairs_out.data(), send_count.data(), send_offset.data(), MPIU_INT, pairs_in.data(),
+                              recv_count.data(), recv_offset.data(), MPIU_INT, comm));
 
-  // Counting sort by the local row of Aᵀ (= column of A − col_begin): CSR of the local rows.
-  std::vector<PetscInt> ti(static_cast<size_t>(n) + 1, 0), tj(static_cast<size_t>(total));
-  std::vector<PetscScalar> tv(static_cast<size_t>(total));
-  for (PetscInt c : recv_c) ++ti[static_cast<size_t>(c - col_begin) + 1];
-  for (PetscInt i = 0; i < n; ++i) ti[i + 1] += ti[i];
+  // Row pointers of both blocks of Aᵀ (n local rows = A's local columns).
+  SplitCsr t;
+  t.i.assign(count_of(n) + 1, 0);
+  t.oi.assign(count_of(n) + 1, 0);
+  for (PetscInt k = 0; k < d.nnz(); ++k) ++t.i[count_of(d.ja[k]) + 1];
+  for (size_t k = 0; k < pairs_in.size(); k += 2) t.oi[count_of(pairs_in[k] - col_begin) + 1] += pairs_in[k + 1];
+  for (PetscInt r = 0; r < n; ++r) {
+    t.i[count_of(r) + 1] += t.i[count_of(r)];
+    t.oi[count_of(r) + 1] += t.oi[count_of(r)];
+  }
+  const double bytes = split_csr_bytes(n, static_cast<double>(t.i[count_of(n)]) + t.oi[count_of(n)]);
+  if (max_over_ranks(comm, bytes) > max_bytes) return OwnedMat();
+
+  // Diagonal block: rows of A in order, so the columns of every row of Aᵀ ascend.
+  t.j.resize(count_of(t.i[count_of(n)]));
+  t.a.resize(t.j.size());
   {
-    std::vector<PetscInt> next(ti.begin(), ti.end() - 1);
+    std::vector<PetscInt> next(t.i.begin(), t.i.end() - 1);
+    for (PetscInt r = 0; r < m; ++r)
+      for (PetscInt k = d.ia[r]; k < d.ia[r + 1]; ++k) {
+        const size_t at = count_of(next[count_of(d.ja[k])]++);
+        t.j[at] = r;
+        t.a[at] = d.va[k];
+      }
+  }
+
+  // Off-diagonal block: rounds of whole rows of A.
+  t.oj.resize(count_of(t.oi[count_of(n)]));
+  t.oa.resize(t.oj.size());
+  std::vector<PetscInt> next(t.oi.begin(), t.oi.end() - 1);
+  const PetscInt budget = round_entries > 0 ? round_entries : default_round_entries(size);
+  std::vector<PetscInt> slice_end;  // rows [slice_end[s−1], slice_end[s]) of A go in round s
+  for (PetscInt r = 0, entries = 0; r < m; ++r) {
+    const PetscInt len = o.ia[r + 1] - o.ia[r];
+    if (entries > 0 && entries + len > budget) {
+      slice_end.push_back(r);
+      entries = 0;
+    }
+    entries += len;
+  }
+  slice_end.push_back(m);
+  int local_rounds = static_cast<int>(slice_end.size()), rounds = 0;
+  BILEARN_CHECK(MPI_Allreduce(&local_rounds, &rounds, 1, MPI_INT, MPI_MAX, comm));
+  std::vector<PetscInt> send_c, send_r, recv_c, recv_r;
+  std::vector<PetscScalar> send_v, recv_v;
+  for (int s = 0; s < rounds; ++s) {
+    const PetscInt first = s == 0 ? 0 : (s < local_rounds ? slice_end[count_of(s - 1)] : m);
+    const PetscInt last = s < local_rounds ? slice_end[count_of(s)] : m;
+    std::fill(send_count.begin(), send_count.end(), 0);
+    for (PetscInt k = o.ia[first]; k < o.ia[last]; ++k) ++send_count[count_of(owner[count_of(o.ja[k])])];
+    BILEARN_CHECK(MPI_Alltoall(send_count.data(), 1, MPI_INT, recv_count.data(), 1, MPI_INT, comm));
+    for (int p = 0; p < size; ++p) {
+      send_offset[p + 1] = send_offset[p] + send_count[p];
+      recv_offset[p + 1] = recv_offset[p] + recv_count[p];
+    }
+    send_c.resize(count_of(send_offset[size]));
+    send_r.resize(send_c.size());
+    send_v.resize(send_c.size());
+    std::vector<int> fill(send_offset.begin(), send_offset.end() - 1);
+    for (PetscInt r = first; r < last; ++r)
+      for (PetscInt k = o.ia[r]; k < o.ia[r + 1]; ++k) {
+        const size_t at = count_of(fill[count_of(owner[count_of(o.ja[k])])]++);
+        send_c[at] = garray[o.ja[k]];
+        send_r[at] = row_begin + r;
+        send_v[at] = o.va[k];
+      }
+    recv_c.resize(count_of(recv_offset[size]));
+    recv_r.resize(recv_c.size());
+    recv_v.resize(recv_c.size());
+    BILEARN_CHECK(MPI_Alltoallv(send_c.data(), send_count.data(), send_offset.data(), MPIU_INT, recv_c.data(),
+                                recv_count.data(), recv_offset.data(), MPIU_INT, comm));
+    BILEARN_CHECK(MPI_Alltoallv(send_r.data(), send_count.data(), send_offset.data(), MPIU_INT, recv_r.data(),
+                                recv_count.data(), recv_offset.data(), MPIU_INT, comm));
+    BILEARN_CHECK(MPI_Alltoallv(send_v.data(), send_count.data(), send_offset.data(), MPIU_SCALAR, recv_v.data(),
+                                recv_count.data(), recv_offset.data(), MPIU_SCALAR, comm));
     for (size_t k = 0; k < recv_c.size(); ++k) {
-      const size_t at = static_cast<size_t>(next[static_cast<size_t>(recv_c[k] - col_begin)]++);
-      tj[at] = recv_r[k];
-      tv[at] = recv_v[k];
+      const size_t at = count_of(next[count_of(recv_c[k] - col_begin)]++);
+      t.oj[at] = recv_r[k];
+      t.oa[at] = recv_v[k];
     }
   }
-  OwnedMat At;
-  BILEARN_CHECK(MatCreateMPIAIJWithArrays(comm, n, m, N, M, ti.data(), tj.data(), tv.data(), At.out()));
-  return At;
+  // From one sender the rows of A arrive in order; with three or more ranks the rounds
+  // interleave senders, so sort the rows that came out of order.
+  for (PetscInt r = 0; r < n; ++r) {
+    PetscInt* cols = t.oj.data() + t.oi[count_of(r)];
+    const PetscInt len = t.oi[count_of(r) + 1] - t.oi[count_of(r)];
+    if (!std::is_sorted(cols, cols + len))
+      BILEARN_CHECK(PetscSortIntWithScalarArray(len, cols, t.oa.data() + t.oi[count_of(r)]));
+  }
+  return create_mpiaij_from_split(comm, n, m, N, M, std::move(t));
+}
+
+PetscErrorCode destroy_transpose_ops(void* ctx) {
+  delete static_cast<TransposeOps*>(ctx);
+  return 0;
+}
+
+void attach_transpose(Mat A, OwnedMat At) {
+  auto ops = new TransposeOps;
+  PetscContainer container = nullptr;
+  BILEARN_CHECK(MatGetOperation(A, MATOP_MULT_TRANSPOSE, (void (**)(void)) & ops->mult_transpose));
+  BILEARN_CHECK(PetscContainerCreate(PetscObjectComm((PetscObject)A), &container));
+  BILEARN_CHECK(PetscContainerSetPointer(container, ops));
+  BILEARN_CHECK(PetscContainerSetUserDestroy(container, destroy_transpose_ops));
+  BILEARN_CHECK(PetscObjectCompose((PetscObject)A, ops_key, (PetscObject)container));
+  BILEARN_CHECK(PetscContainerDestroy(&container));
+  BILEARN_CHECK(PetscObjectCompose((PetscObject)A, key, (PetscObject)At.get()));  // A holds a reference
+  BILEARN_CHECK(MatSetOperation(A, MATOP_MULT_TRANSPOSE, (void (*)(void))mult_transpose));
+  BILEARN_CHECK(MatSetOperation(A, MATOP_MULT_TRANSPOSE_ADD, (void (*)(void))mult_transpose_add));
+  // Real scalars: SLEPc's implicit transpose (SVDSetImplicitTranspose) applies Aᴴ = Aᵀ.
+  BILEARN_CHECK(MatSetOperation(A, MATOP_MULT_HERMITIAN_TRANSPOSE, (void (*)(void))mult_transpose));
+  BILEARN_CHECK(MatSetOperation(A, MATOP_MULT_HERMITIAN_TRANS_ADD, (void (*)(void))mult_transpose_add));
 }
 
 }  // namespace
 
-void store_explicit_transpose(Mat A) {
-  if (explicit_transpose(A)) return;
-  PetscBool mpi = PETSC_FALSE;
+TransposeOptions read_transpose_options(MPI_Comm comm) {
+  TransposeOptions o;
+  OptionsBlock block(comm, "", "Forward operator storage");
+  const std::string choice = block.choice("-problem_store_transpose",
+                                          "store A^T for a MatMultTranspose as fast as MatMult: auto (when it fits in "
+                                          "-problem_transpose_max_mb per rank), true, false",
+                                          {"auto", "true", "false"}, "auto");
+  o.choice = choice == "true" ? TransposeChoice::stored
+                              : (choice == "false" ? TransposeChoice::implicit : TransposeChoice::automatic);
+  o.max_mb =
+      block.real("-problem_transpose_max_mb", "memory per rank (MiB) A^T may take under auto", o.max_mb, 0.0, 1e12);
+  return o;
+}
+
+bool apply_transpose_options(Mat A, const TransposeOptions& options) {
+  switch (options.choice) {
+    case TransposeChoice::stored:
+      return store_explicit_transpose(A);
+    case TransposeChoice::automatic:
+      return store_explicit_transpose(A, options.max_mb);
+    case TransposeChoice::implicit:
+      break;
+  }
+  return false;
+}
+
+bool store_explicit_transpose(Mat A, double max_mb, PetscInt round_entries) {
+  if (explicit_transpose(A)) return true;
+  log::ScopedEvent event(log::events().operator_transpose);
+  const double max_bytes = max_mb * mib;
+  PetscBool mpi = PETSC_FALSE, seq = PETSC_FALSE;
   BILEARN_CHECK(PetscObjectTypeCompare((PetscObject)A, MATMPIAIJ, &mpi));
+  BILEARN_CHECK(PetscObjectTypeCompare((PetscObject)A, MATSEQAIJ, &seq));
   OwnedMat At;
-  if (mpi)
-    At = transpose_mpiaij(A);
-  else  // SeqAIJ and others: PETSc's own
-    BILEARN_CHECK(MatTranspose(A, MAT_INITIAL_MATRIX, At.out()));
-  BILEARN_CHECK(PetscObjectCompose((PetscObject)A, key, (PetscObject)At.get()));  // A holds a reference
-  BILEARN_CHECK(MatSetOperation(A, MATOP_MULT_TRANSPOSE, (void (*)(void))mult_transpose));
-  BILEARN_CHECK(MatSetOperation(A, MATOP_MULT_TRANSPOSE_ADD, (void (*)(void))mult_transpose_add));
+  if (mpi) {
+    At = transpose_mpiaij(A, max_bytes, round_entries);
+  } else {
+    if (!seq) return false;  // shells and other types keep their own transpose
+    MatInfo info;
+    BILEARN_CHECK(MatGetInfo(A, MAT_LOCAL, &info));
+    PetscInt cols = 0;
+    BILEARN_CHECK(MatGetLocalSize(A, nullptr, &cols));
+    if (split_csr_bytes(cols, info.nz_used) > max_bytes) return false;
+    BILEARN_CHECK(MatTranspose(A, MAT_INITIAL_MATRIX, At.out()));  // SeqAIJ: PETSc's, straight into CSR
+  }
+  if (!At) return false;
+  attach_transpose(A, std::move(At));
+  return true;
 }
 
 Mat explicit_transpose(Mat A) {
@@ -163,10 +302,45 @@ Mat explicit_transpose(Mat A) {
   return (Mat)At;
 }
 
-bool read_store_transpose_option(MPI_Comm comm) {
-  OptionsBlock block(comm, "", "Forward operator storage");
-  return block.flag("-problem_store_transpose",
-                    "store A^T explicitly for fast MatMultTranspose (twice the memory of A)", false);
+void mult_transpose_implicit(Mat A, Vec y, Vec x) {
+  PetscObject container = nullptr;
+  BILEARN_CHECK(PetscObjectQuery((PetscObject)A, ops_key, &container));
+  if (!container) {
+    BILEARN_CHECK(MatMultTranspose(A, y, x));
+    return;
+  }
+  void* ops = nullptr;
+  BILEARN_CHECK(PetscContainerGetPointer((PetscContainer)container, &ops));
+  BILEARN_CHECK(static_cast<TransposeOps*>(ops)->mult_transpose(A, y, x));
+}
+
+double local_matrix_bytes(Mat A) {
+  if (!A) return 0;
+  PetscBool mpi = PETSC_FALSE, seq = PETSC_FALSE;
+  BILEARN_CHECK(PetscObjectTypeCompare((PetscObject)A, MATMPIAIJ, &mpi));
+  BILEARN_CHECK(PetscObjectTypeCompare((PetscObject)A, MATSEQAIJ, &seq));
+  if (!mpi && !seq) return 0;
+  Mat blocks[2] = {A, nullptr};
+  if (mpi) BILEARN_CHECK(MatMPIAIJGetSeqAIJ(A, &blocks[0], &blocks[1], nullptr));
+  double bytes = 0;
+  for (Mat block : blocks) {
+    if (!block) continue;
+    MatInfo info;
+    BILEARN_CHECK(MatGetInfo(block, MAT_LOCAL, &info));
+    PetscInt m = 0;
+    BILEARN_CHECK(MatGetLocalSize(block, &m, nullptr));
+    bytes += info.nz_used * (sizeof(PetscScalar) + sizeof(PetscInt)) + static_cast<double>(m + 1) * sizeof(PetscInt);
+  }
+  return bytes;
+}
+
+OperatorStorage operator_storage(Mat A, MPI_Comm comm) {
+  OperatorStorage s;
+  const Mat At = explicit_transpose(A);
+  s.transpose_stored = all_ranks(comm, At != nullptr);
+  s.matrix_mb_max_rank = max_over_ranks(comm, local_matrix_bytes(A) / mib);
+  s.transpose_mb_max_rank = max_over_ranks(comm, local_matrix_bytes(At) / mib);
+  return s;
 }
 
 }  // namespace bilearn

@@ -12,10 +12,13 @@ namespace bilearn {
 
 ProblemOptions read_problem_options(MPI_Comm comm) {
   ProblemOptions o;
-  OptionsBlock block(comm, "", "Problem (forward model and image size)");
-  o.type = block.choice("-problem", "forward model", forward_model_registry().names(), o.type);
-  o.n = block.integer("-problem_n", "image side N (N×N pixels)", o.n, 1);
-  block.view_option("-problem_view", "print the configured forward model");
+  {
+    OptionsBlock block(comm, "", "Problem (forward model and image size)");
+    o.type = block.choice("-problem", "forward model", forward_model_registry().names(), o.type);
+    o.n = block.integer("-problem_n", "image side N (N×N pixels)", o.n, 1);
+    block.view_option("-problem_view", "print the configured forward model");
+  }
+  o.transpose = read_transpose_options(comm);
   return o;
 }
 
@@ -42,7 +45,7 @@ ForwardModelRegistry& forward_model_registry() {
 ForwardModel create_forward_model(const ImageGrid& grid, const ProblemOptions& options) {
   log::ScopedStage stage(log::stages().setup);
   ForwardModel model = forward_model_registry().create(options.type, grid);
-  if (read_store_transpose_option(grid.comm())) store_explicit_transpose(model.A);  // -problem_store_transpose
+  apply_transpose_options(model.A, options.transpose);
   view_from_options("problem_", "-view", [&](PetscViewer viewer) { view_forward_model(model, grid, viewer); });
   return model;
 }

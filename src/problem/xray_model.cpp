@@ -1,7 +1,9 @@
 // Assembly of the X-ray transform A (MATMPIAIJ): each rank traces only its own rows (rays,
 // angle-major) twice: once to count the nonzeros per row in the diagonal and off-diagonal
-// blocks (exact preallocation), once to fill. Columns are DMDA global indices, computed
-// analytically from the ownership ranges, so MatMult applies to grid vectors directly.
+// blocks, once to write them straight into the matrix's final CSR arrays (split_csr.hpp:
+// no MatSetValues, no stash, nothing sent between ranks, no slack). Columns are DMDA
+// global indices, computed analytically from the ownership ranges, so MatMult applies to
+// grid vectors directly.
 #include <algorithm>
 #include <utility>
 #include <vector>
@@ -9,6 +11,7 @@
 #include "bilearn/core/error.hpp"
 #include "bilearn/core/log.hpp"
 #include "bilearn/problem/operators.hpp"
+#include "bilearn/problem/split_csr.hpp"
 #include "bilearn/problem/xray_geometry.hpp"
 
 namespace bilearn {
@@ -138,31 +141,40 @@ ForwardModel create_xray_model(const ImageGrid& grid) {
 
   RowBuilder builder(geometry, grid);
   // Pass 1: nonzeros per row in the diagonal block (our columns) and the off-diagonal block.
-  std::vector<PetscInt> d_nnz(static_cast<size_t>(rows_local)), o_nnz(static_cast<size_t>(rows_local));
+  SplitCsr csr;
+  csr.i.assign(static_cast<size_t>(rows_local) + 1, 0);
+  csr.oi.assign(static_cast<size_t>(rows_local) + 1, 0);
   for (PetscInt i = 0; i < rows_local; ++i) {
     builder.build(row_start + i);
-    for (PetscInt col : builder.cols()) ++(col >= col_begin && col < col_end ? d_nnz[i] : o_nnz[i]);
+    PetscInt d = 0, o = 0;
+    for (PetscInt col : builder.cols()) ++(col >= col_begin && col < col_end ? d : o);
+    csr.i[i + 1] = csr.i[i] + d;
+    csr.oi[i + 1] = csr.oi[i] + o;
   }
 
-  ForwardModel model;
-  BILEARN_CHECK(MatCreate(comm, model.A.out()));
-  BILEARN_CHECK(MatSetSizes(model.A, rows_local, grid.local_size(), geometry.rows(), grid.pixels()));
-  BILEARN_CHECK(MatSetType(model.A, MATMPIAIJ));
-  BILEARN_CHECK(MatMPIAIJSetPreallocation(model.A, 0, d_nnz.data(), 0, o_nnz.data()));
-  BILEARN_CHECK(MatSetOption(model.A, MAT_NEW_NONZERO_ALLOCATION_ERR, PETSC_TRUE));
-  BILEARN_CHECK(MatSetOption(model.A, MAT_NO_OFF_PROC_ENTRIES, PETSC_TRUE));
-  BILEARN_CHECK(MatSetOption(model.A, MAT_SORTED_FULL, PETSC_TRUE));
-
-  // Pass 2: fill, one sorted row at a time.
+  // Pass 2: fill the final arrays, one sorted row at a time (the diagonal block with local
+  // column indices, the off-diagonal block with global ones).
+  csr.j.resize(static_cast<size_t>(csr.i[rows_local]));
+  csr.a.resize(csr.j.size());
+  csr.oj.resize(static_cast<size_t>(csr.oi[rows_local]));
+  csr.oa.resize(csr.oj.size());
   for (PetscInt i = 0; i < rows_local; ++i) {
-    const PetscInt row = row_start + i;
-    builder.build(row);
-    const PetscInt count = static_cast<PetscInt>(builder.cols().size());
-    if (count > 0)
-      BILEARN_CHECK(MatSetValues(model.A, 1, &row, count, builder.cols().data(), builder.vals().data(), INSERT_VALUES));
+    builder.build(row_start + i);
+    size_t d = static_cast<size_t>(csr.i[i]), o = static_cast<size_t>(csr.oi[i]);
+    for (size_t k = 0; k < builder.cols().size(); ++k) {
+      const PetscInt col = builder.cols()[k];
+      if (col >= col_begin && col < col_end) {
+        csr.j[d] = col - col_begin;
+        csr.a[d++] = builder.vals()[k];
+      } else {
+        csr.oj[o] = col;
+        csr.oa[o++] = builder.vals()[k];
+      }
+    }
   }
-  BILEARN_CHECK(MatAssemblyBegin(model.A, MAT_FINAL_ASSEMBLY));
-  BILEARN_CHECK(MatAssemblyEnd(model.A, MAT_FINAL_ASSEMBLY));
+  ForwardModel model;
+  model.A =
+      create_mpiaij_from_split(comm, rows_local, grid.local_size(), geometry.rows(), grid.pixels(), std::move(csr));
 
   model.name = "tomo (" + geometry.describe() + ")";
   model.data_on_grid = false;

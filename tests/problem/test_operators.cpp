@@ -576,12 +576,12 @@ TEST(Tomo, AdjointIdentityParallelAndFan) {
 TEST(Tomo, StoredTransposeGivesTheSameProducts) {
   const ImageGrid grid(PETSC_COMM_WORLD, 20);
   ScopedOptions opts({{"-tomo_geometry", "fan"}, {"-tomo_angles", "40"}});
-  const ForwardModel plain = make_model(grid, "tomo");
-  ForwardModel stored;
-  {
-    ScopedOptions flag({{"-problem_store_transpose", "true"}});
-    stored = make_model(grid, "tomo");
-  }
+  ProblemOptions o;
+  o.n = grid.n();
+  o.transpose.choice = TransposeChoice::implicit;
+  const ForwardModel plain = create_forward_model(grid, o);
+  o.transpose.choice = TransposeChoice::stored;
+  const ForwardModel stored = create_forward_model(grid, o);
   EXPECT_EQ(explicit_transpose(plain.A), nullptr);
   EXPECT_NE(explicit_transpose(stored.A), nullptr);
   EXPECT_LT(adjoint_error(stored.A), 1e-14);

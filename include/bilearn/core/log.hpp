@@ -10,6 +10,7 @@ namespace bilearn::log {
 
 struct Events {
   PetscLogEvent operator_assembly = 0;
+  PetscLogEvent operator_transpose = 0;  // forming the stored Aᵀ
   PetscLogEvent operator_apply = 0;
   PetscLogEvent hessian_apply = 0;
   PetscLogEvent mixed_apply = 0;  // J v and Jᵀ w

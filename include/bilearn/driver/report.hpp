@@ -29,6 +29,9 @@ void add_evaluation_fields(nlohmann::json& j, const std::vector<PetscReal>& thet
 // Sums stats over the sample groups (every rank gets the totals; times: max over groups).
 EvaluationStats reduce_stats(const Workspace& ws, const EvaluationStats& local);
 
+// Adds operator_transpose_stored, matrix_mb_max_rank and transpose_mb_max_rank.
+void add_operator_fields(nlohmann::json& j, const OperatorStorage& storage);
+
 std::string format_theta(const std::vector<PetscReal>& theta);
 
 }  // namespace bilearn

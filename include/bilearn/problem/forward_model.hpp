@@ -6,6 +6,7 @@
 #include "bilearn/core/handles.hpp"
 #include "bilearn/core/image_grid.hpp"
 #include "bilearn/core/registry.hpp"
+#include "bilearn/problem/explicit_transpose.hpp"
 
 namespace bilearn {
 
@@ -25,10 +26,12 @@ struct ForwardModel {
   std::string circulant_kernel = "corners";
 };
 
-// Options shared by every command: -problem and -problem_n.
+// Options shared by every command: -problem, -problem_n and the storage of Aᵀ
+// (-problem_store_transpose, -problem_transpose_max_mb).
 struct ProblemOptions {
   std::string type = "tomo";  // tomo | blur | inpaint | denoise | matrix
   PetscInt n = 64;
+  TransposeOptions transpose;
 };
 ProblemOptions read_problem_options(MPI_Comm comm);
 
@@ -38,8 +41,8 @@ ProblemOptions read_problem_options(MPI_Comm comm);
 using ForwardModelRegistry = Registry<ForwardModel, const ImageGrid&>;
 ForwardModelRegistry& forward_model_registry();
 
-// Builds A for options.type on grid (the registry's member), stores Aᵀ with
-// -problem_store_transpose and prints it with -problem_view.
+// Builds A for options.type on grid (the registry's member), stores Aᵀ as options.transpose asks
+// (-problem_store_transpose auto|true|false) and prints it with -problem_view.
 ForwardModel create_forward_model(const ImageGrid& grid, const ProblemOptions& options);
 
 // What was built: name, image and data sizes, the matrix type and nonzeros, the circulant hint.
