@@ -308,7 +308,11 @@ std::vector<Method> all_methods(PetscInt k, PetscReal nsc_tol) {
   // PC circulant (ALGORITHMS.md §4.5), every row stopped on the unpreconditioned residual: PETSc's
   // KSPs alone, and the recycling types on top of it (deflated PCG / MINRES, C from the split).
   const Options circ = {{"pc_type", PCCIRCULANT}, {"ksp_norm_type", "unpreconditioned"}};
-  m.push_back({"minres_circ", KSPMINRES, circ});
+  // PETSc 3.18's KSPMINRES stops only on the preconditioned norm: minres_circ is rminres with k = 0,
+  // which performs KSPMINRES's iteration (test_recycle_precond) and tracks the true residual norm.
+  Options minres_circ = circ;
+  minres_circ.push_back({"ksp_recycle_k", "0"});
+  m.push_back({"minres_circ", KSPRMINRES, minres_circ});
   m.push_back({"cg_circ", KSPCG, circ});
   for (const char* type : {KSPRMINRES, KSPRCG})
     for (const char* kk : {"10", "20"}) {
