@@ -64,7 +64,7 @@ struct MethodResult {
   std::string name;
   PetscInt iterations = 0, h_products = 0, r_products = 0, j_products = 0, restarts = 0;
   PetscInt f_products = 0, pc_applies = 0;  // products with F = AᵀA + εI (PC set-up), PC applications
-  PetscInt vectors = 0;  // vectors held per KSP (work + recycling storage)
+  PetscInt vectors = 0;                     // vectors held per KSP (work + recycling storage)
   double seconds = 0, err_max = 0, err_mean = 0, err_abs_median = 0;
   std::vector<PetscInt> its;
   std::vector<double> err;  // relative hypergradient error per system
@@ -519,18 +519,16 @@ int bench_recycle(const CommandLine& cl) {
                             "tolerance %.3g; seconds: fastest of %d round(s)\n",
                             (int)systems.size(), (double)rtol, (double)ref_rtol, (int)k, cost.r / cost.h,
                             cost.j / cost.h, cost.f / cost.h, cost.pc / cost.h, (double)nsc_tol, (int)repeat));
-  BILEARN_CHECK(PetscPrintf(comm, "%-32s %7s %6s %7s %9s %6s %8s %6s %7s %6s %9s %9s %7s %4s\n", "method", "its",
-                            "x", "PC", "H-equiv", "x", "seconds", "x", "ms/it", "x", "err max", "err mean", "MB/rank",
+  BILEARN_CHECK(PetscPrintf(comm, "%-32s %7s %6s %7s %9s %6s %8s %6s %7s %6s %9s %9s %7s %4s\n", "method", "its", "x",
+                            "PC", "H-equiv", "x", "seconds", "x", "ms/it", "x", "err max", "err mean", "MB/rank",
                             "rst"));
   for (const auto& r : results) {
     const double ms_it = 1e3 * r.seconds / std::max<PetscInt>(r.iterations, 1);
-    BILEARN_CHECK(PetscPrintf(comm,
-                              "%-32s %7d %6.3f %7d %9.0f %6.3f %8.2f %6.3f %7.3f %6.3f %9.2e %9.2e %7.1f %4d\n",
+    BILEARN_CHECK(PetscPrintf(comm, "%-32s %7d %6.3f %7d %9.0f %6.3f %8.2f %6.3f %7.3f %6.3f %9.2e %9.2e %7.1f %4d\n",
                               r.name.c_str(), (int)r.iterations, (double)r.iterations / warm->iterations,
-                              (int)r.pc_applies, h_equiv(r),
-                              h_equiv(r) / h_equiv(*warm), r.seconds, r.seconds / warm->seconds, ms_it,
-                              ms_it / warm_ms_it, r.err_max, r.err_mean, r.vectors * nlocal * 8.0 / 1048576.0,
-                              (int)r.restarts));
+                              (int)r.pc_applies, h_equiv(r), h_equiv(r) / h_equiv(*warm), r.seconds,
+                              r.seconds / warm->seconds, ms_it, ms_it / warm_ms_it, r.err_max, r.err_mean,
+                              r.vectors * nlocal * 8.0 / 1048576.0, (int)r.restarts));
   }
   BILEARN_CHECK(PetscPrintf(comm,
                             "(x: relative to minres_warm; PC: PC circulant applications; H-equiv: products with H, "

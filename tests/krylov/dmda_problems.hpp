@@ -68,8 +68,7 @@ inline OwnedVec natural_vector(DM dm, std::uint64_t seed) {
                             nullptr, nullptr, nullptr));
   VecArray a(v);
   for (PetscInt y = 0; y < ym; ++y)
-    for (PetscInt x = 0; x < xm; ++x)
-      a[y * xm + x] = hash01((ys + y) * n + xs + x, seed) - 0.5;
+    for (PetscInt x = 0; x < xm; ++x) a[y * xm + x] = hash01((ys + y) * n + xs + x, seed) - 0.5;
   return v;
 }
 

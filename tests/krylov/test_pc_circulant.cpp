@@ -124,7 +124,6 @@ TEST(PCCirculant, ZeroPaddedCornerKernelPreconditionsAToeplitzOperator) {
   EXPECT_LT(circ, plain / 3);
 }
 
-
 namespace {
 
 // H = F + R on an N×N tomography grid: F = AᵀA + 1e-3·I (parallel beam, 180 angles), R = w × the
@@ -176,7 +175,7 @@ TEST(PCCirculant, SymmetricPositiveDefiniteWithTheSplit) {
   EXPECT_GT(mv_v, 0.0);
   PCCirculantInfo info;
   BILEARN_CHECK(PCCirculantGetInfo(pc, &info));
-  EXPECT_EQ(info.fixed_products, 4);  // the four corner impulses
+  EXPECT_EQ(info.fixed_products, 4);    // the four corner impulses
   EXPECT_EQ(info.varying_products, 1);  // one comb
   EXPECT_EQ(info.clamped, 0);
   EXPECT_GT(info.symbol_min, 0.0);
@@ -212,7 +211,8 @@ TEST(PCCirculant, BadOptionsAndMissingGridAreOneLineErrors) {
   krylov::register_package();
   OwnedDM dm = image_dm(PETSC_COMM_WORLD, 8, DM_BOUNDARY_NONE);
   OwnedMat h = stencil_operator(dm, 1.0, 1.0, 0.0);
-  for (const char* bad : {"-bad_pc_circulant_clip 2", "-bad_pc_circulant_radius -3", "-bad_pc_circulant_kernel edges"}) {
+  for (const char* bad :
+       {"-bad_pc_circulant_clip 2", "-bad_pc_circulant_radius -3", "-bad_pc_circulant_kernel edges"}) {
     BILEARN_CHECK(PetscOptionsInsertString(nullptr, bad));
     OwnedPC pc;
     BILEARN_CHECK(PCCreate(PETSC_COMM_WORLD, pc.out()));

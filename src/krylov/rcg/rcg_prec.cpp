@@ -86,7 +86,8 @@ bool run_rcg_preconditioned(KSP ksp, RecycleKsp& d, Mat a, bool use_space) {
     }
     if (!(beta > 0.0)) {
       if (PetscIsInfOrNanReal(beta)) {
-        if (ksp->errorifnotconverged) throw NumericalError("KSPSolve has not converged due to Nan or Inf inner product");
+        if (ksp->errorifnotconverged)
+          throw NumericalError("KSPSolve has not converged due to Nan or Inf inner product");
         ksp->reason = KSP_DIVERGED_NANORINF;
         usable = false;
         break;

@@ -98,7 +98,8 @@ void PrecUpdater::run_cycle() {
   // 1. H z̃_j = hz_j − coef_j hz_{j−1} in place, backwards (hz_{j−1} still unmodified).
   BILEARN_CHECK(VecCopy(hb_[mc - 1], hb_[m + 1]));
   for (PetscInt j = mc - 1; j >= 1; --j)
-    if (coef_[static_cast<size_t>(j)] != 0.0) BILEARN_CHECK(VecAXPY(hb_[j], -coef_[static_cast<size_t>(j)], hb_[j - 1]));
+    if (coef_[static_cast<size_t>(j)] != 0.0)
+      BILEARN_CHECK(VecAXPY(hb_[j], -coef_[static_cast<size_t>(j)], hb_[j - 1]));
   if (coef_[0] != 0.0 && have_prev_) BILEARN_CHECK(VecAXPY(hb_[0], -coef_[0], hb_[m]));
   hb_.swap_columns(m, m + 1);
   have_prev_ = true;

@@ -560,7 +560,8 @@ bool end_solve(KSP ksp, RecycleKsp& d, Mat a, Vec scratch, bool update, Vec next
   d.in_solve = false;
   const bool finite = ksp->reason != KSP_DIVERGED_NANORINF;
   // (with a preconditioner only for the unpreconditioned norm, the one the check compares with)
-  const bool comparable = d.preconditioned ? ksp->normtype == KSP_NORM_UNPRECONDITIONED : ksp->normtype != KSP_NORM_NONE;
+  const bool comparable =
+      d.preconditioned ? ksp->normtype == KSP_NORM_UNPRECONDITIONED : ksp->normtype != KSP_NORM_NONE;
   if (d.s > 0 && d.opt.check && finite && comparable) {
     // A stale or inaccurate C would show here: the residual of the corrected x, computed directly.
     BILEARN_CHECK(KSP_MatMult(ksp, a, x, scratch));

@@ -121,7 +121,7 @@ class RecycleSpace {
   Carried carried_ = Carried::None;
   PetscObjectState carried_state_ = 0;
   PetscObjectId carried_id_ = 0;
-  Dense r_;  // R of the QR, kmax × kmax
+  Dense r_;       // R of the QR, kmax × kmax
   Dense metric_;  // ŨᵀMŨ (before prepare) or UᵀMU (after)
   bool metric_valid_ = false;
 };
