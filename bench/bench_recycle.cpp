@@ -1,10 +1,12 @@
 // `bilearn bench recycle [--json F]`: the hypergradient systems H_{s,t} w = x̂_{s,t} − x†_s of
 // a real training run, recorded in memory (θ_t, x̂_{s,t}, right-hand side) and replayed with
 // every solver: MINRES cold / warm, CG warm, MINRES + KSPGUESS fischer, rminres with every
-// selector (with and without the split C = F·U + R·U, with NSC), rcg. Each sample keeps its
+// selector (with and without the split C = F·U + R·U, with NSC), rcg, and with PC circulant
+// (ALGORITHMS.md §4.5) PETSc's MINRES/CG and preconditioned rminres/rcg. Each sample keeps its
 // own KSP and warm start, as in training. The hypergradient error is ‖J w − J w_ref‖/‖J w_ref‖
 // against a tightly solved reference. Operator cost is counted in products with H, R (varying
-// part of the split) and J, and as H-equivalents with the measured cost ratios.
+// part of the split), J, F (the PC's set-up) and PC applications, and as H-equivalents with the
+// measured cost ratios.
 // Defaults (overridden by explicit options): -problem tomo -problem_n 128 -data_samples 4
 // -reg_type foe -reg_foe_filters dct5 -outer_max_it 20. Bench options: -bench_rtol (the
 // training's -hyper_ksp_rtol, 1e-6), -bench_ref_rtol (1e-11), -bench_k (20), -bench_methods
@@ -34,6 +36,7 @@
 #include "bilearn/krylov/create_ksp.hpp"
 #include "bilearn/krylov/deflation_bound.hpp"
 #include "bilearn/krylov/ksp_recycle.hpp"
+#include "bilearn/krylov/pc_circulant.h"
 #include "bilearn/lower/hessian_structure.hpp"
 #include "bilearn/outer/trainer.hpp"
 
@@ -61,7 +64,8 @@ struct Method {
 struct MethodResult {
   std::string name;
   PetscInt iterations = 0, h_products = 0, r_products = 0, j_products = 0, restarts = 0;
-  PetscInt vectors = 0;  // vectors held per KSP (work + recycling storage)
+  PetscInt f_products = 0, pc_applies = 0;  // products with F = AᵀA + εI (PC set-up), PC applications
+  PetscInt vectors = 0;                     // vectors held per KSP (work + recycling storage)
   double seconds = 0, err_max = 0, err_mean = 0, err_abs_median = 0;
   std::vector<PetscInt> its;
   std::vector<double> err;  // relative hypergradient error per system
@@ -100,6 +104,18 @@ OwnedKSP make_solver(const ImageGrid& grid, LowerObjective& objective, const Met
   BILEARN_CHECK(KSPSetFromOptions(ksp));
   share_hessian_structure(ksp, objective);
   return ksp;
+}
+
+// PC applications so far of a KSP's circulant PC (0 for other PCs).
+PetscInt circulant_applies(KSP ksp) {
+  PC pc = nullptr;
+  BILEARN_CHECK(KSPGetPC(ksp, &pc));
+  PetscBool circ = PETSC_FALSE;
+  BILEARN_CHECK(PetscObjectTypeCompare((PetscObject)pc, PCCIRCULANT, &circ));
+  if (!circ) return 0;
+  PCCirculantInfo info{};
+  BILEARN_CHECK(PCCirculantGetInfo(pc, &info));
+  return info.applies;
 }
 
 // Tight reference J w_ref for every system (MINRES from zero).
@@ -179,7 +195,8 @@ MethodResult replay(Workspace& ws, const std::vector<RecordedSystem>& systems, c
     BILEARN_CHECK(KSPSetInitialGuessNonzero(ksp, m.warm ? PETSC_TRUE : PETSC_FALSE));
     BILEARN_CHECK(KSPSetOperators(ksp, objective.hessian(), objective.hessian()));
     const PetscInt h0 = objective.hessian_products(), r0 = objective.reg_hessian_products(),
-                   j0 = objective.mixed_products();
+                   j0 = objective.mixed_products(), f0 = objective.data_hessian_products();
+    const PetscInt pc0 = circulant_applies(ksp);
     if (oracle_targets) {
       oracle.system = &sys;
       oracle.target = (*oracle_targets)[static_cast<size_t>(&sys - systems.data())];
@@ -200,6 +217,8 @@ MethodResult replay(Workspace& ws, const std::vector<RecordedSystem>& systems, c
     r.h_products += objective.hessian_products() - h0;
     r.r_products += objective.reg_hessian_products() - r0;
     r.j_products += objective.mixed_products() - j0;
+    r.f_products += objective.data_hessian_products() - f0;
+    r.pc_applies += circulant_applies(ksp) - pc0;
     PetscInt held = ksp.get()->nwork;
     if (is_recycling_ksp(ksp)) {
       KSPRecycleInfo info{};
@@ -228,7 +247,7 @@ MethodResult replay(Workspace& ws, const std::vector<RecordedSystem>& systems, c
 
 // Seconds per product with H, R and J at the first recorded system (for H-equivalents).
 struct ProductCost {
-  double h = 0, r = 0, j = 0;
+  double h = 0, r = 0, j = 0, f = 0, pc = 0;  // pc: one application of PC circulant
 };
 ProductCost measure_product_cost(Workspace& ws, const RecordedSystem& sys) {
   LowerObjective& objective = ws.bilevel->objective();
@@ -239,6 +258,13 @@ ProductCost measure_product_cost(Workspace& ws, const RecordedSystem& sys) {
   c.h = time_repeated(ws.grid->comm(), 0.3, [&] { objective.hessian_mult(sys.rhs, y); }).seconds_per_call;
   c.r = time_repeated(ws.grid->comm(), 0.3, [&] { objective.reg_hessian_mult(sys.rhs, y); }).seconds_per_call;
   c.j = time_repeated(ws.grid->comm(), 0.3, [&] { objective.mixed_mult(sys.rhs, jv.data()); }).seconds_per_call;
+  c.f = time_repeated(ws.grid->comm(), 0.3, [&] { objective.data_hessian_mult(sys.rhs, y); }).seconds_per_call;
+  OwnedKSP ksp = make_solver(*ws.grid, objective, {"pc_cost", KSPCG, {{"pc_type", PCCIRCULANT}}}, 1e-6);
+  BILEARN_CHECK(KSPSetUp(ksp));
+  PC pc = nullptr;
+  BILEARN_CHECK(KSPGetPC(ksp, &pc));
+  BILEARN_CHECK(PCSetUp(pc));
+  c.pc = time_repeated(ws.grid->comm(), 0.3, [&] { BILEARN_CHECK(PCApply(pc, sys.rhs, y)); }).seconds_per_call;
   return c;
 }
 
@@ -279,6 +305,21 @@ std::vector<Method> all_methods(PetscInt k, PetscReal nsc_tol) {
     m.push_back({std::string("rminres_ritz_both_every") + every,
                  KSPRMINRES,
                  {{"ksp_recycle_k", ks}, {"ksp_recycle_update_every", every}}});
+  // PC circulant (ALGORITHMS.md §4.5), every row stopped on the unpreconditioned residual: PETSc's
+  // KSPs alone, and the recycling types on top of it (deflated PCG / MINRES, C from the split).
+  const Options circ = {{"pc_type", PCCIRCULANT}, {"ksp_norm_type", "unpreconditioned"}};
+  // PETSc 3.18's KSPMINRES stops only on the preconditioned norm: minres_circ is rminres with k = 0,
+  // which performs KSPMINRES's iteration (test_recycle_precond) and tracks the true residual norm.
+  Options minres_circ = circ;
+  minres_circ.push_back({"ksp_recycle_k", "0"});
+  m.push_back({"minres_circ", KSPRMINRES, minres_circ});
+  m.push_back({"cg_circ", KSPCG, circ});
+  for (const char* type : {KSPRMINRES, KSPRCG})
+    for (const char* kk : {"10", "20"}) {
+      Options o = circ;
+      o.push_back({"ksp_recycle_k", kk});
+      m.push_back({std::string(type) + "_circ_k" + kk, type, o});
+    }
   return m;
 }
 
@@ -470,27 +511,31 @@ int bench_recycle(const CommandLine& cl) {
     BILEARN_CHECK(VecGetLocalSize(v, &nlocal));
   }
   auto h_equiv = [&](const MethodResult& r) {
-    return r.h_products + r.r_products * cost.r / cost.h + r.j_products * cost.j / cost.h;
+    return r.h_products + r.r_products * cost.r / cost.h + r.j_products * cost.j / cost.h +
+           r.f_products * cost.f / cost.h + r.pc_applies * cost.pc / cost.h;
   };
   const double warm_ms_it = 1e3 * warm->seconds / std::max<PetscInt>(warm->iterations, 1);
   BILEARN_CHECK(PetscPrintf(comm,
                             "%d systems, rtol %g (reference %g), k = %d; one R product = %.2f H, one J product = "
-                            "%.2f H (measured); NSC tolerance %.3g; seconds: fastest of %d round(s)\n",
+                            "%.2f H, one F product = %.2f H, one PC circulant apply = %.2f H (measured); NSC "
+                            "tolerance %.3g; seconds: fastest of %d round(s)\n",
                             (int)systems.size(), (double)rtol, (double)ref_rtol, (int)k, cost.r / cost.h,
-                            cost.j / cost.h, (double)nsc_tol, (int)repeat));
-  BILEARN_CHECK(PetscPrintf(comm, "%-32s %7s %6s %9s %6s %8s %6s %7s %6s %9s %9s %7s %4s\n", "method", "its", "x",
-                            "H-equiv", "x", "seconds", "x", "ms/it", "x", "err max", "err mean", "MB/rank", "rst"));
+                            cost.j / cost.h, cost.f / cost.h, cost.pc / cost.h, (double)nsc_tol, (int)repeat));
+  BILEARN_CHECK(PetscPrintf(comm, "%-32s %7s %6s %7s %9s %6s %8s %6s %7s %6s %9s %9s %7s %4s\n", "method", "its", "x",
+                            "PC", "H-equiv", "x", "seconds", "x", "ms/it", "x", "err max", "err mean", "MB/rank",
+                            "rst"));
   for (const auto& r : results) {
     const double ms_it = 1e3 * r.seconds / std::max<PetscInt>(r.iterations, 1);
-    BILEARN_CHECK(PetscPrintf(comm, "%-32s %7d %6.3f %9.0f %6.3f %8.2f %6.3f %7.3f %6.3f %9.2e %9.2e %7.1f %4d\n",
-                              r.name.c_str(), (int)r.iterations, (double)r.iterations / warm->iterations, h_equiv(r),
-                              h_equiv(r) / h_equiv(*warm), r.seconds, r.seconds / warm->seconds, ms_it,
-                              ms_it / warm_ms_it, r.err_max, r.err_mean, r.vectors * nlocal * 8.0 / 1048576.0,
-                              (int)r.restarts));
+    BILEARN_CHECK(PetscPrintf(comm, "%-32s %7d %6.3f %7d %9.0f %6.3f %8.2f %6.3f %7.3f %6.3f %9.2e %9.2e %7.1f %4d\n",
+                              r.name.c_str(), (int)r.iterations, (double)r.iterations / warm->iterations,
+                              (int)r.pc_applies, h_equiv(r), h_equiv(r) / h_equiv(*warm), r.seconds,
+                              r.seconds / warm->seconds, ms_it, ms_it / warm_ms_it, r.err_max, r.err_mean,
+                              r.vectors * nlocal * 8.0 / 1048576.0, (int)r.restarts));
   }
   BILEARN_CHECK(PetscPrintf(comm,
-                            "(x: relative to minres_warm; H-equiv: products with H + R and J weighted by their cost, "
-                            "everything the space costs included; err: |J w - J w_ref| / |J w_ref| over the "
+                            "(x: relative to minres_warm; PC: PC circulant applications; H-equiv: products with H, "
+                            "and R, J, F and PC applies weighted by their measured cost, everything the space and the "
+                            "PC set-up cost included; err: |J w - J w_ref| / |J w_ref| over the "
                             "sequence; rst: solves rerun after a failed true-residual check)\n"));
 
   // 4. The deflation bound on a few systems.
@@ -538,7 +583,10 @@ int bench_recycle(const CommandLine& cl) {
     j["rtol"] = rtol;
     j["k"] = k;
     j["repeat"] = repeat;
-    j["cost_ratio"] = {{"r_over_h", cost.r / cost.h}, {"j_over_h", cost.j / cost.h}};
+    j["cost_ratio"] = {{"r_over_h", cost.r / cost.h},
+                       {"j_over_h", cost.j / cost.h},
+                       {"f_over_h", cost.f / cost.h},
+                       {"pc_over_h", cost.pc / cost.h}};
     nlohmann::json rows = nlohmann::json::array();
     for (const auto& r : results)
       rows.push_back({{"method", r.name},
@@ -546,6 +594,8 @@ int bench_recycle(const CommandLine& cl) {
                       {"h_products", r.h_products},
                       {"r_products", r.r_products},
                       {"j_products", r.j_products},
+                      {"f_products", r.f_products},
+                      {"pc_applies", r.pc_applies},
                       {"h_equivalent", h_equiv(r)},
                       {"seconds", r.seconds},
                       {"hypergradient_error_max", r.err_max},

@@ -19,7 +19,7 @@ run 2 bench recycle --out "$work/run" --json "$work/bench.json" -problem_n 32 -t
 cat "$out"
 for m in minres_warm rminres_ritz_both rminres_ritz_both_nosplit rcg_ritz_both; do
   row=$(grep -E "^$m " "$out") || fail "no row for $m"
-  read -r _ its _ _ _ _ _ _ _ errmax _ _ rst <<<"$row"
+  read -r _ its _ _ _ _ _ _ _ _ errmax _ _ rst <<<"$row"
   awk -v e="$errmax" 'BEGIN { exit !(e < 1e-4) }' || fail "$m: hypergradient error $errmax"
   [ "$rst" = 0 ] || fail "$m: $rst solves failed their true-residual check"
   eval "its_$m=$its"
@@ -31,8 +31,8 @@ grep -q '"method": "rcg_ritz_both"' "$work/bench.json" || grep -q '"method":"rcg
 grep -q '"h_equivalent"' "$work/bench.json" || fail "--json lacks h_equivalent"
 
 # Oracle rows stop at warm MINRES's error, system by system: their largest error cannot exceed it.
-warm_err=$(grep -E "^minres_warm " "$out" | awk '{print $10}')
-oracle_err=$(grep -E "^rminres_ritz_both_oracle " "$out" | awk '{print $10}') || fail "no oracle row"
+warm_err=$(grep -E "^minres_warm " "$out" | awk '{print $11}')
+oracle_err=$(grep -E "^rminres_ritz_both_oracle " "$out" | awk '{print $11}') || fail "no oracle row"
 awk -v o="$oracle_err" -v w="$warm_err" 'BEGIN { exit !(o <= w * (1 + 1e-9)) }' ||
   fail "oracle stopping less accurate than warm MINRES ($oracle_err > $warm_err)"
 # Deflation bound: exact eigenvectors (k = 8 and 16) must cut MINRES's iterations.

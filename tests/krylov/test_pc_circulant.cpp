@@ -14,68 +14,16 @@
 #include "bilearn/krylov/package.hpp"
 #include "bilearn/krylov/pc_circulant.h"
 #include "bilearn/problem/forward_model.hpp"
+#include "dmda_problems.hpp"
 #include "problems.hpp"
 #include "test_support.hpp"
 
 using namespace bilearn;
+using krylov_test::image_dm;
+using krylov_test::natural_vector;
+using krylov_test::stencil_operator;
 
 namespace {
-
-OwnedDM image_dm(MPI_Comm comm, PetscInt n, DMBoundaryType boundary) {
-  OwnedDM dm;
-  BILEARN_CHECK(DMDACreate2d(comm, boundary, boundary, DMDA_STENCIL_BOX, n, n, PETSC_DECIDE, PETSC_DECIDE, 1, 2,
-                             nullptr, nullptr, dm.out()));
-  BILEARN_CHECK(DMSetUp(dm));
-  return dm;
-}
-
-// a·I + w·(5-point Laplacian) + diag(d_i) with d_i = diag_scale·hash(natural index): periodic
-// boundaries make it a convolution (when diag_scale = 0), Dirichlet ones do not.
-OwnedMat stencil_operator(DM dm, double a, double w, double diag_scale) {
-  OwnedMat m;
-  BILEARN_CHECK(DMCreateMatrix(dm, m.out()));
-  PetscInt xs, ys, xm, ym, n;
-  BILEARN_CHECK(DMDAGetCorners(dm, &xs, &ys, nullptr, &xm, &ym, nullptr));
-  DMBoundaryType bx;
-  BILEARN_CHECK(DMDAGetInfo(dm, nullptr, &n, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, &bx,
-                            nullptr, nullptr, nullptr));
-  const bool periodic = bx == DM_BOUNDARY_PERIODIC;
-  for (PetscInt y = ys; y < ys + ym; ++y)
-    for (PetscInt x = xs; x < xs + xm; ++x) {
-      MatStencil row{0, y, x, 0}, cols[5];
-      PetscScalar vals[5];
-      cols[0] = {0, y, x, 0};
-      vals[0] = a + 4 * w + diag_scale * krylov_test::hash01(y * n + x, 7);
-      cols[1] = {0, y, x - 1, 0};
-      cols[2] = {0, y, x + 1, 0};
-      cols[3] = {0, y - 1, x, 0};
-      cols[4] = {0, y + 1, x, 0};
-      for (int k = 1; k < 5; ++k) vals[k] = -w;
-      // Outside a non-periodic grid: a negative index is skipped by PETSc; n is made negative too.
-      for (int k = 1; k < 5; ++k)
-        if (!periodic && (cols[k].i >= n || cols[k].j >= n)) cols[k].i = -1;
-      BILEARN_CHECK(MatSetValuesStencil(m, 1, &row, 5, cols, vals, INSERT_VALUES));
-    }
-  BILEARN_CHECK(MatAssemblyBegin(m, MAT_FINAL_ASSEMBLY));
-  BILEARN_CHECK(MatAssemblyEnd(m, MAT_FINAL_ASSEMBLY));
-  BILEARN_CHECK(MatSetOption(m, MAT_SYMMETRIC, PETSC_TRUE));
-  return m;
-}
-
-// A vector whose entries depend on the natural index only.
-OwnedVec natural_vector(DM dm, std::uint64_t seed) {
-  OwnedVec v;
-  BILEARN_CHECK(DMCreateGlobalVector(dm, v.out()));
-  PetscInt xs, ys, xm, ym, n;
-  BILEARN_CHECK(DMDAGetCorners(dm, &xs, &ys, nullptr, &xm, &ym, nullptr));
-  BILEARN_CHECK(DMDAGetInfo(dm, nullptr, &n, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,
-                            nullptr, nullptr, nullptr));
-  VecArray a(v);
-  for (PetscInt y = 0; y < ym; ++y)
-    for (PetscInt x = 0; x < xm; ++x)
-      a[y * xm + x] = krylov_test::hash01((ys + y) * n + xs + x, seed) - 0.5;
-  return v;
-}
 
 OwnedPC circulant_pc(DM dm, Mat h, const char* boundary, Mat fixed = nullptr, Mat varying = nullptr) {
   krylov::register_package();
@@ -176,7 +124,6 @@ TEST(PCCirculant, ZeroPaddedCornerKernelPreconditionsAToeplitzOperator) {
   EXPECT_LT(circ, plain / 3);
 }
 
-
 namespace {
 
 // H = F + R on an N×N tomography grid: F = AᵀA + 1e-3·I (parallel beam, 180 angles), R = w × the
@@ -228,7 +175,7 @@ TEST(PCCirculant, SymmetricPositiveDefiniteWithTheSplit) {
   EXPECT_GT(mv_v, 0.0);
   PCCirculantInfo info;
   BILEARN_CHECK(PCCirculantGetInfo(pc, &info));
-  EXPECT_EQ(info.fixed_products, 4);  // the four corner impulses
+  EXPECT_EQ(info.fixed_products, 4);    // the four corner impulses
   EXPECT_EQ(info.varying_products, 1);  // one comb
   EXPECT_EQ(info.clamped, 0);
   EXPECT_GT(info.symbol_min, 0.0);
@@ -264,7 +211,8 @@ TEST(PCCirculant, BadOptionsAndMissingGridAreOneLineErrors) {
   krylov::register_package();
   OwnedDM dm = image_dm(PETSC_COMM_WORLD, 8, DM_BOUNDARY_NONE);
   OwnedMat h = stencil_operator(dm, 1.0, 1.0, 0.0);
-  for (const char* bad : {"-bad_pc_circulant_clip 2", "-bad_pc_circulant_radius -3", "-bad_pc_circulant_kernel edges"}) {
+  for (const char* bad :
+       {"-bad_pc_circulant_clip 2", "-bad_pc_circulant_radius -3", "-bad_pc_circulant_kernel edges"}) {
     BILEARN_CHECK(PetscOptionsInsertString(nullptr, bad));
     OwnedPC pc;
     BILEARN_CHECK(PCCreate(PETSC_COMM_WORLD, pc.out()));

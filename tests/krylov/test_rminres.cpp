@@ -126,26 +126,6 @@ TEST(RMinres, OrthogonalityLossIsSmall) {
   EXPECT_LT(inf.orthogonality, 1e-12);
 }
 
-TEST(RMinres, RejectsPreconditionerWithClearError) {
-  MPI_Comm comm = PETSC_COMM_WORLD;
-  OwnedKSP ksp = make_ksp(comm, KSPRMINRES, "jacobi_", 1e-8);
-  PC pc = nullptr;
-  BILEARN_CHECK(KSPGetPC(ksp, &pc));
-  BILEARN_CHECK(PCSetType(pc, PCJACOBI));  // after make_ksp's -pc_type none
-  OwnedMat a = laplacian(comm, 8, 0.0, 1.0, 5);
-  OwnedVec b = random_vec(a, 6), x = random_vec(a, 7);
-  BILEARN_CHECK(KSPSetOperators(ksp, a, a));
-  bool threw = false;
-  try {
-    BILEARN_CHECK(KSPSolve(ksp, b, x));
-  } catch (const bilearn::PetscFailure& e) {
-    threw = true;
-    EXPECT_NE(std::string(e.what()).find("-jacobi_pc_type none"), std::string::npos) << e.what();  // with prefix
-    EXPECT_NE(std::string(e.what()).find("jacobi"), std::string::npos) << e.what();
-  }
-  EXPECT_TRUE(threw);
-}
-
 TEST(RMinres, RgenWithoutJIsAClearError) {
   MPI_Comm comm = PETSC_COMM_WORLD;
   OwnedKSP rec = make_ksp(comm, KSPRMINRES, "noj_", 1e-8, {{"-ksp_recycle_select", "rgen_l"}});

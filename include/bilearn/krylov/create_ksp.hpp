@@ -1,5 +1,5 @@
-// A KSP as the recycling types need it (they support no preconditioner): the benchmarks, the
-// deflation bound and the Krylov tests build their solvers with it.
+// A KSP with -pc_type none unless options choose a PC (the recycling types accept SPD PCs since
+// issue 17): the benchmarks, the deflation bound and the Krylov tests build their solvers with it.
 #pragma once
 #include <petscksp.h>
 

@@ -17,7 +17,14 @@
 //   -ksp_recycle_update          update the space after each solve (false: frozen)          [true]
 //   -ksp_recycle_check           verify the true residual after a recycled solve              [true]
 //   -ksp_recycle_verbose         one line per solve (and per reset) on rank 0
-// Preconditioning: none only (-pc_type none; an unset PC is set to none).
+// Preconditioning (ALGORITHMS.md §4.5): an unset PC becomes none; any symmetric positive definite
+// PC may be chosen (-pc_type circulant, jacobi, ...). Then rcg is deflated PCG (A-DEF2: with
+// C = HU, W = UᵀC, x₀ += U W⁻¹Uᵀr₀, r₀ −= C W⁻¹Uᵀr₀, p = z + βp − U W⁻¹Cᵀz; one PC apply per
+// iteration) and rminres is preconditioned MINRES with the same deflated preconditioner
+// (I − U W⁻¹Cᵀ)M⁻¹ on residuals ⟂ U; with k = 0 they are KSPCG and KSPMINRES. The default norm is
+// the unpreconditioned residual (rminres tracks it by the MINRES residual recurrence); the space is
+// updated from Ritz pairs of M⁻¹H (selectors ritz_s, ritz_l, ritz_both; no NSC). A PC showing
+// rᵀM⁻¹r ≤ 0 is rejected with an error.
 #pragma once
 #include <petscksp.h>
 
@@ -33,6 +40,7 @@ typedef struct {
   PetscInt varying_applies;  /* products with the varying part R of a split in the last solve */
   PetscInt j_applies;        /* products with J in the last solve's update */
   PetscInt check_applies;    /* products with H for the true-residual check in the last solve */
+  PetscInt pc_applies;       /* preconditioner applications in the last solve */
   PetscInt cycles;           /* update cycles in the last solve */
   PetscBool nsc_stopped;     /* the last solve stopped on the NSC estimate */
   PetscReal nsc_estimate;    /* last NSC estimate η = ‖Zᵀr‖ (0 if none) */

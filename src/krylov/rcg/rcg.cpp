@@ -8,17 +8,20 @@
 // KSP_DIVERGED_INDEFINITE_MAT. The normalised residuals are the Lanczos vectors of (I − CCᵀ)H:
 //     v_{i+1} = (−1)ⁱ r_i/‖r_i‖,  T_ii = 1/a_i + b_{i−1}/a_{i−1},  T_{i+1,i} = √b_i / a_i,
 //     Cᵀ H v_{i+1} = (−1)ⁱ (h_i − b_{i−1} h_{i−1}) / ‖r_i‖        (h_i = Cᵀ H p_i),
-// which feed the recycle-space update exactly as for rminres.
+// which feed the recycle-space update exactly as for rminres. With a preconditioner the
+// iteration is deflated PCG (rcg_prec.cpp).
 #include <cmath>
 
 #include "bilearn/core/error.hpp"
 #include "bilearn/core/log.hpp"
+#include "krylov/rcg/rcg_prec.hpp"
 #include "krylov/recycle/recycle_ksp.hpp"
 
 namespace bilearn::krylov {
 namespace {
 
 bool run(KSP ksp, RecycleKsp& d, Mat a, bool use_space) {
+  if (has_preconditioner(ksp)) return run_rcg_preconditioned(ksp, d, a, use_space);
   Vec x = ksp->vec_sol, b = ksp->vec_rhs;
   Vec r = ksp->work[0], p = ksp->work[1], w = ksp->work[2], scratch = ksp->work[4];
 

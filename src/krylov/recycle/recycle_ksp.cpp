@@ -40,8 +40,9 @@ void note(KSP ksp, RecycleKsp& d, const std::string& msg) {
 PetscErrorCode setup(KSP ksp) {
   return guarded(comm_of(ksp), __func__, [&] {
     RecycleKsp& d = recycle_data(ksp);
-    require_pc_none(ksp);
-    BILEARN_CHECK(KSPSetWorkVecs(ksp, std::strcmp(d.type_name, KSPRCG) == 0 ? 5 : 7));
+    const bool pc = has_preconditioner(ksp);
+    // rminres with a preconditioner keeps KSPMINRES's nine vectors, the residual and a scratch
+    BILEARN_CHECK(KSPSetWorkVecs(ksp, std::strcmp(d.type_name, KSPRCG) == 0 ? 5 : (pc ? 11 : 7)));
   });
 }
 
@@ -134,6 +135,7 @@ PetscErrorCode reset(KSP ksp) {
   return guarded(comm_of(ksp), __func__, [&] {
     // The recycle space is kept on purpose (it is checked against the next operator).
     recycle_data(ksp).updater.free_storage();
+    recycle_data(ksp).pupdater.free_storage();
   });
 }
 
@@ -155,7 +157,7 @@ PetscErrorCode destroy(KSP ksp) {
 PetscErrorCode build_solution(KSP ksp, Vec v, Vec* out) {
   return guarded(comm_of(ksp), __func__, [&] {
     RecycleKsp& d = recycle_data(ksp);
-    if (!d.in_solve || d.s == 0) {
+    if (!d.in_solve || d.s == 0 || d.preconditioned) {
       BILEARN_CHECK(KSPBuildSolutionDefault(ksp, v, out));
       return;
     }
@@ -272,7 +274,7 @@ PetscErrorCode get_info(KSP ksp, KSPRecycleInfo* info) {
     // U, C (2k; F·U too with -ksp_recycle_update_every), candidate and H·candidate (2k), cycle buffer
     // (m + 2), NSC block
     info->stored_vectors = d.space.stored_vectors();
-    info->stored_vectors += d.updater.stored_vectors();
+    info->stored_vectors += d.updater.stored_vectors() + d.pupdater.stored_vectors();
   });
 }
 
@@ -355,16 +357,16 @@ void create_recycle_ksp(KSP ksp, const char* type_name, RecycledRun run) {
   compose_methods(ksp, false);
 }
 
-void require_pc_none(KSP ksp) {
+bool has_preconditioner(KSP ksp) {
   PC pc = nullptr;
   BILEARN_CHECK(KSPGetPC(ksp, &pc));
   const char* type = nullptr;
   BILEARN_CHECK(PetscObjectGetType((PetscObject)pc, &type));
   if (!type) {
     BILEARN_CHECK(PCSetType(pc, PCNONE));
-    return;
+    return false;
   }
-  if (std::strcmp(type, PCNONE) == 0) return;
+  if (std::strcmp(type, PCNONE) == 0) return false;
   // PETSc's own default (ILU, ICC, block Jacobi, given by PCSetFromOptions before -ksp_type is
   // read) is replaced by none; a preconditioner chosen on purpose is an error.
   const char* pc_prefix = nullptr;
@@ -376,16 +378,49 @@ void require_pc_none(KSP ksp) {
   if (petsc_default && !chosen) {
     BILEARN_CHECK(PetscInfo(ksp, "default preconditioner %s replaced by none\n", type));
     BILEARN_CHECK(PCSetType(pc, PCNONE));
-    return;
+    return false;
   }
-  const char* kt = nullptr;
-  BILEARN_CHECK(KSPGetType(ksp, &kt));
-  throw InputError(std::string("KSP type ") + (kt ? kt : "?") + " supports no preconditioner: use -" + prefix_of(ksp) +
-                   "pc_type none (got " + type + ")");
+  return true;
+}
+
+void deflate_initial(RecycleKsp& d, Vec x, Vec r) {
+  const PetscInt s = d.s;
+  if (s == 0) return;
+  std::vector<PetscScalar> ur(static_cast<size_t>(s)), t(static_cast<size_t>(s));
+  BILEARN_CHECK(VecMDot(r, s, d.space.u(), ur.data()));
+  apply_winv(d, ur.data(), t.data());
+  BILEARN_CHECK(VecMAXPY(x, s, t.data(), d.space.u()));
+  for (auto& v : t) v = -v;
+  BILEARN_CHECK(VecMAXPY(r, s, t.data(), d.space.c()));
+}
+
+void apply_winv(const RecycleKsp& d, const PetscScalar* v, PetscScalar* out) {
+  const PetscInt s = d.s;
+  for (PetscInt i = 0; i < s; ++i) {
+    PetscReal acc = 0;
+    for (PetscInt j = 0; j < s; ++j) acc += d.winv(i, j) * PetscRealPart(v[j]);
+    out[i] = acc;
+  }
+}
+
+void apply_pc(KSP ksp, RecycleKsp& d, Vec r, Vec z) {
+  BILEARN_CHECK(KSP_PCApply(ksp, r, z));
+  ++d.info.pc_applies;
+}
+
+void reject_preconditioner(KSP ksp, PetscReal rz) {
+  PC pc = nullptr;
+  BILEARN_CHECK(KSPGetPC(ksp, &pc));
+  const char* type = nullptr;
+  BILEARN_CHECK(PCGetType(pc, &type));
+  std::ostringstream msg;
+  msg << "KSP " << recycle_data(ksp).type_name << " needs a symmetric positive definite preconditioner, but PC "
+      << (type ? type : "?") << " gave r'M^-1 r = " << rz << " <= 0";
+  throw InputError(msg.str());
 }
 
 void begin_solve(KSP ksp, RecycleKsp& d, Mat a, bool use_space) {
-  require_pc_none(ksp);
+  d.preconditioned = has_preconditioner(ksp);
   if (use_space) {  // a rerun without the space (after a failed check) keeps counting
     d.info = KSPRecycleInfo{};
     d.info.true_residual = -1;
@@ -411,8 +446,17 @@ void begin_solve(KSP ksp, RecycleKsp& d, Mat a, bool use_space) {
     if (o.nsc && !d.j.available())
       throw InputError(std::string("-") + prefix_of(ksp) +
                        "ksp_recycle_nsc needs J: call KSPRecycleSetMixedOperator()");
+    if (d.preconditioned && (o.nsc || selector_needs_j(o.selector) || selector_needs_harmonic(o.selector)))
+      throw InputError(std::string("-") + prefix_of(ksp) + "ksp_type " + d.type_name +
+                       " with a preconditioner supports the selectors ritz_s, ritz_l, ritz_both and no NSC (got -" +
+                       prefix_of(ksp) + "ksp_recycle_select " + selector_name(o.selector) + (o.nsc ? ", NSC)" : ")"));
     d.space.set_capacity(o.k);
-    if (o.update) d.updater.allocate(tmpl, o.k, o.m, o.nsc ? o.nsc_k : 0);
+    if (o.update) {
+      if (d.preconditioned)
+        d.pupdater.allocate(tmpl, o.k, o.m);
+      else
+        d.updater.allocate(tmpl, o.k, o.m, o.nsc ? o.nsc_k : 0);
+    }
     if (use_space) {
       if (o.init == "eps" && !d.init_done && d.space.dim() == 0) {
         eps_initial_space(a, o.k, prefix_of(ksp), d.space);
@@ -467,7 +511,30 @@ void begin_solve(KSP ksp, RecycleKsp& d, Mat a, bool use_space) {
       d.last_op_state = state;
       us.carry_hu = o.carry_hu && ((d.split_fixed && d.split_varying) || repeated);
       us.k_nsc = o.nsc ? o.nsc_k : 0;
-      d.updater.begin(d.space, us, &d.j);
+      if (d.preconditioned)
+        d.pupdater.begin(d.space, o.selector, o.k, o.first_window);
+      else
+        d.updater.begin(d.space, us, &d.j);
+    }
+  }
+  if (d.preconditioned) {
+    // W = UᵀC = UᵀHU (SPD for rcg; for rminres symmetric and nonsingular on a useful space):
+    // inverted through its eigendecomposition, directions with |λ| ≤ 1e-12·max|λ| ignored.
+    d.winv = Dense(d.s, d.s);
+    if (d.s > 0) {
+      const Dense w = inner(d.space.u(), d.s, d.space.c(), d.s);
+      Dense ws = w;
+      for (PetscInt i = 0; i < d.s; ++i)
+        for (PetscInt j = 0; j < d.s; ++j) ws(i, j) = 0.5 * (w(i, j) + w(j, i));
+      const SymEig e = sym_eig(ws);
+      PetscReal lmax = 0;
+      for (PetscReal l : e.values) lmax = std::max(lmax, std::abs(l));
+      for (PetscInt l = 0; l < d.s; ++l) {
+        const PetscReal lam = e.values[static_cast<size_t>(l)];
+        if (!(std::abs(lam) > 1e-12 * lmax)) continue;
+        for (PetscInt i = 0; i < d.s; ++i)
+          for (PetscInt j = 0; j < d.s; ++j) d.winv(i, j) += e.vectors(i, l) * e.vectors(j, l) / lam;
+      }
     }
   }
   d.kernels.reserve(d.s + 2 + d.nz);
@@ -485,14 +552,17 @@ bool nsc_says_stop(const RecycleKsp& d, PetscReal eta, PetscReal rnorm) {
 
 bool end_solve(KSP ksp, RecycleKsp& d, Mat a, Vec scratch, bool update, Vec next, PetscScalar scale) {
   Vec x = ksp->vec_sol;
-  if (d.s > 0) {
+  if (d.s > 0 && !d.preconditioned) {
     std::vector<PetscScalar> neg(d.zacc.size());
     for (size_t i = 0; i < neg.size(); ++i) neg[i] = -d.zacc[i];
     BILEARN_CHECK(VecMAXPY(x, d.s, neg.data(), d.space.u()));
   }
   d.in_solve = false;
   const bool finite = ksp->reason != KSP_DIVERGED_NANORINF;
-  if (d.s > 0 && d.opt.check && finite && ksp->normtype != KSP_NORM_NONE) {
+  // (with a preconditioner only for the unpreconditioned norm, the one the check compares with)
+  const bool comparable =
+      d.preconditioned ? ksp->normtype == KSP_NORM_UNPRECONDITIONED : ksp->normtype != KSP_NORM_NONE;
+  if (d.s > 0 && d.opt.check && finite && comparable) {
     // A stale or inaccurate C would show here: the residual of the corrected x, computed directly.
     BILEARN_CHECK(KSP_MatMult(ksp, a, x, scratch));
     BILEARN_CHECK(VecAYPX(scratch, -1.0, ksp->vec_rhs));
@@ -512,6 +582,7 @@ bool end_solve(KSP ksp, RecycleKsp& d, Mat a, Vec scratch, bool update, Vec next
       ++d.total_resets;
       d.space.reset();
       d.updater.abort();
+      d.pupdater.abort();
       d.updater.drop_nsc();
       return false;
     }
@@ -519,13 +590,24 @@ bool end_solve(KSP ksp, RecycleKsp& d, Mat a, Vec scratch, bool update, Vec next
   if (d.opt.k > 0) {
     log::ScopedEvent ev(log::events().recycle_update);
     bool built = false;
-    if (update && finite)
+    if (d.preconditioned) {
+      if (update && finite)
+        built = d.pupdater.finish();
+      else
+        d.pupdater.abort();
+      if (built) {
+        d.space.adopt(d.pupdater.candidate(), d.pupdater.candidate_hu(), d.pupdater.candidate_dim(), true, a);
+        d.space.set_metric(d.pupdater.candidate_metric());
+      }
+    } else if (update && finite) {
       built = d.updater.finish(next, scale);
-    else
+    } else {
       d.updater.abort();
+    }
     if (built) {
-      d.space.adopt(d.updater.candidate(), d.updater.candidate_hu(), d.updater.candidate_dim(),
-                    d.updater.candidate_hu_valid(), a);
+      if (!d.preconditioned)
+        d.space.adopt(d.updater.candidate(), d.updater.candidate_hu(), d.updater.candidate_dim(),
+                      d.updater.candidate_hu_valid(), a);
     } else if (!finite) {
       d.space.reset();
       d.updater.drop_nsc();
@@ -537,8 +619,8 @@ bool end_solve(KSP ksp, RecycleKsp& d, Mat a, Vec scratch, bool update, Vec next
     d.solves_since_update = built ? 0 : d.solves_since_update + 1;
     if (d.split_fixed && d.split_varying)
       d.info.varying_applies += d.space.convert_to_fixed(d.split_fixed, d.split_varying, scratch);
-    d.info.cycles = d.updater.stats().cycles;
-    d.info.j_applies = d.updater.stats().j_applies;
+    d.info.cycles = d.preconditioned ? d.pupdater.cycles() : d.updater.stats().cycles;
+    d.info.j_applies = d.preconditioned ? 0 : d.updater.stats().j_applies;
   }
   d.info.next_dim = d.space.dim();
   if (d.opt.verbose)

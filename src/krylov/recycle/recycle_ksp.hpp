@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "bilearn/krylov/ksp_recycle.hpp"
+#include "krylov/recycle/prec_update.hpp"
 #include "krylov/recycle/recycle_space.hpp"
 #include "krylov/recycle/recycle_update.hpp"
 #include "krylov/recycle/selector.hpp"
@@ -47,6 +48,7 @@ struct RecycleKsp {
   RecycleOptions opt;
   RecycleSpace space;
   RecycleUpdater updater;
+  PrecUpdater pupdater;  // the update of a preconditioned solve (Ritz pairs of M⁻¹H)
   MixedOperator j;
   Mat split_fixed = nullptr;  // referenced
   Mat split_varying = nullptr;
@@ -57,6 +59,8 @@ struct RecycleKsp {
 
   // per-solve state
   bool in_solve = false;
+  bool preconditioned = false;     // the PC is not none: the deflated preconditioned iteration
+  Dense winv;                      // (UᵀC)⁻¹ (s × s) for the deflated preconditioned iteration
   PetscInt s = 0;                  // dimension of the prepared space
   std::vector<PetscScalar> zacc;   // U-coefficients of the correction x −= U zacc
   std::vector<PetscScalar> fused;  // buffer for fused reductions
@@ -77,8 +81,18 @@ RecycleKsp& recycle_data(KSP ksp);
 // the space and, after a failed check, once more without it (iterations of both counted).
 void create_recycle_ksp(KSP ksp, const char* type_name, RecycledRun run);
 
-// Checks the PC is none (sets it if unset). Throws InputError otherwise.
-void require_pc_none(KSP ksp);
+// Whether the KSP has a preconditioner (a PC other than none). An unset PC, or PETSc's default
+// (ILU, ICC, block Jacobi) not chosen on the command line, becomes none.
+bool has_preconditioner(KSP ksp);
+
+// The preconditioned iterations' common steps (ALGORITHMS.md §4.5, deflation with W = UᵀC):
+// x += U t, r −= C t with t = W⁻¹Uᵀr (so that Uᵀr = 0), and g = W⁻¹ v for v ∈ R^s.
+void deflate_initial(RecycleKsp& d, Vec x, Vec r);
+void apply_winv(const RecycleKsp& d, const PetscScalar* v, PetscScalar* out);
+// One application of the preconditioner, counted in info.pc_applies.
+void apply_pc(KSP ksp, RecycleKsp& d, Vec r, Vec z);
+// Throws InputError for a preconditioner that showed rᵀM⁻¹r ≤ 0 (not SPD).
+[[noreturn]] void reject_preconditioner(KSP ksp, PetscReal rz);
 
 // Before the iteration: prepares the space for A (EPS start, reports), sets s, zacc, NSC data,
 // and starts recording. use_space=false runs without a space (restart after a failed check).

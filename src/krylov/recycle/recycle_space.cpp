@@ -41,6 +41,7 @@ void RecycleSpace::set_capacity(PetscInt k) {
   fu_.clear();
   fu_valid_ = false;
   r_.resize(kmax_, kmax_);
+  metric_valid_ = false;
   dim_ = k > 0 && u_.allocated() ? keep : 0;
   if (prepared_ && dim_ < keep) prepared_ = false;
 }
@@ -61,6 +62,7 @@ void RecycleSpace::set_basis(PetscInt n, const Vec* vecs) {
   dim_ = n;
   prepared_ = false;
   fu_valid_ = false;
+  metric_valid_ = false;
   set_carried(Carried::None, nullptr);
 }
 
@@ -84,6 +86,7 @@ void RecycleSpace::copy_from(const RecycleSpace& other) {
 
 void RecycleSpace::reset() noexcept {
   dim_ = 0;
+  metric_valid_ = false;
   prepared_ = false;
   fu_valid_ = false;
   carried_ = Carried::None;
@@ -96,6 +99,11 @@ void RecycleSpace::free_storage() noexcept {
   c_.clear();
   fu_.clear();
   reset();
+}
+
+void RecycleSpace::set_metric(const Dense& g) {
+  metric_valid_ = dim_ > 0 && g.rows() == dim_ && g.cols() == dim_;
+  if (metric_valid_) metric_ = g;
 }
 
 void RecycleSpace::set_carried(Carried kind, Mat m) {
@@ -181,9 +189,13 @@ PrepareReport RecycleSpace::prepare(Mat h, Mat fixed, Mat varying, Vec tmpl, Vec
     recompute[static_cast<size_t>(j)] =
         from_update_ && (use_carried || use_split) && !collapsed[static_cast<size_t>(j)] && rel < tol.carried;
   }
+  // U = Ũ T: T follows every column operation so that UᵀMU = Tᵀ(ŨᵀMŨ)T when the metric is known.
+  const bool track = metric_valid_;
+  Dense t = Dense::identity(dim_);
   for (PetscInt j = 0; j < dim_; ++j) {
     const PetscReal nj = norms[static_cast<size_t>(j)];
     if (nj > 0) {
+      t(j, j) = 1.0 / nj;
       BILEARN_CHECK(VecScale(u_[j], 1.0 / nj));
       if (carried_ != Carried::None) BILEARN_CHECK(VecScale(c_[j], 1.0 / nj));
     }
@@ -283,6 +295,8 @@ PrepareReport RecycleSpace::prepare(Mat h, Mat fixed, Mat varying, Vec tmpl, Vec
     r_(kept, kept) = rjj;
     c_.swap_columns(kept, j);
     u_.swap_columns(kept, j);
+    if (track && kept != j)
+      for (PetscInt i = 0; i < t.rows(); ++i) std::swap(t(i, kept), t(i, j));
     if (fu_valid_) fu_.swap_columns(kept, j);
     ++kept;
   }
@@ -302,10 +316,21 @@ PrepareReport RecycleSpace::prepare(Mat h, Mat fixed, Mat varying, Vec tmpl, Vec
     for (PetscInt i = 0; i < j; ++i) h1[static_cast<size_t>(i)] = -r_(i, j);
     if (j > 0) BILEARN_CHECK(VecMAXPY(u_[j], j, h1.data(), u_.data()));
     BILEARN_CHECK(VecScale(u_[j], 1.0 / r_(j, j)));
+    if (track)
+      for (PetscInt row = 0; row < t.rows(); ++row) {
+        PetscReal v = t(row, j);
+        for (PetscInt i = 0; i < j; ++i) v -= r_(i, j) * t(row, i);
+        t(row, j) = v / r_(j, j);
+      }
     if (fu_valid_) {
       if (j > 0) BILEARN_CHECK(VecMAXPY(fu_[j], j, h1.data(), fu_.data()));
       BILEARN_CHECK(VecScale(fu_[j], 1.0 / r_(j, j)));
     }
+  }
+  if (track) {
+    const Dense tk = t.block(0, 0, t.rows(), dim_);
+    metric_ = congruence(tk, metric_);
+    metric_valid_ = dim_ > 0;
   }
   rep.dim = dim_;
   prepared_ = true;
@@ -380,6 +405,7 @@ void RecycleSpace::keep_after_solve(Mat h, Mat fixed) {
 
 void RecycleSpace::adopt(VecBlock& ucand, VecBlock& hucand, PetscInt n, bool hu_valid, Mat h) {
   from_update_ = true;
+  metric_valid_ = false;
   fu_valid_ = false;
   u_.swap(ucand);
   c_.swap(hucand);

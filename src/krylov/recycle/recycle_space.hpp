@@ -94,6 +94,12 @@ class RecycleSpace {
   // Converts a carried H·Ũ into F·Ũ = H·Ũ − R·Ũ for a declared split (R applies, one per column).
   PetscInt convert_to_fixed(Mat fixed, Mat varying, Vec work);
 
+  // The M-Gram matrix of the basis for a preconditioned update (M the SPD preconditioner's
+  // inverse operator, never applied): set for the next Ũ after adopt(), transformed by prepare()
+  // into UᵀMU of the prepared U, and dropped by everything that brings vectors in from outside.
+  void set_metric(const Dense& g);
+  const Dense* metric() const noexcept { return metric_valid_ ? &metric_ : nullptr; }
+
   Carried carried() const noexcept { return carried_; }
   // Storage layout template (null before first allocation).
   Vec storage_template() const noexcept { return u_.allocated() ? u_[0] : nullptr; }
@@ -115,7 +121,9 @@ class RecycleSpace {
   Carried carried_ = Carried::None;
   PetscObjectState carried_state_ = 0;
   PetscObjectId carried_id_ = 0;
-  Dense r_;  // R of the QR, kmax × kmax
+  Dense r_;       // R of the QR, kmax × kmax
+  Dense metric_;  // ŨᵀMŨ (before prepare) or UᵀMU (after)
+  bool metric_valid_ = false;
 };
 
 }  // namespace bilearn::krylov

@@ -1,12 +1,14 @@
 // KSP type "rminres": recycled MINRES (ALGORITHMS.md §4.1; Wang, de Sturler, Paulino 2007).
 // Lanczos on the projected operator (I − CCᵀ)H from r₀ ⟂ C, with the MINRES Givens
 // recurrences of KSPMINRES (Paige–Saunders). With an empty space the operations are those of
-// KSPMINRES with -pc_type none, so iterates and iteration counts are the same.
+// KSPMINRES with -pc_type none, so iterates and iteration counts are the same. With a
+// preconditioner: rminres_prec.cpp.
 #include <cmath>
 
 #include "bilearn/core/error.hpp"
 #include "bilearn/core/log.hpp"
 #include "krylov/recycle/recycle_ksp.hpp"
+#include "krylov/rminres/rminres_prec.hpp"
 
 namespace bilearn::krylov {
 namespace {
@@ -20,6 +22,7 @@ constexpr PetscReal kHapTol = 1e-50;  // as KSPMINRES
 // One pass of the iteration (x₀ from ksp->vec_sol unless guess_zero). Returns false when the
 // true-residual check failed (space reset: the caller runs again without it).
 bool run(KSP ksp, RecycleKsp& d, Mat a, bool use_space) {
+  if (has_preconditioner(ksp)) return run_rminres_preconditioned(ksp, d, a, use_space);
   Vec x = ksp->vec_sol, b = ksp->vec_rhs;
   Vec r = ksp->work[0], v = ksp->work[1], vold = ksp->work[2];
   Vec w[3] = {ksp->work[3], ksp->work[4], ksp->work[5]};  // free, w_{k−1}, w_{k−2}
