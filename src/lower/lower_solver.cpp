@@ -99,6 +99,7 @@ void LowerSolver::use_default_pc_unless_chosen() {
   PC pc;
   BILEARN_CHECK(KSPGetPC(ksp, &pc));
   BILEARN_CHECK(PCSetType(pc, PCCIRCULANT));
+  BILEARN_CHECK(PCSetFromOptions(pc));  // -lower_tao_<type>_pc_circulant_* (TaoSetFromOptions ran before the type was set)
 }
 
 void LowerSolver::begin_newton_step() {
