@@ -27,6 +27,7 @@ BilevelProblem::BilevelProblem(const ImageGrid& grid, const ForwardModel& model,
       reg_(reg),
       objective_(grid, model, reg, epsilon),
       solver_(objective_),
+      cold_start_(grid.comm()),
       total_samples_(total_samples),
       active_total_(total_samples),
       across_groups_(across_groups) {
@@ -115,7 +116,10 @@ PetscReal BilevelProblem::reconstruct(const std::vector<PetscReal>& theta, Evalu
     }
     LowerSolveResult r;
     try {
+      const LowerSolveResult stage = cold_start_.prepare(solver_, theta, s.x_hat, work_);
       r = solver_.solve(s.x_hat, theta);
+      r.iterations += stage.iterations;
+      r.hessian_products += stage.hessian_products;
     } catch (const NumericalError& e) {
       // TAO is collective over the group: every rank of the group lands here together.
       failure = "sample " + std::to_string(s.index) + ": " + e.what();

@@ -12,6 +12,7 @@
 #include "bilearn/core/reduce.hpp"
 #include "bilearn/driver/bilevel_problem.hpp"
 #include "bilearn/hypergrad/estimator.hpp"
+#include "bilearn/lower/cold_start.hpp"
 #include "bilearn/problem/operators.hpp"
 #include "bilearn/reg/regulariser.hpp"
 
@@ -307,4 +308,77 @@ TEST(Hypergradient, HessianSplitSumsToHAndOnlyRFollowsThePoint) {
   obj.mixed_mult(v, jv_buffer.data());
   ASSERT_EQ(jv_vector.size(), jv_buffer.size());
   for (size_t i = 0; i < jv_vector.size(); ++i) EXPECT_EQ(jv_vector[i], jv_buffer[i]);
+}
+
+namespace {
+
+// Copies of x̂ of every owned sample (they outlive the fixture).
+std::vector<OwnedVec> reconstructions(Fixture& f) {
+  std::vector<OwnedVec> out;
+  for (auto& s : f.problem->samples()) {
+    out.emplace_back();
+    BILEARN_CHECK(VecDuplicate(s.x_hat, out.back().out()));
+    BILEARN_CHECK(VecCopy(s.x_hat, out.back()));
+  }
+  return out;
+}
+
+const std::vector<std::pair<std::string, std::string>> kColdStartProblem = {
+    {"-problem", "tomo"}, {"-tomo_angles", "24"}, {"-reg_type", "foe"}, {"-reg_foe_filters", "dct3"},
+    {"-reg_theta", "-2,-2.5,-2,-3,-2.2,-2,-3,-2.7"}, {"-lower_tao_gatol", "1e-10"}};
+
+}  // namespace
+
+// Continuation in θ (ALGORITHMS.md §4.5) only changes the path from x = 0: the minimiser at θ
+// is the one the plain cold solve finds, the stage's iterations are counted, and a warm start
+// (x ≠ 0) skips the stage.
+TEST(ColdStart, ContinuationReachesThePlainMinimiserAndCountsItsStage) {
+  std::vector<OwnedVec> plain, continued;
+  EvaluationStats plain_stats, continued_stats;
+  {
+    auto options = kColdStartProblem;
+    options.push_back({"-lower_continuation", "0"});
+    ScopedOptions o(options);
+    Fixture f(PETSC_COMM_WORLD, 16, 2, 1e-3);
+    f.problem->reconstruct(f.reg->initial_theta(), plain_stats);
+    plain = reconstructions(f);
+  }
+  {
+    auto options = kColdStartProblem;
+    options.push_back({"-lower_continuation", "1"});
+    ScopedOptions o(options);
+    Fixture f(PETSC_COMM_WORLD, 16, 2, 1e-3);
+    const std::vector<PetscReal> theta = f.reg->initial_theta();
+    f.problem->reconstruct(theta, continued_stats);
+    continued = reconstructions(f);
+
+    ColdStart cold(PETSC_COMM_WORLD);
+    ASSERT_TRUE(cold.enabled());
+    OwnedVec work = f.grid->create_vec();
+    const PetscReal gatol = f.problem->lower_solver().gradient_tolerance();
+    f.problem->objective().set_data(f.data.front());
+    const LowerSolveResult warm = cold.prepare(f.problem->lower_solver(), theta, f.problem->samples().front().x_hat, work);
+    EXPECT_EQ(warm.iterations, 0) << "a warm start must skip the continuation stage";
+    OwnedVec zero = f.grid->create_vec();
+    const LowerSolveResult stage = cold.prepare(f.problem->lower_solver(), theta, zero, work);
+    EXPECT_GT(stage.iterations, 0);
+    PetscReal norm;
+    BILEARN_CHECK(VecNorm(zero, NORM_2, &norm));
+    EXPECT_GT(norm, 0) << "the stage must move x away from 0";
+    EXPECT_EQ(f.problem->lower_solver().gradient_tolerance(), gatol) << "the solver's tolerance must be restored";
+  }
+  EXPECT_GT(continued_stats.lower_iterations, 0);
+  ASSERT_EQ(plain.size(), continued.size());
+  for (size_t s = 0; s < plain.size(); ++s) {
+    PetscReal reference, difference;
+    BILEARN_CHECK(VecNorm(plain[s], NORM_2, &reference));
+    BILEARN_CHECK(VecAXPY(continued[s], -1.0, plain[s]));
+    BILEARN_CHECK(VecNorm(continued[s], NORM_2, &difference));
+    EXPECT_LT(difference, 1e-6 * reference) << "sample " << s;
+  }
+}
+
+TEST(ColdStart, NegativeShiftIsAnInputError) {
+  ScopedOptions o({{"-lower_continuation", "-0.5"}});
+  EXPECT_THROW(ColdStart cold(PETSC_COMM_WORLD), InputError);
 }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "bilearn/hypergrad/sample_problem.hpp"
+#include "bilearn/lower/cold_start.hpp"
 #include "bilearn/lower/lower_objective.hpp"
 #include "bilearn/lower/lower_solver.hpp"
 
@@ -65,6 +66,7 @@ class BilevelProblem : public SampleProblem {
   Regulariser& reg_;
   LowerObjective objective_;
   LowerSolver solver_;
+  ColdStart cold_start_;  // continuation in θ for samples without a warm start
   std::vector<SampleState> samples_;
   std::vector<bool> active_;  // per owned sample
   PetscInt total_samples_;
