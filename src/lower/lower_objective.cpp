@@ -112,6 +112,26 @@ LowerObjective::LowerObjective(const ImageGrid& grid, const ForwardModel& model,
   reg_hessian_ = symmetric_shell(work_, this, objective_shell_mult<&LowerObjective::reg_hessian_mult>);
 }
 
+PetscReal LowerObjective::data_gradient_norm() {
+  require(data_ != nullptr, "lower objective: no data set");
+  PetscObjectId id;
+  PetscObjectState state;
+  BILEARN_CHECK(PetscObjectGetId(reinterpret_cast<PetscObject>(data_), &id));
+  BILEARN_CHECK(PetscObjectStateGet(reinterpret_cast<PetscObject>(data_), &state));
+  for (const ScaleCache& c : scales_)
+    if (c.id == id && c.state == state) return c.norm;
+  PetscReal norm;
+  BILEARN_CHECK(MatMultTranspose(model_.A, data_, work_));
+  BILEARN_CHECK(VecNorm(work_, NORM_2, &norm));
+  for (ScaleCache& c : scales_)
+    if (c.id == id) {
+      c = {id, state, norm};
+      return norm;
+    }
+  scales_.push_back({id, state, norm});
+  return norm;
+}
+
 PetscReal LowerObjective::value(Vec x, const std::vector<PetscReal>& theta) {
   require(data_ != nullptr, "lower-level objective used before its data was set");
   BILEARN_CHECK(MatMult(model_.A, x, residual_));

@@ -94,7 +94,8 @@ double relative_difference(const std::vector<PetscReal>& a, const std::vector<Pe
 }
 
 const std::vector<std::pair<std::string, std::string>> kTight = {
-    {"-lower_tao_gatol", "1e-11"}, {"-hyper_ksp_rtol", "1e-12"}, {"-lower_tao_max_it", "500"}};
+    {"-lower_tao_gatol", "1e-11"}, {"-lower_gradient_rtol", "0"}, {"-hyper_ksp_rtol", "1e-12"},
+    {"-lower_tao_max_it", "500"}};
 
 std::vector<std::pair<std::string, std::string>> with_tight(std::vector<std::pair<std::string, std::string>> o) {
   o.insert(o.end(), kTight.begin(), kTight.end());
@@ -206,7 +207,8 @@ TEST(Hypergradient, NonConvergentLowerLevelIsReportedWithTaoReason) {
                    {"-tomo_angles", "12"},
                    {"-reg_type", "tv"},
                    {"-lower_tao_max_it", "1"},
-                   {"-lower_tao_gatol", "1e-12"}});
+                   {"-lower_tao_gatol", "1e-12"},
+                   {"-lower_gradient_rtol", "0"}});
   Fixture f(PETSC_COMM_WORLD, 12, 1, 1e-3);
   try {
     create_implicit_estimator()->evaluate(*f.problem, f.reg->initial_theta(), true);
@@ -325,7 +327,8 @@ std::vector<OwnedVec> reconstructions(Fixture& f) {
 
 const std::vector<std::pair<std::string, std::string>> kColdStartProblem = {
     {"-problem", "tomo"}, {"-tomo_angles", "24"}, {"-reg_type", "foe"}, {"-reg_foe_filters", "dct3"},
-    {"-reg_theta", "-2,-2.5,-2,-3,-2.2,-2,-3,-2.7"}, {"-lower_tao_gatol", "1e-10"}};
+    {"-reg_theta", "-2,-2.5,-2,-3,-2.2,-2,-3,-2.7"}, {"-lower_tao_gatol", "1e-10"},
+    {"-lower_gradient_rtol", "0"}};
 
 }  // namespace
 
@@ -379,6 +382,34 @@ TEST(ColdStart, ContinuationReachesThePlainMinimiserAndCountsItsStage) {
 }
 
 TEST(ColdStart, NegativeShiftIsAnInputError) {
-  ScopedOptions o({{"-lower_continuation", "-0.5"}});
+  ScopedOptions o(std::vector<std::pair<std::string, std::string>>{{"-lower_continuation", "-0.5"}});
   EXPECT_THROW(ColdStart cold(PETSC_COMM_WORLD), InputError);
+}
+
+// The lower solve stops at ‖∇Φ‖ ≤ max(gatol, rtol·‖Aᵀy‖): with a negligible gatol the relative
+// test decides, a looser rtol takes fewer Newton steps, and ‖Aᵀy‖ is ‖∇Φ(0)‖.
+TEST(LowerStoppingTest, RelativeToleranceIsMeasuredAgainstTheDataGradient) {
+  PetscReal scale = 0;
+  std::vector<LowerSolveResult> results;
+  for (const char* rtol : {"1e-12", "1e-4"}) {
+    ScopedOptions o(std::vector<std::pair<std::string, std::string>>{{"-problem", "tomo"},
+                                                                     {"-tomo_angles", "24"},
+                                                                     {"-reg_type", "tv"},
+                                                                     {"-lower_continuation", "0"},
+                                                                     {"-lower_tao_gatol", "1e-30"},
+                                                                     {"-lower_gradient_rtol", rtol}});
+    Fixture f(PETSC_COMM_WORLD, 16, 1, 1e-3);
+    LowerObjective& objective = f.problem->objective();
+    objective.set_data(f.data.front());
+    scale = objective.data_gradient_norm();
+    OwnedVec zero = f.grid->create_vec(), g = f.grid->create_vec();
+    objective.value_and_gradient(zero, f.reg->initial_theta(), g);
+    PetscReal g0;
+    BILEARN_CHECK(VecNorm(g, NORM_2, &g0));
+    EXPECT_NEAR(scale, g0, 1e-12 * g0) << "|A^T y| must be |grad Phi(0)|";
+    results.push_back(f.problem->lower_solver().solve(zero, f.reg->initial_theta()));
+    EXPECT_LE(results.back().gradient_norm, std::atof(rtol) * scale);
+  }
+  EXPECT_GT(results[0].gradient_norm, 1e-30) << "gatol alone would not have stopped";
+  EXPECT_LT(results[1].iterations, results[0].iterations);
 }

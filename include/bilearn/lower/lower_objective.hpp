@@ -23,6 +23,10 @@ class LowerObjective {
   LowerObjective& operator=(const LowerObjective&) = delete;
 
   void set_data(Vec y) noexcept { data_ = y; }  // the sample's measured data (borrowed)
+  // ‖Aᵀy‖ = ‖∇_x Φ(0, θ)‖ for any θ (every expert is even and R_θ'(0) = 0): the scale of the
+  // gradient, against which the lower solve's relative tolerance is measured. One product
+  // with Aᵀ the first time a data vector (or a changed one) is seen; cached after that.
+  PetscReal data_gradient_norm();
   PetscReal epsilon() const noexcept { return epsilon_; }
   Regulariser& regulariser() noexcept { return reg_; }
   const ImageGrid& grid() const noexcept { return grid_; }
@@ -60,6 +64,12 @@ class LowerObjective {
   Regulariser& reg_;
   PetscReal epsilon_;
   Vec data_ = nullptr;
+  struct ScaleCache {
+    PetscObjectId id;
+    PetscObjectState state;
+    PetscReal norm;
+  };
+  std::vector<ScaleCache> scales_;  // ‖Aᵀy‖ per data vector seen
   OwnedVec residual_;  // data-sized work vector
   OwnedVec work_;      // image-sized work vector
   OwnedVec diag_ata_;  // diag(AᵀA), computed once

@@ -1,5 +1,6 @@
 // The lower-level solve x̂(θ) = argmin_x Φ(x, θ) with TAO (options prefix -lower_; default
-// Newton–Krylov `nls`, gatol 1e-8 on ‖∇_x Φ‖), warm started from the vector passed in.
+// Newton–Krylov `nls`, stopped at ‖∇_x Φ‖ ≤ max(gatol 1e-8, 1e-10·‖Aᵀy‖)), warm started from
+// the vector passed in.
 // One Tao object serves all samples (TAO resets its internal state at every TaoSolve).
 // Newton systems (ALGORITHMS.md §2, §4.5): CG preconditioned by PC circulant unless
 // -lower_tao_<type>_ksp_type / _pc_type say otherwise, with Eisenstat–Walker forcing
@@ -35,7 +36,7 @@ class LowerSolver {
   const std::vector<PetscReal>& theta() const noexcept { return theta_; }
 
   // Absolute tolerance on ‖∇_x Φ‖ (the outer loop may adapt it); 0 restores the configured
-  // one (-lower_tao_gatol).
+  // one (-lower_tao_gatol). A solve stops at ‖∇_x Φ‖ ≤ max(gatol, -lower_gradient_rtol·‖Aᵀy‖).
   void set_gradient_tolerance(PetscReal gatol);
   PetscReal gradient_tolerance() const noexcept { return gatol_; }
   Tao tao() const noexcept { return tao_; }
@@ -64,6 +65,8 @@ class LowerSolver {
   OwnedTao tao_;
   PetscReal gatol_ = 1e-8;
   PetscReal configured_gatol_ = 1e-8;
+  PetscReal gradient_rtol_ = 1e-10;  // -lower_gradient_rtol, relative to ‖Aᵀy‖
+  PetscReal tolerance_ = 1e-8;       // of the solve in progress: max(gatol_, gradient_rtol_·‖Aᵀy‖)
   bool recycling_ = false;
 };
 
