@@ -413,3 +413,38 @@ TEST(LowerStoppingTest, RelativeToleranceIsMeasuredAgainstTheDataGradient) {
   EXPECT_GT(results[0].gradient_norm, 1e-30) << "gatol alone would not have stopped";
   EXPECT_LT(results[1].iterations, results[0].iterations);
 }
+
+// diag(AᵀA) + ε, built from A's CSR arrays (the off-diagonal block's column sums sent to their
+// owners), equals e_jᵀ (AᵀA + εI) e_j column by column on any rank count.
+TEST(LowerObjective, DataHessianDiagonalMatchesUnitProducts) {
+  for (const char* problem : {"tomo", "blur"}) {
+    ScopedOptions o(std::vector<std::pair<std::string, std::string>>{
+        {"-problem", problem}, {"-tomo_angles", "20"}, {"-reg_type", "tv"}});
+    Fixture f(PETSC_COMM_WORLD, 10, 1, 1e-3);
+    LowerObjective& objective = f.problem->objective();
+    OwnedVec diag = f.grid->create_vec(), unit = f.grid->create_vec(), column = f.grid->create_vec();
+    objective.data_hessian_diagonal(diag);
+    PetscInt n, lo, hi;
+    BILEARN_CHECK(VecGetSize(unit, &n));
+    BILEARN_CHECK(VecGetOwnershipRange(unit, &lo, &hi));
+    double worst = 0, largest = 0;
+    for (PetscInt j = 0; j < n; ++j) {
+      BILEARN_CHECK(VecSet(unit, 0.0));
+      if (j >= lo && j < hi) BILEARN_CHECK(VecSetValue(unit, j, 1.0, INSERT_VALUES));
+      BILEARN_CHECK(VecAssemblyBegin(unit));
+      BILEARN_CHECK(VecAssemblyEnd(unit));
+      objective.data_hessian_mult(unit, column);
+      PetscScalar hjj = 0, dj = 0;
+      if (j >= lo && j < hi) {
+        BILEARN_CHECK(VecGetValues(column, 1, &j, &hjj));
+        BILEARN_CHECK(VecGetValues(diag, 1, &j, &dj));
+      }
+      worst = std::max(worst, std::abs(PetscRealPart(hjj - dj)));
+      largest = std::max(largest, std::abs(PetscRealPart(hjj)));
+    }
+    worst = max_over_ranks(PETSC_COMM_WORLD, worst);
+    largest = max_over_ranks(PETSC_COMM_WORLD, largest);
+    EXPECT_GT(largest, 0.0) << problem;
+    EXPECT_LT(worst, 1e-12 * largest) << problem;
+  }
+}
