@@ -8,6 +8,7 @@ build=${BILEARN_BUILD_DIR:-$root/build}
 out=${BILEARN_DEMO_OUT:-$root/out/demo}
 mkdir -p "$out"
 # Bilevel learning of 8 fields-of-experts weights for tomography (64×64, 60 angles) from
-# 4 built-in random-ellipse phantoms; initial, learned and true images land in $out.
-bash "$root/scripts/mpirun.sh" -n 2 "$build/bilearn" train --out "$out" -problem tomo -problem_n 64 \
+# 4 built-in random-ellipse phantoms; initial, learned and true images land in $out (a run
+# left there by an earlier demo is replaced: --force).
+bash "$root/scripts/mpirun.sh" -n 2 "$build/bilearn" train --out "$out" --force -problem tomo -problem_n 64 \
   -tomo_angles 60 -data_samples 4 -data_noise 0.02 -reg_type foe -outer_max_it 15 "$@"

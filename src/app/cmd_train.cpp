@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "bilearn/app/commands.hpp"
+#include "bilearn/app/run_directory.hpp"
 #include "bilearn/core/error.hpp"
 #include "bilearn/driver/bilevel_upper_problem.hpp"
 #include "bilearn/driver/reconstruction_snapshot.hpp"
@@ -22,12 +23,15 @@ int run_train_command(const CommandLine& cl) {
   require(!cl.out.empty() || !cl.resume.empty(), "train needs --out DIR (or --resume DIR to continue a run)");
   require(cl.out.empty() || cl.resume.empty() || cl.out == cl.resume,
           "--out and --resume name different directories; a resumed run continues in its own directory");
+  require(!cl.force || cl.resume.empty(), "--force replaces an earlier run; it cannot be combined with --resume");
   const std::string dir = cl.resume.empty() ? cl.out : cl.resume;
   const bool resuming = !cl.resume.empty();
-  make_directory(comm, dir);
+  if (!resuming) refuse_earlier_run(comm, dir, cl.force);  // an earlier run: --resume or --force
 
   auto ws = build_workspace(comm);
   const OuterOptions options = read_outer_options(comm);
+  if (!resuming && cl.force) remove_earlier_run(comm, dir);  // only once the new run's input is good
+  make_directory(comm, dir);
   BilevelUpperProblem problem(*ws);
   const PetscInt pictures = 4;  // PNGs of the first few samples
   ReconstructionSnapshot initial;

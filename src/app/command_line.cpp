@@ -17,7 +17,8 @@ po::options_description long_options() {
       "version", "print the version")("out", po::value<std::string>(), "output directory")(
       "json", po::value<std::string>(), "write a machine-readable summary to this file")(
       "resume", po::value<std::string>(), "resume a training run from this output directory")(
-      "write", po::value<std::string>(), "write the object the command builds to this file");
+      "write", po::value<std::string>(), "write the object the command builds to this file")(
+      "force", "train --out DIR: replace an earlier run in DIR (its files and checkpoints are removed)");
   return d;
 }
 
@@ -35,7 +36,8 @@ CommandLine parse_command_line(int argc, char** argv, std::vector<char*>& petsc_
     const std::string arg = argv[i];
     if (arg.rfind("--", 0) == 0) {
       ours.push_back(arg);
-      const std::string name = arg.substr(2, arg.find('=') == std::string::npos ? std::string::npos : arg.find('=') - 2);
+      const std::string name =
+          arg.substr(2, arg.find('=') == std::string::npos ? std::string::npos : arg.find('=') - 2);
       if (takes_value(name) && arg.find('=') == std::string::npos && i + 1 < argc) ours.push_back(argv[++i]);
     } else if (!arg.empty() && arg[0] == '-') {
       petsc_seen = true;
@@ -72,6 +74,7 @@ CommandLine parse_command_line(int argc, char** argv, std::vector<char*>& petsc_
   get("write", cl.write);
   cl.help = vm.count("help") > 0;
   cl.version = vm.count("version") > 0;
+  cl.force = vm.count("force") > 0;
   for (const char* key : {"out", "json", "resume", "write"})
     if (vm.count(key) && vm[key].as<std::string>().empty())
       throw InputError(std::string("command line: --") + key + " needs a non-empty value");
@@ -93,8 +96,9 @@ std::string usage_text() {
   std::ostringstream os;
   os << long_options();
   text += os.str();
-  text += "\nEvery algorithmic choice is a PETSc option (e.g. -problem tomo -problem_n 64); "
-          "`bilearn <command> -help` lists them.\n";
+  text +=
+      "\nEvery algorithmic choice is a PETSc option (e.g. -problem tomo -problem_n 64); "
+      "`bilearn <command> -help` lists them.\n";
   return text;
 }
 

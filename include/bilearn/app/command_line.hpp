@@ -16,6 +16,7 @@ struct CommandLine {
   std::string write;       // --write FILE
   bool help = false;       // --help
   bool version = false;    // --version
+  bool force = false;      // --force (train --out onto an earlier run)
 };
 
 // Splits argv: returns the parsed long options and command, and fills petsc_argv with
