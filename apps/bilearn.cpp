@@ -26,8 +26,9 @@ int main(int argc, char** argv) {
     std::printf("bilearn %s\n", BILEARN_VERSION);
     return 0;
   }
+  const std::vector<bilearn::CommandEntry> program_commands = {bilearn::bench_command()};  // bench/: program only
   if (parse_error.empty() && cl.help) {
-    std::printf("%s", bilearn::usage_text().c_str());
+    std::printf("%s", bilearn::usage(program_commands).c_str());
     return 0;
   }
   int petsc_argc = static_cast<int>(petsc_argv.size());
@@ -46,8 +47,8 @@ int main(int argc, char** argv) {
   }
   int status = 0;
   try {
-    bilearn::krylov::register_package();                                 // -ksp_type rminres|rcg
-    status = bilearn::run_command(cl, {{"bench", bilearn::cmd_bench}});  // bench/: in the program only
+    bilearn::krylov::register_package();  // -ksp_type rminres|rcg
+    status = bilearn::run_command(cl, program_commands);
   } catch (const std::exception& e) {
     status = bilearn::report_error(e);
   }

@@ -23,6 +23,8 @@ const std::vector<BenchEntry>& bench_table();
 
 // The command `bench <name>`: runs the benchmark cl.subcommand of the table.
 int cmd_bench(const CommandLine& cl);
+// Its entry for the program's command table (--help lists the benchmarks of bench_table()).
+CommandEntry bench_command();
 
 int bench_operator(const CommandLine& cl);           // bench/bench_operator.cpp
 int bench_recycle(const CommandLine& cl);            // bench/bench_recycle.cpp

@@ -216,6 +216,7 @@ int bench_operator(const CommandLine& cl) {
   const MPI_Comm comm = PETSC_COMM_WORLD;
   ProblemOptions problem = read_problem_options(comm);
   const BenchOptions options = read_bench_options(comm);
+  if (help_requested()) return 0;  // the options are printed; nothing is measured
   int ranks = 1;
   BILEARN_CHECK(MPI_Comm_size(comm, &ranks));
 

@@ -412,6 +412,10 @@ int bench_recycle(const CommandLine& cl) {
                        repeat, 1);
   }
   auto ws = build_workspace(comm);
+  if (help_requested()) {  // the options are printed (the outer loop's too); nothing is trained or replayed
+    read_outer_options(comm);
+    return 0;
+  }
   require(ws->groups.count == 1, "bench recycle replays on one sample group: drop -samples_groups");
   // 1. Record the sequence of a real training run (or load a saved one).
   std::vector<RecordedSystem> systems;

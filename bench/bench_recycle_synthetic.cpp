@@ -261,6 +261,7 @@ int bench_recycle_synthetic(const CommandLine& cl) {
   const double start = MPI_Wtime();
   const MPI_Comm comm = PETSC_COMM_WORLD;
   const Settings s = read_settings(comm);
+  if (help_requested()) return 0;  // the options are printed; nothing is measured
   int ranks = 1;
   BILEARN_CHECK(MPI_Comm_size(comm, &ranks));
   const Family fam(comm, s);

@@ -1,6 +1,7 @@
 // `bilearn bench <name>`: dispatch to one benchmark of the table (one line per benchmark).
 #include "bench.hpp"
 #include "bilearn/core/error.hpp"
+#include "bilearn/core/options.hpp"
 
 namespace bilearn {
 
@@ -14,12 +15,24 @@ const std::vector<BenchEntry>& bench_table() {
   return table;
 }
 
+CommandEntry bench_command() {
+  std::string names;
+  for (const auto& entry : bench_table()) names += (names.empty() ? "" : " | ") + std::string(entry.name);
+  return {"bench", cmd_bench, "side-by-side benchmarks: bench " + names + " (bench -help describes them)"};
+}
+
 int cmd_bench(const CommandLine& cl) {
   std::string names, described;
   for (const auto& entry : bench_table()) {
     if (cl.subcommand == entry.name) return entry.run(cl);
     names += (names.empty() ? "" : ", ") + std::string(entry.name);
     described += (described.empty() ? "" : "; ") + std::string(entry.name) + ": " + entry.summary;
+  }
+  if (cl.subcommand.empty() && help_requested()) {  // bench -help: the benchmarks, one a line
+    std::string text = "bilearn bench <name> [--json F] [options]; `bilearn bench <name> -help` lists its options:\n";
+    for (const auto& entry : bench_table()) text += "  " + std::string(entry.name) + ": " + entry.summary + "\n";
+    BILEARN_CHECK(PetscPrintf(PETSC_COMM_WORLD, "%s", text.c_str()));
+    return 0;
   }
   if (cl.subcommand.empty()) throw InputError("bench needs a benchmark name (" + described + ")");
   throw InputError("unknown benchmark '" + cl.subcommand + "' (choose one of " + names + ")");

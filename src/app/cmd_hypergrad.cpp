@@ -4,6 +4,7 @@
 
 #include "bilearn/app/commands.hpp"
 #include "bilearn/core/error.hpp"
+#include "bilearn/core/options.hpp"
 #include "bilearn/driver/report.hpp"
 #include "bilearn/driver/workspace.hpp"
 #include "bilearn/io/directory.hpp"
@@ -15,6 +16,7 @@ int run_hypergrad_command(const CommandLine& cl) {
   const double start = MPI_Wtime();
   MPI_Comm comm = PETSC_COMM_WORLD;
   auto ws = build_workspace(comm);
+  if (help_requested()) return 0;  // the options are printed; nothing is solved
   UpperEvaluation eval = ws->estimator->evaluate(*ws->bilevel, ws->initial_theta, true);
   const EvaluationStats stats = reduce_stats(*ws, eval.stats);
   const SampleReport samples = gather_sample_report(*ws);

@@ -16,10 +16,10 @@
 #include <string>
 
 #include "bilearn/app/commands.hpp"
-#include "bilearn/driver/report.hpp"
 #include "bilearn/core/error.hpp"
 #include "bilearn/core/options.hpp"
 #include "bilearn/core/reduce.hpp"
+#include "bilearn/driver/report.hpp"
 #include "bilearn/io/binary_viewer.hpp"
 #include "bilearn/io/json_summary.hpp"
 #include "bilearn/problem/explicit_transpose.hpp"
@@ -128,6 +128,7 @@ int cmd_operator(const CommandLine& cl) {
   BILEARN_CHECK(MPI_Barrier(comm));
   const double assembly_start = MPI_Wtime();
   const ForwardModel model = create_forward_model(grid, problem);
+  if (help_requested()) return 0;  // the options are printed; no norms, nothing written
   const double assembly_seconds = max_over_ranks(comm, MPI_Wtime() - assembly_start);
 
   PetscInt rows = 0, cols = 0;

@@ -8,6 +8,7 @@
 
 #include "bilearn/app/commands.hpp"
 #include "bilearn/core/error.hpp"
+#include "bilearn/core/options.hpp"
 #include "bilearn/io/directory.hpp"
 #include "bilearn/io/json_summary.hpp"
 #include "bilearn/io/png.hpp"
@@ -35,11 +36,12 @@ std::string hex(std::uint64_t value) {
 int cmd_phantom(const CommandLine& cl) {
   const double start = MPI_Wtime();
   MPI_Comm comm = PETSC_COMM_WORLD;
-  require(!cl.out.empty(), "phantom: --out DIR is required");
+  require(!cl.out.empty() || help_requested(), "phantom: --out DIR is required");
   const ProblemOptions problem = read_problem_options(comm);
   const ImageGrid grid(comm, problem.n);
   const ForwardModel model = create_forward_model(grid, problem);
   const DataOptions options = read_data_options(comm);
+  if (help_requested()) return 0;  // the options are printed; nothing is made
   const TrainingSet set = make_training_set(grid, model, options);
 
   make_directory(comm, cl.out);

@@ -2,6 +2,7 @@
 // prints one line per sample, writes PNGs with --out DIR and the summary with --json F.
 #include "bilearn/app/commands.hpp"
 #include "bilearn/core/error.hpp"
+#include "bilearn/core/options.hpp"
 #include "bilearn/driver/report.hpp"
 #include "bilearn/driver/workspace.hpp"
 #include "bilearn/io/directory.hpp"
@@ -13,6 +14,7 @@ int run_reconstruct_command(const CommandLine& cl) {
   const double start = MPI_Wtime();
   MPI_Comm comm = PETSC_COMM_WORLD;
   auto ws = build_workspace(comm);
+  if (help_requested()) return 0;  // the options are printed; nothing is solved
   EvaluationStats local;
   const PetscReal loss = ws->bilevel->reconstruct(ws->initial_theta, local);
   const EvaluationStats stats = reduce_stats(*ws, local);

@@ -7,6 +7,7 @@
 #include "bilearn/app/commands.hpp"
 #include "bilearn/app/run_directory.hpp"
 #include "bilearn/core/error.hpp"
+#include "bilearn/core/options.hpp"
 #include "bilearn/driver/bilevel_upper_problem.hpp"
 #include "bilearn/driver/reconstruction_snapshot.hpp"
 #include "bilearn/driver/report.hpp"
@@ -20,16 +21,18 @@ namespace bilearn {
 int run_train_command(const CommandLine& cl) {
   const double start = MPI_Wtime();
   MPI_Comm comm = PETSC_COMM_WORLD;
-  require(!cl.out.empty() || !cl.resume.empty(), "train needs --out DIR (or --resume DIR to continue a run)");
+  const bool help = help_requested();  // -help: read (print) the options, train nothing
+  require(!cl.out.empty() || !cl.resume.empty() || help, "train needs --out DIR (or --resume DIR to continue a run)");
   require(cl.out.empty() || cl.resume.empty() || cl.out == cl.resume,
           "--out and --resume name different directories; a resumed run continues in its own directory");
   require(!cl.force || cl.resume.empty(), "--force replaces an earlier run; it cannot be combined with --resume");
   const std::string dir = cl.resume.empty() ? cl.out : cl.resume;
   const bool resuming = !cl.resume.empty();
-  if (!resuming) refuse_earlier_run(comm, dir, cl.force);  // an earlier run: --resume or --force
+  if (!resuming && !help) refuse_earlier_run(comm, dir, cl.force);  // an earlier run: --resume or --force
 
   auto ws = build_workspace(comm);
   const OuterOptions options = read_outer_options(comm);
+  if (help) return 0;
   if (!resuming && cl.force) remove_earlier_run(comm, dir);  // only once the new run's input is good
   make_directory(comm, dir);
   BilevelUpperProblem problem(*ws);

@@ -81,18 +81,9 @@ CommandLine parse_command_line(int argc, char** argv, std::vector<char*>& petsc_
   return cl;
 }
 
-std::string usage_text() {
+std::string usage_text(const std::string& commands) {
   std::string text =
-      "usage: mpirun -n R bilearn <command> [--long-options] [PETSc options]\n"
-      "\n"
-      "commands:\n"
-      "  phantom       make a training set (images, noisy data): --out DIR\n"
-      "  operator      build the forward operator A and print its size and norms; --write F\n"
-      "  reconstruct   solve the lower level at the given theta for every sample\n"
-      "  hypergrad     one hypergradient at theta (-hyper_method)\n"
-      "  train         bilevel learning: --out DIR, --resume DIR\n"
-      "  bench         side-by-side benchmarks: bench operator | recycle | hypergrad\n"
-      "\n";
+      "usage: mpirun -n R bilearn <command> [--long-options] [PETSc options]\n\ncommands:\n" + commands + "\n";
   std::ostringstream os;
   os << long_options();
   text += os.str();

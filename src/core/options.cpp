@@ -117,6 +117,12 @@ void OptionsBlock::view_option(const char* name, const char* help) {
   BILEARN_CHECK(PetscOptionsString_Private(&items_, name, help, "", "", buffer, sizeof(buffer), &set));
 }
 
+bool help_requested() {
+  PetscBool help = PETSC_FALSE;
+  BILEARN_CHECK(PetscOptionsHasHelp(nullptr, &help));
+  return help == PETSC_TRUE;
+}
+
 void view_from_options(const char* prefix, const char* name, const std::function<void(PetscViewer)>& view) {
   PetscViewer viewer = nullptr;
   PetscViewerFormat format = PETSC_VIEWER_DEFAULT;

@@ -1,6 +1,7 @@
 #include "bilearn/hypergrad/hypergradient_ksp.hpp"
 
 #include "bilearn/core/error.hpp"
+#include "bilearn/core/handles.hpp"
 #include "bilearn/krylov/pc_circulant.h"
 #include "bilearn/lower/hessian_structure.hpp"
 
@@ -21,9 +22,8 @@ bool has_type(KSP ksp, const char* type) {
   return same == PETSC_TRUE;
 }
 
-}  // namespace
-
-void create_hypergradient_ksp(MPI_Comm comm, LowerObjective& objective, KSP* ksp) {
+// The KSP with its defaults (see the header), before the options are read.
+void create_with_defaults(MPI_Comm comm, KSP* ksp) {
   BILEARN_CHECK(KSPCreate(comm, ksp));
   BILEARN_CHECK(KSPSetOptionsPrefix(*ksp, kPrefix));
   BILEARN_CHECK(KSPSetType(*ksp, KSPCG));
@@ -33,6 +33,14 @@ void create_hypergradient_ksp(MPI_Comm comm, LowerObjective& objective, KSP* ksp
   BILEARN_CHECK(KSPGetPC(*ksp, &pc));
   BILEARN_CHECK(PCSetType(pc, PCCIRCULANT));
   BILEARN_CHECK(KSPSetInitialGuessNonzero(*ksp, PETSC_TRUE));
+}
+
+}  // namespace
+
+void create_hypergradient_ksp(MPI_Comm comm, LowerObjective& objective, KSP* ksp) {
+  create_with_defaults(comm, ksp);
+  PC pc;
+  BILEARN_CHECK(KSPGetPC(*ksp, &pc));
   BILEARN_CHECK(KSPSetOperators(*ksp, objective.hessian(), objective.hessian()));
   BILEARN_CHECK(KSPSetFromOptions(*ksp));
   // The defaults above belong to CG: another type chosen with -hyper_ksp_type keeps its own
@@ -44,6 +52,12 @@ void create_hypergradient_ksp(MPI_Comm comm, LowerObjective& objective, KSP* ksp
     if (!user_set("-pc_type")) BILEARN_CHECK(PCSetType(pc, PCNONE));
   }
   share_hessian_structure(*ksp, objective);
+}
+
+void print_hypergradient_ksp_options(MPI_Comm comm) {
+  OwnedKSP ksp;
+  create_with_defaults(comm, ksp.out());
+  BILEARN_CHECK(KSPSetFromOptions(ksp));
 }
 
 bool switch_to_minres_if_indefinite(KSP ksp) {

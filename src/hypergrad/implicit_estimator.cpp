@@ -48,6 +48,7 @@ class ImplicitEstimator : public HypergradientEstimator {
     share_space_ =
         block.flag("-share_space",
                    "One hypergradient KSP and recycle space shared by all samples of a group (bounds memory)", false);
+    if (prefix == "hyper_" && help_requested()) print_hypergradient_ksp_options(comm);  // created at the first solve
   }
 
   void view(PetscViewer viewer) const override {

@@ -24,7 +24,8 @@ struct CommandLine {
 // options, missing values or extra positional words.
 CommandLine parse_command_line(int argc, char** argv, std::vector<char*>& petsc_argv);
 
-// The text printed by --help.
-std::string usage_text();
+// The text printed by --help around the list of commands (one indented line each, from the
+// command table: bilearn::usage in commands.hpp).
+std::string usage_text(const std::string& commands);
 
 }  // namespace bilearn

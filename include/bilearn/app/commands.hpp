@@ -14,9 +14,14 @@ using CommandFunction = int (*)(const CommandLine&);
 struct CommandEntry {
   const char* name;
   CommandFunction run;
+  std::string summary;  // one line for --help
 };
 
 const std::vector<CommandEntry>& command_table();
+
+// The --help text: the commands of command_table() and then more (one line each), and the
+// long options.
+std::string usage(const std::vector<CommandEntry>& more = {});
 
 // Runs cl.command, looked up in command_table() and then in more (after the PETSc session has
 // started). Throws InputError for an unknown one.

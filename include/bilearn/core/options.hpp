@@ -47,6 +47,10 @@ class OptionsBlock {
   bool open_ = false;
 };
 
+// True when -help was given: a command then reads (and so prints) its options and returns
+// before it solves, writes or benchmarks anything.
+bool help_requested();
+
 // PETSc's XViewFromOptions: if -<prefix><name> is given (PETSc viewer syntax; default ASCII on
 // stdout), calls view with that viewer. The viewer lives on PETSC_COMM_WORLD, so world rank 0
 // prints once even when every sample group views its own object. Collective over the world

@@ -22,6 +22,10 @@ namespace bilearn {
 // The objective must outlive the KSP.
 void create_hypergradient_ksp(MPI_Comm comm, LowerObjective& objective, KSP* ksp);
 
+// -help: prints the options of the hypergradient KSPs (-hyper_ksp_*, -hyper_pc_*), which are
+// otherwise read only when the first hypergradient is solved. Collective.
+void print_hypergradient_ksp_options(MPI_Comm comm);
+
 // After a solve that stopped with an indefinite H: switches a default-configured CG to MINRES
 // and returns true; returns false when the user chose the type or
 // the solve failed for another reason.
