@@ -10,6 +10,7 @@
 #include "bilearn/app/commands.hpp"
 #include "bilearn/core/error.hpp"
 #include "bilearn/core/session.hpp"
+#include "bilearn/core/unused_options.hpp"
 #include "bilearn/krylov/package.hpp"
 
 int main(int argc, char** argv) {
@@ -49,6 +50,7 @@ int main(int argc, char** argv) {
   try {
     bilearn::krylov::register_package();  // -ksp_type rminres|rcg
     status = bilearn::run_command(cl, program_commands);
+    if (status == 0) bilearn::check_unused_options(PETSC_COMM_WORLD);  // a warning, or -strict_options: an error
   } catch (const std::exception& e) {
     status = bilearn::report_error(e);
   }

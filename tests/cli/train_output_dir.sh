@@ -37,7 +37,7 @@ done
 # Not a run: an empty directory, or one with a data set and truth PNGs (kept as they are).
 mkdir -p "$work/empty"
 run 1 train --out "$work/empty" "${small[@]}" -outer_max_it 1 >/dev/null || fail "train into an empty directory"
-run 1 phantom --out "$work/data" "${small[@]}" >/dev/null || fail "phantom"
+run 1 phantom --out "$work/data" -problem denoise -problem_n 12 -data_samples 2 -data_noise 0.1 >/dev/null || fail "phantom"
 ls "$work/data"/truth_*.png >/dev/null || fail "phantom wrote no truth PNGs"
 run 1 train --out "$work/data" "${small[@]}" -outer_max_it 1 >/dev/null || fail "train into a phantom directory"
 [ -s "$work/data/dataset.h5" ] || fail "train removed the data set of its output directory"
