@@ -21,6 +21,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -67,6 +68,7 @@ struct MethodResult {
   PetscInt f_products = 0, pc_applies = 0;  // products with F = AᵀA + εI (PC set-up), PC applications
   PetscInt vectors = 0;                     // vectors held per KSP (work + recycling storage)
   double seconds = 0, err_max = 0, err_mean = 0, err_abs_median = 0;
+  PetscInt failed = 0;  // systems whose solve did not converge or whose error is not finite
   std::vector<PetscInt> its;
   std::vector<double> err;  // relative hypergradient error per system
 };
@@ -213,9 +215,6 @@ MethodResult replay(Workspace& ws, const std::vector<RecordedSystem>& systems, c
     BILEARN_CHECK(KSPGetIterationNumber(ksp, &its));
     KSPConvergedReason reason;
     BILEARN_CHECK(KSPGetConvergedReason(ksp, &reason));
-    if (reason < 0)
-      BILEARN_CHECK(PetscPrintf(ws.grid->comm(), "  %s: a system did not converge (%s)\n", m.name.c_str(),
-                                KSPConvergedReasons[reason]));
     r.its.push_back(its);
     r.iterations += its;
     r.h_products += objective.hessian_products() - h0;
@@ -237,13 +236,22 @@ MethodResult replay(Workspace& ws, const std::vector<RecordedSystem>& systems, c
     const double e = norm2(jw);
     abs_err.push_back(e);
     rel.push_back(sys.jw_ref_norm > 0 ? e / sys.jw_ref_norm : e);
+    if (reason < 0 || !std::isfinite(e)) {  // the same verdict on every rank (reductions)
+      ++r.failed;
+      BILEARN_CHECK(PetscPrintf(ws.grid->comm(), "  %s: system %d failed (%s, %d iterations, error %g)\n",
+                                m.name.c_str(), (int)(&sys - systems.data()), KSPConvergedReasons[reason], (int)its,
+                                rel.back()));
+    }
   }
   r.err = rel;
   r.seconds = max_over_ranks(PETSC_COMM_WORLD, r.seconds);
+  // A NaN error stays NaN in the maximum (std::max(x, NaN) would drop it) and sorts last.
   for (double e : rel) {
-    r.err_max = std::max(r.err_max, e);
+    r.err_max = std::isnan(e) || std::isnan(r.err_max) ? std::nan("") : std::max(r.err_max, e);
     r.err_mean += e / static_cast<double>(rel.size());
   }
+  for (double& e : abs_err)
+    if (std::isnan(e)) e = std::numeric_limits<double>::infinity();
   std::sort(abs_err.begin(), abs_err.end());
   r.err_abs_median = abs_err.empty() ? 0 : abs_err[abs_err.size() / 2];
   return r;
@@ -529,22 +537,23 @@ int bench_recycle(const CommandLine& cl) {
                             "tolerance %.3g; seconds: fastest of %d round(s)\n",
                             (int)systems.size(), (double)rtol, (double)ref_rtol, (int)k, cost.r / cost.h,
                             cost.j / cost.h, cost.f / cost.h, cost.pc / cost.h, (double)nsc_tol, (int)repeat));
-  BILEARN_CHECK(PetscPrintf(comm, "%-32s %7s %6s %7s %9s %6s %8s %6s %7s %6s %9s %9s %7s %4s\n", "method", "its", "x",
-                            "PC", "H-equiv", "x", "seconds", "x", "ms/it", "x", "err max", "err mean", "MB/rank",
-                            "rst"));
+  BILEARN_CHECK(PetscPrintf(comm, "%-32s %7s %6s %7s %9s %6s %8s %6s %7s %6s %9s %9s %7s %4s %4s\n", "method", "its",
+                            "x", "PC", "H-equiv", "x", "seconds", "x", "ms/it", "x", "err max", "err mean", "MB/rank",
+                            "rst", "fail"));
   for (const auto& r : results) {
     const double ms_it = 1e3 * r.seconds / std::max<PetscInt>(r.iterations, 1);
-    BILEARN_CHECK(PetscPrintf(comm, "%-32s %7d %6.3f %7d %9.0f %6.3f %8.2f %6.3f %7.3f %6.3f %9.2e %9.2e %7.1f %4d\n",
-                              r.name.c_str(), (int)r.iterations, (double)r.iterations / warm->iterations,
-                              (int)r.pc_applies, h_equiv(r), h_equiv(r) / h_equiv(*warm), r.seconds,
-                              r.seconds / warm->seconds, ms_it, ms_it / warm_ms_it, r.err_max, r.err_mean,
-                              r.vectors * nlocal * 8.0 / 1048576.0, (int)r.restarts));
+    BILEARN_CHECK(PetscPrintf(
+        comm, "%-32s %7d %6.3f %7d %9.0f %6.3f %8.2f %6.3f %7.3f %6.3f %9.2e %9.2e %7.1f %4d %4d\n", r.name.c_str(),
+        (int)r.iterations, (double)r.iterations / warm->iterations, (int)r.pc_applies, h_equiv(r),
+        h_equiv(r) / h_equiv(*warm), r.seconds, r.seconds / warm->seconds, ms_it, ms_it / warm_ms_it, r.err_max,
+        r.err_mean, r.vectors * nlocal * 8.0 / 1048576.0, (int)r.restarts, (int)r.failed));
   }
   BILEARN_CHECK(PetscPrintf(comm,
                             "(x: relative to minres_warm; PC: PC circulant applications; H-equiv: products with H, "
                             "and R, J, F and PC applies weighted by their measured cost, everything the space and the "
                             "PC set-up cost included; err: |J w - J w_ref| / |J w_ref| over the "
-                            "sequence; rst: solves rerun after a failed true-residual check)\n"));
+                            "sequence; rst: solves rerun after a failed true-residual check; fail: systems whose "
+                            "solve did not converge or whose error is not finite)\n"));
 
   // 4. The deflation bound on a few systems.
   nlohmann::json bound_rows = nlohmann::json::array();
@@ -610,10 +619,19 @@ int bench_recycle(const CommandLine& cl) {
                       {"hypergradient_error_mean", r.err_mean},
                       {"bytes_per_rank", r.vectors * nlocal * 8.0},
                       {"restarts", r.restarts},
+                      {"failed_systems", r.failed},
                       {"iterations_per_system", r.its}});
     j["methods"] = rows;
     write_json(comm, cl.json, j);
   }
+  // A method that diverged, stopped at its iteration limit or gave a NaN is a failed benchmark
+  // (after the table and the --json file, which show it).
+  std::string failed;
+  for (const auto& r : results)
+    if (r.failed > 0 || !std::isfinite(r.err_max))
+      failed += (failed.empty() ? "" : ", ") + r.name + " (" + std::to_string(r.failed) + " of " +
+                std::to_string(r.its.size()) + " systems)";
+  require(failed.empty(), "bench recycle: methods failed (no convergence or a non-finite error): " + failed);
   return 0;
 }
 
