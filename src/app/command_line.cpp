@@ -2,6 +2,7 @@
 
 #include <boost/program_options.hpp>
 #include <cstring>
+#include <fstream>
 #include <sstream>
 
 #include "bilearn/core/error.hpp"
@@ -48,6 +49,12 @@ CommandLine parse_command_line(int argc, char** argv, std::vector<char*>& petsc_
       ours.push_back(arg);  // command or subcommand
     }
   }
+
+  // PETSc reads -options_file inside its initialisation, where a missing file is a traceback:
+  // checked here instead, so that it is one error line.
+  for (size_t i = 1; i + 1 < petsc_argv.size(); ++i)
+    if (std::strcmp(petsc_argv[i], "-options_file") == 0 && !std::ifstream(petsc_argv[i + 1]).good())
+      throw InputError(std::string("-options_file: cannot read '") + petsc_argv[i + 1] + "'");
 
   po::options_description visible = long_options();
   po::options_description all("all");
