@@ -250,7 +250,7 @@ TEST(OneStep, AutoMapFollowsTheLowerSolverType) {
 // The step bound: a given τ ≥ 2/Lip or a fraction outside (0, 2) is refused (InputError, same
 // on every rank); Lip bounds λmax(H) at x̂ (H(x) ≼ H(0), gradient_map.hpp).
 TEST(GradientMap, StepAtOrAboveTwoOverLipIsAnInputErrorAndLipBoundsTheHessian) {
-  ScopedOptions o(kTomoFoe + Options{{"-reg_foe_expert", "lorentzian"}, {"-lower_tao_type", "ntr"}});
+  ScopedOptions o(kTomoFoe + Options{{"-reg_foe_expert", "huber"}});
   Fixture f(PETSC_COMM_WORLD, 12, 1, 1e-3);
   const std::vector<PetscReal> theta = f.reg->initial_theta();
   UpperEvaluation e = estimator("retune")->evaluate(*f.problem, theta, true);
