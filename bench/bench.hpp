@@ -24,6 +24,7 @@ const std::vector<BenchEntry>& bench_table();
 // The command `bench <name>`: runs the benchmark cl.subcommand of the table.
 int cmd_bench(const CommandLine& cl);
 
+int bench_hypergrad(const CommandLine& cl);          // bench/bench_hypergrad.cpp
 int bench_operator(const CommandLine& cl);           // bench/bench_operator.cpp
 int bench_recycle(const CommandLine& cl);            // bench/bench_recycle.cpp
 int bench_recycle_synthetic(const CommandLine& cl);  // bench/bench_recycle_synthetic.cpp

@@ -83,14 +83,14 @@ class OneStepEstimator : public HypergradientEstimator {
       rhs_ = problem.grid().create_vec();
       w_ = problem.grid().create_vec();
     }
-    PetscReal scale = 1.0;  // J w is scaled by this (τ for the gradient map)
+    const PetscInt hessian_before = objective.hessian_products();  // with the Lipschitz estimate
+    PetscReal scale = 1.0;                                         // J w is scaled by this (τ for the gradient map)
     if (!newton_) {
       scale = map_.prepare(objective, theta);
       result.stats.gradient_step = scale;
       result.stats.lipschitz = map_.lipschitz();
     }
     std::string failure;
-    const PetscInt hessian_before = objective.hessian_products();
     for (auto& s : problem.samples()) {
       if (!problem.is_active(s)) continue;
       objective.set_point(s.x_hat, theta);
