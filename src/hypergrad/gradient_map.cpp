@@ -57,7 +57,7 @@ PetscReal GradientMap::estimate_lipschitz(LowerObjective& objective, const std::
   BILEARN_CHECK(EPSSetProblemType(eps, EPS_HEP));
   BILEARN_CHECK(EPSSetWhichEigenpairs(eps, EPS_LARGEST_REAL));
   BILEARN_CHECK(EPSSetDimensions(eps, 1, PETSC_DEFAULT, PETSC_DEFAULT));
-  BILEARN_CHECK(EPSSetTolerances(eps, 1e-8, 1000));
+  BILEARN_CHECK(EPSSetTolerances(eps, 1e-3, 1000));
   BILEARN_CHECK(EPSSetOptionsPrefix(eps, (prefix_ + "lipschitz_").c_str()));
   BILEARN_CHECK(EPSSetFromOptions(eps));
   BILEARN_CHECK(EPSSolve(eps));
