@@ -62,6 +62,6 @@ done
 
 expect_error 1 "unknown value 'nonesuch' for -reg_type (choose one of tikhonov, tv, huber_tv, foe)" \
   reconstruct "${small[@]}" -reg_type nonesuch
-expect_error 1 "unknown value 'nonesuch' for -hyper_method (choose one of implicit, fd)" \
+expect_error 1 "unknown value 'nonesuch' for -hyper_method (choose one of implicit, fd, onestep, retune, unrolled)" \
   hypergrad "${small[@]}" -hyper_method nonesuch
 echo "view options: ok"
