@@ -26,6 +26,7 @@ int cmd_bench(const CommandLine& cl);
 // Its entry for the program's command table (--help lists the benchmarks of bench_table()).
 CommandEntry bench_command();
 
+int bench_hypergrad(const CommandLine& cl);          // bench/bench_hypergrad.cpp
 int bench_operator(const CommandLine& cl);           // bench/bench_operator.cpp
 int bench_recycle(const CommandLine& cl);            // bench/bench_recycle.cpp
 int bench_recycle_synthetic(const CommandLine& cl);  // bench/bench_recycle_synthetic.cpp

@@ -7,6 +7,8 @@ namespace bilearn {
 
 const std::vector<BenchEntry>& bench_table() {
   static const std::vector<BenchEntry> table = {
+      {"hypergrad", bench_hypergrad,
+       "every hypergradient estimator's error, cosine and cost against a tight implicit one"},
       {"operator", bench_operator, "assembly, bytes and MatMult/MatMultTranspose bandwidth of A vs a STREAM triad"},
       {"recycle", bench_recycle,
        "hypergradient systems of a real training run replayed with every Krylov/recycling method"},

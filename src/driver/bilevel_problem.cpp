@@ -17,6 +17,12 @@ void EvaluationStats::add(const EvaluationStats& o) {
   lower_seconds += o.lower_seconds;
   krylov_seconds += o.krylov_seconds;
   mixed_seconds += o.mixed_seconds;
+  mixed_products += o.mixed_products;
+  gradient_steps += o.gradient_steps;
+  stored_vectors = std::max(stored_vectors, o.stored_vectors);
+  stored_mb = std::max(stored_mb, o.stored_mb);
+  gradient_step = std::max(gradient_step, o.gradient_step);
+  lipschitz = std::max(lipschitz, o.lipschitz);
 }
 
 BilevelProblem::BilevelProblem(const ImageGrid& grid, const ForwardModel& model, Regulariser& reg, PetscReal epsilon,
@@ -129,15 +135,7 @@ PetscReal BilevelProblem::reconstruct(const std::vector<PetscReal>& theta, Evalu
     stats.lower_seconds += MPI_Wtime() - t0;
     stats.lower_iterations += r.iterations;
     stats.hessian_products += r.hessian_products;
-    BILEARN_CHECK(VecWAXPY(work_, -1.0, s.truth, s.x_hat));
-    PetscReal err, peak;
-    PetscInt n;
-    BILEARN_CHECK(VecNorm(work_, NORM_2, &err));
-    BILEARN_CHECK(VecMax(s.truth, nullptr, &peak));
-    BILEARN_CHECK(VecGetSize(work_, &n));
-    s.loss = 0.5 * err * err;
-    const PetscReal mse = err * err / static_cast<PetscReal>(n);
-    s.psnr = mse > 0 ? 10.0 * std::log10(peak * peak / mse) : PETSC_INFINITY;
+    record_sample_quality(s, s.x_hat, work_);
     loss_sum += s.loss;
   }
   if (!tolerate_failures_) raise_if_any_failed(!failure.empty(), failure);

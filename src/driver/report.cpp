@@ -40,18 +40,31 @@ void write_reconstruction_pngs(Workspace& ws, const std::string& dir, const std:
 
 EvaluationStats reduce_stats(const Workspace& ws, const EvaluationStats& local) {
   EvaluationStats total = local;
-  PetscInt counts[3] = {local.lower_iterations, local.krylov_iterations, local.hessian_products};
-  PetscInt sums[3];
-  MPI_Allreduce(counts, sums, 3, MPIU_INT, MPI_SUM, ws.groups.across_groups);
+  PetscInt counts[5] = {local.lower_iterations, local.krylov_iterations, local.hessian_products, local.mixed_products,
+                        local.gradient_steps};
+  PetscInt sums[5];
+  MPI_Allreduce(counts, sums, 5, MPIU_INT, MPI_SUM, ws.groups.across_groups);
   total.lower_iterations = sums[0];
   total.krylov_iterations = sums[1];
   total.hessian_products = sums[2];
-  PetscReal times[3] = {local.lower_seconds, local.krylov_seconds, local.mixed_seconds};
-  PetscReal maxima[3];
-  MPI_Allreduce(times, maxima, 3, MPIU_REAL, MPI_MAX, PETSC_COMM_WORLD);
+  total.mixed_products = sums[3];
+  total.gradient_steps = sums[4];
+  PetscReal held[7] = {local.lower_seconds,
+                       local.krylov_seconds,
+                       local.mixed_seconds,
+                       local.stored_mb,
+                       local.gradient_step,
+                       local.lipschitz,
+                       static_cast<PetscReal>(local.stored_vectors)};
+  PetscReal maxima[7];
+  MPI_Allreduce(held, maxima, 7, MPIU_REAL, MPI_MAX, PETSC_COMM_WORLD);
   total.lower_seconds = maxima[0];
   total.krylov_seconds = maxima[1];
   total.mixed_seconds = maxima[2];
+  total.stored_mb = maxima[3];
+  total.gradient_step = maxima[4];
+  total.lipschitz = maxima[5];
+  total.stored_vectors = static_cast<PetscInt>(maxima[6]);
   return total;
 }
 
@@ -62,6 +75,12 @@ void add_evaluation_fields(nlohmann::json& j, const std::vector<PetscReal>& thet
   j["krylov_iterations_total"] = stats.krylov_iterations;
   j["lower_iterations_total"] = stats.lower_iterations;
   j["hessian_products_total"] = stats.hessian_products;
+  j["mixed_products_total"] = stats.mixed_products;
+  j["gradient_steps_total"] = stats.gradient_steps;
+  j["stored_iterates"] = stats.stored_vectors;
+  j["stored_iterates_mb_max_rank"] = stats.stored_mb;
+  j["gradient_step"] = stats.gradient_step;
+  j["lipschitz_estimate"] = stats.lipschitz;
   j["seconds"] = {{"lower", stats.lower_seconds}, {"krylov", stats.krylov_seconds}, {"mixed", stats.mixed_seconds}};
   j["sample_loss"] = samples.loss;
   j["sample_psnr"] = samples.psnr;

@@ -13,6 +13,9 @@ EstimatorRegistry& estimator_registry() {
     EstimatorRegistry r("hypergradient estimator");
     r.add("implicit", create_implicit_estimator);
     r.add("fd", [] { return create_fd_estimator(1e-4); });
+    r.add("onestep", create_onestep_estimator);
+    r.add("retune", create_retune_estimator);
+    r.add("unrolled", create_unrolled_estimator);
     return r;
   }();
   return registry;

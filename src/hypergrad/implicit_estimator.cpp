@@ -103,6 +103,7 @@ class ImplicitEstimator : public HypergradientEstimator {
         log::ScopedEvent mixed_event(log::events().mixed_apply);
         objective.mixed_mult(s.adjoint, jw);
       }
+      ++result.stats.mixed_products;
       result.stats.mixed_seconds += MPI_Wtime() - t0;
       for (PetscInt i = 0; i < p; ++i) result.gradient[static_cast<size_t>(i)] -= jw[static_cast<size_t>(i)];
     }

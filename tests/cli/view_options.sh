@@ -55,13 +55,13 @@ grep -q "Regulariser:\|Forward model:\|Hypergradient estimator:" "$work/plain.ou
 # -help: the members of every family and the view options.
 run 1 train --out "$work/help" "${small[@]}" -outer_max_it 0 -help >"$work/help.out" 2>&1 ||
   { cat "$work/help.out"; fail "train -help"; }
-for listed in "tikhonov|tv|huber_tv|foe" "tomo|blur|inpaint|denoise|matrix" "implicit|fd" "gd|adam|lbfgs|fuse" \
+for listed in "tikhonov|tv|huber_tv|foe" "tomo|blur|inpaint|denoise|matrix" "implicit|fd|onestep|retune|unrolled" "gd|adam|lbfgs|fuse" \
   "-reg_view" "-problem_view" "-hyper_view" "-outer_view"; do
   grep -qF -- "$listed" "$work/help.out" || fail "-help lacks '$listed'"
 done
 
 expect_error 1 "unknown value 'nonesuch' for -reg_type (choose one of tikhonov, tv, huber_tv, foe)" \
   reconstruct "${small[@]}" -reg_type nonesuch
-expect_error 1 "unknown value 'nonesuch' for -hyper_method (choose one of implicit, fd)" \
+expect_error 1 "unknown value 'nonesuch' for -hyper_method (choose one of implicit, fd, onestep, retune, unrolled)" \
   hypergrad "${small[@]}" -hyper_method nonesuch
 echo "view options: ok"

@@ -1,6 +1,9 @@
 // Hypergradient estimators behind one interface, chosen by -hyper_method (ALGORITHMS.md §3):
 //   implicit  Krylov solve of H w = x̂ − x† per sample, ∇L = −(1/S) Σ_s J_s w_s
 //   fd        central finite differences of L(θ) (for checking; 2p lower-level solves per sample)
+//   onestep   differentiate the lower solver's last step only (one loose Krylov solve, or −τJ(x̂ − x†))
+//   retune    K gradient steps restarted from x̂, reverse mode through them (no Hessian solve)
+//   unrolled  the gradient map from x = 0 to convergence, reverse mode through every step
 // Life cycle as PETSc's objects: create (the registry, by name) → set_from_options(prefix) →
 // set_up → evaluate … → view (-hyper_view). An estimator owns the Krylov solvers it uses (the
 // implicit one: one KSP per sample, whose recycle space persists across evaluations).
@@ -53,5 +56,8 @@ std::unique_ptr<HypergradientEstimator> create_estimator(MPI_Comm comm);
 
 std::unique_ptr<HypergradientEstimator> create_implicit_estimator();
 std::unique_ptr<HypergradientEstimator> create_fd_estimator(PetscReal step);
+std::unique_ptr<HypergradientEstimator> create_onestep_estimator();   // onestep_estimator.cpp
+std::unique_ptr<HypergradientEstimator> create_retune_estimator();    // retune_estimator.cpp
+std::unique_ptr<HypergradientEstimator> create_unrolled_estimator();  // unrolled_estimator.cpp
 
 }  // namespace bilearn

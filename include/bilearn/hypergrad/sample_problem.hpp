@@ -29,8 +29,19 @@ struct EvaluationStats {
   PetscReal lower_seconds = 0;
   PetscReal krylov_seconds = 0;
   PetscReal mixed_seconds = 0;
+  PetscInt mixed_products = 0;  // J v products of the hypergradient
+  PetscInt gradient_steps = 0;  // steps of the gradient map x − τ∇Φ (gradient_map.hpp)
+  // Held, not summed (add() keeps the larger): the gradient map's stored iterates (vectors, and
+  // MiB of this rank's share), its step τ and the Lipschitz estimate τ came from.
+  PetscInt stored_vectors = 0;
+  PetscReal stored_mb = 0;
+  PetscReal gradient_step = 0;
+  PetscReal lipschitz = 0;
   void add(const EvaluationStats& o);
 };
+
+// s.loss = ½‖x − x†‖² and s.psnr of the reconstruction x (work: an image-sized vector).
+void record_sample_quality(SampleState& s, Vec x, Vec work);
 
 class SampleProblem {
  public:

@@ -1,0 +1,230 @@
+// `bilearn bench hypergrad [--json F]`: every hypergradient estimator side by side against
+// `implicit` solved tightly (ALGORITHMS.md §3, §6). Defaults: tomography, foe (dct3 filters),
+// N = 64, S = 2, unrolled up to 500 steps (any -problem/-reg_*/-data_*/-hyper_* option overrides
+// them). At each θ of -bench_theta_shifts (added to every entry of the initial θ; default -0.5,0.5):
+//   1. reconstruct tightly (the lower solve's own tolerance) and compute the reference: implicit
+//      with -hyper_ksp_rtol -bench_ref_rtol (default 1e-10);
+//   2. for every method (-bench_methods, default implicit, onestep, onestep-gradient, retune-1,
+//      retune-10, retune-50, unrolled): restore x̂ (warm: the TAO-based estimators' reconstruct
+//      then costs one gradient) and a zero adjoint (cold Krylov start), create the estimator and
+//      evaluate -bench_repeats times (default 2; the first call at a θ includes the Lipschitz
+//      estimate of the gradient-map estimators, later ones reuse it);
+//   3. print relative error ‖g − g_ref‖/‖g_ref‖ and cosine against the reference, the cost of the
+//      first call (Hessian products, J products, Krylov iterations, gradient steps) and of a
+//      repeated one (Hessian products), wall time (first and fastest call, slowest rank) and the
+//      gradient map's stored iterates (MiB per rank; the Krylov estimators hold a CG's 4–5
+//      vectors instead). unrolled runs its own gradient map from 0: its time includes its lower
+//      level, the others' does not (x̂ is given).
+#include <cmath>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "bench.hpp"
+#include "bilearn/core/error.hpp"
+#include "bilearn/core/options.hpp"
+#include "bilearn/driver/report.hpp"
+#include "bilearn/driver/workspace.hpp"
+#include "bilearn/io/json_summary.hpp"
+
+namespace bilearn {
+namespace {
+
+void default_option(const char* name, const char* value) {
+  PetscBool set = PETSC_FALSE;
+  BILEARN_CHECK(PetscOptionsHasName(nullptr, nullptr, name, &set));
+  if (!set) BILEARN_CHECK(PetscOptionsSetValue(nullptr, name, value));
+}
+
+// A method of the table: an estimator name and the options it is created with.
+struct Method {
+  std::string label, estimator;
+  std::vector<std::pair<std::string, std::string>> options;
+};
+
+const std::vector<Method>& all_methods() {
+  static const std::vector<Method> methods = {
+      {"implicit", "implicit", {}},
+      {"onestep", "onestep", {{"-hyper_onestep_map", "newton"}}},
+      {"onestep-gradient", "onestep", {{"-hyper_onestep_map", "gradient"}}},
+      {"retune-1", "retune", {{"-hyper_retune_k", "1"}}},
+      {"retune-10", "retune", {{"-hyper_retune_k", "10"}}},
+      {"retune-50", "retune", {{"-hyper_retune_k", "50"}}},
+      {"unrolled", "unrolled", {}},
+  };
+  return methods;
+}
+
+// Creates the estimator with its options set for the duration of its set_from_options.
+std::unique_ptr<HypergradientEstimator> create_method(MPI_Comm comm, const Method& m) {
+  for (const auto& [name, value] : m.options) BILEARN_CHECK(PetscOptionsSetValue(nullptr, name.c_str(), value.c_str()));
+  std::unique_ptr<HypergradientEstimator> e = estimator_registry().create(m.estimator);
+  e->set_from_options(comm, "hyper_");
+  e->set_up();
+  for (const auto& [name, value] : m.options) BILEARN_CHECK(PetscOptionsClearValue(nullptr, name.c_str()));
+  return e;
+}
+
+struct Row {
+  std::string method;
+  double theta_shift = 0;
+  double error = 0, cosine = 0;
+  PetscInt h_products = 0, h_products_repeat = 0, j_products = 0, krylov_its = 0, gradient_steps = 0;
+  double seconds_first = 0, seconds_best = 0, stored_mb = 0;
+};
+
+double dot(const std::vector<PetscReal>& a, const std::vector<PetscReal>& b) {
+  double s = 0;
+  for (size_t i = 0; i < a.size(); ++i) s += a[i] * b[i];
+  return s;
+}
+
+bool selected(const std::string& list, const std::string& name) {
+  return list.empty() || ("," + list + ",").find("," + name + ",") != std::string::npos;
+}
+
+}  // namespace
+
+int bench_hypergrad(const CommandLine& cl) {
+  const double start = MPI_Wtime();
+  MPI_Comm comm = PETSC_COMM_WORLD;
+  default_option("-problem", "tomo");
+  default_option("-problem_n", "64");
+  default_option("-data_samples", "2");
+  default_option("-reg_type", "foe");
+  default_option("-reg_foe_filters", "dct3");
+  default_option("-hyper_unrolled_max_it", "500");  // the reference costs 3 products a step
+  std::vector<PetscReal> shifts;
+  PetscReal ref_rtol = 1e-10;
+  PetscInt repeats = 2;
+  std::string methods;
+  {
+    OptionsBlock b(comm, "", "Hypergradient estimators side by side (bilearn bench hypergrad)");
+    shifts = b.reals("-bench_theta_shifts", "theta = initial theta + shift (every entry), one table block each",
+                     {-0.5, 0.5}, 16);
+    ref_rtol = b.real("-bench_ref_rtol", "relative residual of the reference implicit solve", ref_rtol, 1e-15, 1e-4);
+    repeats = b.integer("-bench_repeats", "evaluations per method and theta (fastest time reported)", repeats, 1, 20);
+    methods = b.string("-bench_methods", "comma-separated methods (default: all)", "");
+  }
+  require(!shifts.empty(), "-bench_theta_shifts needs at least one shift");
+  for (const auto& name : {"-hyper_gradient_step"}) {
+    PetscBool set = PETSC_FALSE;
+    BILEARN_CHECK(PetscOptionsHasName(nullptr, nullptr, name, &set));
+    require(!set, std::string("bench hypergrad chooses the gradient steps itself: drop ") + name);
+  }
+  auto ws = build_workspace(comm);
+  BilevelProblem& problem = *ws->bilevel;
+  std::vector<SampleState>& samples = problem.samples();
+  std::vector<OwnedVec> x_hat(samples.size());
+  for (size_t k = 0; k < samples.size(); ++k) BILEARN_CHECK(VecDuplicate(samples[k].x_hat, x_hat[k].out()));
+  auto reset_state = [&] {
+    for (size_t k = 0; k < samples.size(); ++k) {
+      BILEARN_CHECK(VecCopy(x_hat[k], samples[k].x_hat));
+      BILEARN_CHECK(VecSet(samples[k].adjoint, 0.0));
+    }
+  };
+
+  BILEARN_CHECK(PetscPrintf(
+      comm, "bench hypergrad: %s, N = %d, %d samples, %d ranks, reference implicit rtol %g\n", ws->model.name.c_str(),
+      (int)ws->grid->n(), (int)problem.total_samples(),
+      (int)[&] {
+        int size;
+        MPI_Comm_size(comm, &size);
+        return size;
+      }(),
+      (double)ref_rtol));
+  std::vector<Row> rows;
+  for (PetscReal shift : shifts) {
+    std::vector<PetscReal> theta = ws->initial_theta;
+    for (auto& t : theta) t += shift;
+    EvaluationStats lower;
+    const PetscReal loss = problem.reconstruct(theta, lower);
+    for (size_t k = 0; k < samples.size(); ++k) BILEARN_CHECK(VecCopy(samples[k].x_hat, x_hat[k]));
+    std::vector<PetscReal> reference;
+    {
+      reset_state();
+      auto ref = create_implicit_estimator();
+      ref->set_krylov_rtol(ref_rtol);
+      reference = ref->evaluate(problem, theta, true).gradient;
+    }
+    const double ref_norm = std::sqrt(dot(reference, reference));
+    BILEARN_CHECK(PetscPrintf(comm,
+                              "\ntheta = initial %+g: upper loss %.6e, |grad L| %.4e (lower level: %d Newton its)\n"
+                              "  %-17s %10s %9s %8s %8s %7s %7s %8s %10s %10s %9s\n",
+                              (double)shift, (double)loss, ref_norm, (int)lower.lower_iterations, "method", "rel.error",
+                              "cosine", "H prod", "H rep", "J prod", "Krylov", "steps", "first s", "best s",
+                              "MiB/rank"));
+    for (const Method& m : all_methods()) {
+      if (!selected(methods, m.label)) continue;
+      Row row;
+      row.method = m.label;
+      row.theta_shift = shift;
+      auto estimator = create_method(comm, m);
+      std::vector<PetscReal> gradient;
+      for (PetscInt r = 0; r < repeats; ++r) {
+        reset_state();
+        MPI_Barrier(comm);
+        const double t0 = MPI_Wtime();
+        UpperEvaluation e = estimator->evaluate(problem, theta, true);
+        const double seconds = max_over_ranks(comm, MPI_Wtime() - t0);
+        const EvaluationStats stats = reduce_stats(*ws, e.stats);
+        if (r == 0) {
+          gradient = e.gradient;
+          row.seconds_first = row.seconds_best = seconds;
+          row.h_products = row.h_products_repeat = stats.hessian_products;
+          row.j_products = stats.mixed_products;
+          row.krylov_its = stats.krylov_iterations;
+          row.gradient_steps = stats.gradient_steps;
+          row.stored_mb = stats.stored_mb;
+        } else {
+          row.seconds_best = std::min(row.seconds_best, seconds);
+          row.h_products_repeat = stats.hessian_products;
+        }
+      }
+      std::vector<PetscReal> diff = gradient;
+      for (size_t i = 0; i < diff.size(); ++i) diff[i] -= reference[i];
+      row.error = std::sqrt(dot(diff, diff)) / ref_norm;
+      row.cosine = dot(gradient, reference) / (std::sqrt(dot(gradient, gradient)) * ref_norm);
+      BILEARN_CHECK(PetscPrintf(comm, "  %-17s %10.3e %9.6f %8d %8d %7d %7d %8d %10.4f %10.4f %9.2f\n",
+                                row.method.c_str(), row.error, row.cosine, (int)row.h_products,
+                                (int)row.h_products_repeat, (int)row.j_products, (int)row.krylov_its,
+                                (int)row.gradient_steps, row.seconds_first, row.seconds_best, row.stored_mb));
+      rows.push_back(row);
+    }
+    reset_state();
+  }
+  BILEARN_CHECK(PetscPrintf(comm,
+                            "\nH prod: Hessian products of the first evaluation at theta (with the gradient map's "
+                            "Lipschitz estimate), H rep: of a repeated one; steps: gradient-map steps (unrolled: its "
+                            "lower level); times: slowest rank, x-hat given except for unrolled.\n"));
+  if (!cl.json.empty()) {
+    nlohmann::json j = base_summary(comm, "bench hypergrad", start);
+    j["theta"] = ws->initial_theta;
+    j["upper_loss"] = nullptr;
+    j["krylov_iterations_total"] = nullptr;
+    j["lower_iterations_total"] = nullptr;
+    j["problem"] = ws->model.name;
+    j["n"] = ws->grid->n();
+    j["samples"] = problem.total_samples();
+    j["reference_rtol"] = ref_rtol;
+    nlohmann::json out = nlohmann::json::array();
+    for (const Row& r : rows)
+      out.push_back({{"method", r.method},
+                     {"theta_shift", r.theta_shift},
+                     {"relative_error", r.error},
+                     {"cosine", r.cosine},
+                     {"hessian_products", r.h_products},
+                     {"hessian_products_repeat", r.h_products_repeat},
+                     {"mixed_products", r.j_products},
+                     {"krylov_iterations", r.krylov_its},
+                     {"gradient_steps", r.gradient_steps},
+                     {"seconds_first", r.seconds_first},
+                     {"seconds_best", r.seconds_best},
+                     {"stored_iterates_mb_max_rank", r.stored_mb}});
+    j["rows"] = out;
+    write_json(comm, cl.json, j);
+  }
+  return 0;
+}
+
+}  // namespace bilearn
