@@ -88,7 +88,7 @@ std::string usage_text() {
       "  reconstruct   solve the lower level at the given theta for every sample\n"
       "  hypergrad     one hypergradient at theta (-hyper_method)\n"
       "  train         bilevel learning: --out DIR, --resume DIR\n"
-      "  bench         side-by-side benchmarks: bench operator | recycle | hypergrad\n"
+      "  bench         side-by-side benchmarks: bench operator | recycle | recycle-synthetic | scale\n"
       "\n";
   std::ostringstream os;
   os << long_options();
