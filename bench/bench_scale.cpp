@@ -193,10 +193,10 @@ std::string split_text(const scale::RowResult& r) {
   return text;
 }
 
-// -help: lists the options of the benchmark and of the objects it builds (workspace at the
-// smallest N, one hypergradient KSP, the outer loop) without solving anything.
-void print_help(MPI_Comm comm, const ScaleOptions& o) {
-  ScopedOptions n({{"-problem_n", std::to_string(*std::min_element(o.sizes.begin(), o.sizes.end()))}});
+// -help: lists the options of the benchmark and of the objects it builds (a workspace at N = 16,
+// one hypergradient KSP, the outer loop) without solving anything.
+void print_help(MPI_Comm comm) {
+  ScopedOptions n(OptionList{{"-problem_n", "16"}});
   auto ws = build_workspace(comm);
   ws->estimator->sample_ksp(*ws->bilevel, ws->bilevel->samples().front());
   (void)read_outer_options(comm);
@@ -215,7 +215,7 @@ int bench_scale(const CommandLine& cl) {
   PetscBool help = PETSC_FALSE;
   BILEARN_CHECK(PetscOptionsHasHelp(nullptr, &help));
   if (help) {
-    print_help(comm, o);
+    print_help(comm);
     return 0;
   }
   o.plan.outer = read_outer_options(comm);
