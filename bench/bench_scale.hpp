@@ -21,6 +21,7 @@ const char* row_label(int row);  // the table's label
 struct RowResult {
   bool ran = false;
   double seconds = 0;          // wall time of the fastest repeat (slowest rank)
+  double first_seconds = 0;    // of the first repeat (the first row of a run also sets up PC circulant's kernel)
   PetscInt newton = 0;         // lower-level Newton iterations (continuation stage included)
   PetscInt newton_krylov = 0;  // Krylov iterations inside the Newton solves
   PetscInt hyper_krylov = 0;   // hypergradient Krylov iterations

@@ -152,6 +152,7 @@ RowResult measure(Workspace& ws, const RowPlan& plan, Setup&& setup, Run&& run) 
     r.pc_applies = after.pc - before.pc;
     if (k == 0) {
       best = r;
+      best.first_seconds = r.seconds;
     } else if (r.seconds < best.seconds) {
       best.seconds = r.seconds;
       best.lower_seconds = r.lower_seconds;
