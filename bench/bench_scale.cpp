@@ -146,7 +146,7 @@ double ratio(double a, double b) {
 
 struct Comparison {
   bool compared = false, ok = true;
-  double loss_rel = NAN, grad_rel = NAN, time_ratio = NAN, h_ratio = NAN;
+  double loss_rel = NAN, grad_rel = NAN, time_ratio = NAN, cpu_ratio = NAN, h_ratio = NAN;
   std::string text;
 };
 
@@ -158,6 +158,7 @@ Comparison compare(int row, const scale::RowResult& fresh, const scale::RowResul
   }
   c.compared = true;
   c.time_ratio = ratio(fresh.seconds, old.seconds);
+  c.cpu_ratio = ratio(fresh.cpu_seconds, old.cpu_seconds);
   c.h_ratio = ratio(static_cast<double>(fresh.h_products), static_cast<double>(old.h_products));
   c.loss_rel = relative(fresh.loss, old.loss);
   c.ok = std::isfinite(fresh.loss) && c.loss_rel <= o.loss_rtol;
@@ -177,17 +178,17 @@ Comparison compare(int row, const scale::RowResult& fresh, const scale::RowResul
 std::string counts_text(const scale::RowResult& r) {
   char text[160];
   if (!r.ran) {
-    std::snprintf(text, sizeof(text), "%8s %6s %7s %6s %7s %7s %7s", "-", "-", "-", "-", "-", "-", "-");
+    std::snprintf(text, sizeof(text), "%8s %7s %6s %7s %6s %7s %7s %7s", "-", "-", "-", "-", "-", "-", "-", "-");
   } else {
-    std::snprintf(text, sizeof(text), "%8.3f %6d %7d %6d %7d %7d %7.1f", r.seconds, (int)r.newton, (int)r.newton_krylov,
-                  (int)r.hyper_krylov, (int)r.h_products, (int)r.pc_applies, r.rss_mb);
+    std::snprintf(text, sizeof(text), "%8.3f %7.3f %6d %7d %6d %7d %7d %7.1f", r.seconds, r.cpu_seconds, (int)r.newton,
+                  (int)r.newton_krylov, (int)r.hyper_krylov, (int)r.h_products, (int)r.pc_applies, r.rss_mb);
   }
   return text;
 }
 
 std::string split_text(const scale::RowResult& r) {
   char text[160];
-  if (!r.ran) return std::string(52, ' ');
+  if (!r.ran) return std::string(64, ' ');
   std::snprintf(text, sizeof(text), "lower %7.3f  Krylov %7.3f  mixed %6.3f", r.lower_seconds, r.krylov_seconds,
                 r.mixed_seconds);
   return text;
@@ -258,11 +259,11 @@ int bench_scale(const CommandLine& cl) {
                               header["regulariser"].get<std::string>().c_str(), header["parameters"].get<int>(),
                               (double)header["theta"][0].get<double>(), ranks, (int)o.plan.repeat, load_start));
     BILEARN_CHECK(
-        PetscPrintf(comm, "%-13s | %-56s | %-56s | %-13s |\n", "", "new (defaults)", "old (kOldOptions)", "new/old"));
-    BILEARN_CHECK(PetscPrintf(comm,
-                              "%-13s | %8s %6s %7s %6s %7s %7s %7s | %8s %6s %7s %6s %7s %7s %7s | %6s %6s | %s\n",
-                              "row", "seconds", "Newton", "inner", "hyperK", "H-prod", "PC", "RSS MB", "seconds",
-                              "Newton", "inner", "hyperK", "H-prod", "PC", "RSS MB", "time", "H-prod", "agreement"));
+        PetscPrintf(comm, "%-13s | %-64s | %-64s | %-20s |\n", "", "new (defaults)", "old (kOldOptions)", "new/old"));
+    BILEARN_CHECK(PetscPrintf(
+        comm, "%-13s | %8s %7s %6s %7s %6s %7s %7s %7s | %8s %7s %6s %7s %6s %7s %7s %7s | %6s %6s %6s | %s\n", "row",
+        "seconds", "cpu s", "Newton", "inner", "hyperK", "H-prod", "PC", "RSS MB", "seconds", "cpu s", "Newton",
+        "inner", "hyperK", "H-prod", "PC", "RSS MB", "time", "cpu", "H-prod", "agreement"));
     nlohmann::json rows = nlohmann::json::array();
     for (int row = 0; row < scale::kRows; ++row) {
       const scale::RowResult& fresh = results[0][static_cast<size_t>(row)];
@@ -270,10 +271,11 @@ int bench_scale(const CommandLine& cl) {
       const Comparison c = compare(row, fresh, old, o);
       std::string label = scale::row_label(row);
       if (row == 3) label += " (" + std::to_string(o.plan.train_steps) + ")";
-      BILEARN_CHECK(PetscPrintf(comm, "%-13s | %s | %s | %6.3f %6.3f | %s\n", label.c_str(), counts_text(fresh).c_str(),
-                                counts_text(old).c_str(), c.time_ratio, c.h_ratio, c.text.c_str()));
+      BILEARN_CHECK(PetscPrintf(comm, "%-13s | %s | %s | %6.3f %6.3f %6.3f | %s\n", label.c_str(),
+                                counts_text(fresh).c_str(), counts_text(old).c_str(), c.time_ratio, c.cpu_ratio,
+                                c.h_ratio, c.text.c_str()));
       if (row >= 2)
-        BILEARN_CHECK(PetscPrintf(comm, "%-13s | %-56s | %-56s |\n", "  split (s)", split_text(fresh).c_str(),
+        BILEARN_CHECK(PetscPrintf(comm, "%-13s | %-64s | %-64s |\n", "  split (s)", split_text(fresh).c_str(),
                                   split_text(old).c_str()));
       if (!c.ok) failures.push_back("N = " + std::to_string(n) + " " + scale::row_name(row));
       newton_total += fresh.newton + old.newton;
@@ -285,6 +287,7 @@ int bench_scale(const CommandLine& cl) {
                           {"compared", c.compared}};
       if (c.compared) {
         j["time_ratio"] = c.time_ratio;
+        j["cpu_time_ratio"] = c.cpu_ratio;
         j["h_products_ratio"] = c.h_ratio;
         j["upper_loss_rel_diff"] = c.loss_rel;
         if (row == 2) j["hypergradient_rel_diff"] = c.grad_rel;
@@ -292,9 +295,10 @@ int bench_scale(const CommandLine& cl) {
       rows.push_back(j);
     }
     BILEARN_CHECK(PetscPrintf(comm,
-                              "(Newton: lower-level Newton steps, continuation included; inner: their Krylov "
+                              "(seconds: wall; cpu s: CPU seconds, max over ranks; Newton: lower-level Newton steps, "
+                              "continuation included; inner: their Krylov "
                               "iterations; hyperK: hypergradient Krylov iterations; H-prod: products with H; PC: PC "
-                              "circulant applies; RSS: peak per rank during the row, max over ranks; time and "
+                              "circulant applies; RSS: peak per rank during the row, max over ranks; time, cpu and "
                               "H-prod: new/old)\n"));
     header["rows"] = rows;
     sizes.push_back(header);

@@ -22,6 +22,8 @@ struct RowResult {
   bool ran = false;
   double seconds = 0;          // wall time of the fastest repeat (slowest rank)
   double first_seconds = 0;    // of the first repeat (the first row of a run also sets up PC circulant's kernel)
+  double cpu_seconds = 0;      // CPU time of that repeat, max over ranks: less sensitive than wall time to a
+                               // machine shared with other jobs (Open MPI's waits spin, so they count)
   PetscInt newton = 0;         // lower-level Newton iterations (continuation stage included)
   PetscInt newton_krylov = 0;  // Krylov iterations inside the Newton solves
   PetscInt hyper_krylov = 0;   // hypergradient Krylov iterations

@@ -40,7 +40,7 @@ rows = j["sizes"][0]["rows"]
 names = [r["row"] for r in rows]
 if names != ["cold_lower", "warm_lower", "hypergradient", "train"]:
     fail(f"rows {names}")
-keys = ["seconds", "newton_iterations", "newton_krylov_iterations", "hyper_krylov_iterations", "h_products",
+keys = ["seconds", "first_seconds", "cpu_seconds", "newton_iterations", "newton_krylov_iterations", "hyper_krylov_iterations", "h_products",
         "pc_applies", "peak_rss_mb_max_rank", "upper_loss", "seconds_split"]
 for r in rows:
     for config in ("new", "old"):
