@@ -235,6 +235,7 @@ int bench_scale(const CommandLine& cl) {
       ScopedOptions old(config == 1 ? kOldOptions : OptionList{});
       auto ws = build_workspace(comm);
       scale::RowPlan plan = o.plan;
+      plan.tag = "N = " + std::to_string(n) + (config == 0 ? ", new" : ", old");
       bool any = false;
       for (int row = 0; row < scale::kRows; ++row) {
         plan.run[row] = config == 0 || o.old_rows[row];

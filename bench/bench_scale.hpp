@@ -46,6 +46,7 @@ struct RowPlan {
   PetscInt train_steps = 3;     // -bench_scale_train_steps
   PetscReal warm_shift = 0.05;  // θ of the warm solve: θ0 + this in every entry
   bool run[kRows] = {true, true, true, true};
+  std::string tag;     // "N = 256, new": progress lines and errors name the row by it
   OuterOptions outer;  // of the training row (max_it = train_steps)
 };
 

@@ -138,8 +138,9 @@ void fresh_estimator(Workspace& ws) {
 }
 
 // Runs setup() then run(result) plan.repeat times; counts from the first repeat, the fastest time.
+// A failure names the row; a progress line follows every repeat.
 template <class Setup, class Run>
-RowResult measure(Workspace& ws, const RowPlan& plan, Setup&& setup, Run&& run) {
+RowResult measure(Workspace& ws, const RowPlan& plan, int row, Setup&& setup, Run&& run) {
   MPI_Comm comm = PETSC_COMM_WORLD;
   RowResult best;
   for (PetscInt k = 0; k < plan.repeat; ++k) {
@@ -150,7 +151,13 @@ RowResult measure(Workspace& ws, const RowPlan& plan, Setup&& setup, Run&& run) 
     r.rss_reset = all_ranks(comm, reset_peak_rss());
     MPI_Barrier(comm);
     const double t0 = MPI_Wtime(), cpu0 = cpu_now();
-    run(r);
+    try {
+      run(r);
+    } catch (const InputError&) {
+      throw;
+    } catch (const std::exception& e) {
+      throw NumericalError("bench scale, " + plan.tag + ", row " + row_name(row) + ": " + e.what());
+    }
     const double cpu = cpu_now() - cpu0;
     r.seconds = max_over_ranks(comm, MPI_Wtime() - t0);
     r.cpu_seconds = max_over_ranks(comm, cpu);
@@ -172,6 +179,8 @@ RowResult measure(Workspace& ws, const RowPlan& plan, Setup&& setup, Run&& run) 
       best.mixed_seconds = r.mixed_seconds;
     }
     best.rss_mb = std::max(best.rss_mb, r.rss_mb);
+    BILEARN_CHECK(
+        PetscPrintf(comm, "  %s, %s: %.3f s (repeat %d)\n", plan.tag.c_str(), row_label(row), r.seconds, (int)k + 1));
   }
   return best;
 }
@@ -198,7 +207,7 @@ std::vector<RowResult> measure_rows(Workspace& ws, const RowPlan& plan) {
   fresh_estimator(ws);
   if (plan.run[0] || plan.run[1]) {
     rows[0] = measure(
-        ws, plan, [&] { reset_samples(ws); },
+        ws, plan, 0, [&] { reset_samples(ws); },
         [&](RowResult& r) {
           EvaluationStats local;
           r.loss = ws.bilevel->reconstruct(theta, local);
@@ -214,7 +223,7 @@ std::vector<RowResult> measure_rows(Workspace& ws, const RowPlan& plan) {
   }
   if (plan.run[1]) {
     rows[1] = measure(
-        ws, plan,
+        ws, plan, 1,
         [&] {
           reset_samples(ws);
           for (size_t k = 0; k < cold.size(); ++k) BILEARN_CHECK(VecCopy(cold[k], ws.bilevel->samples()[k].x_hat));
@@ -227,7 +236,7 @@ std::vector<RowResult> measure_rows(Workspace& ws, const RowPlan& plan) {
   }
   if (plan.run[2]) {
     rows[2] = measure(
-        ws, plan,
+        ws, plan, 2,
         [&] {
           reset_samples(ws);
           fresh_estimator(ws);
@@ -243,7 +252,7 @@ std::vector<RowResult> measure_rows(Workspace& ws, const RowPlan& plan) {
     OuterOptions outer = plan.outer;
     outer.max_it = plan.train_steps;
     rows[3] = measure(
-        ws, plan,
+        ws, plan, 3,
         [&] {
           reset_samples(ws);
           fresh_estimator(ws);
