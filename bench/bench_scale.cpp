@@ -152,6 +152,11 @@ struct Comparison {
 
 Comparison compare(int row, const scale::RowResult& fresh, const scale::RowResult& old, const ScaleOptions& o) {
   Comparison c;
+  if (!fresh.error.empty() || !old.error.empty()) {
+    c.ok = false;
+    c.text = std::string(fresh.error.empty() ? "old" : "new") + " failed FAILED";
+    return c;
+  }
   if (!old.ran) {
     c.text = "old not run";
     return c;
@@ -177,7 +182,9 @@ Comparison compare(int row, const scale::RowResult& fresh, const scale::RowResul
 
 std::string counts_text(const scale::RowResult& r) {
   char text[160];
-  if (!r.ran) {
+  if (!r.error.empty()) {
+    std::snprintf(text, sizeof(text), "%-64s", "failed (see the JSON's error)");
+  } else if (!r.ran) {
     std::snprintf(text, sizeof(text), "%8s %7s %6s %7s %6s %7s %7s %7s", "-", "-", "-", "-", "-", "-", "-", "-");
   } else {
     std::snprintf(text, sizeof(text), "%8.3f %7.3f %6d %7d %6d %7d %7d %7.1f", r.seconds, r.cpu_seconds, (int)r.newton,
@@ -188,7 +195,7 @@ std::string counts_text(const scale::RowResult& r) {
 
 std::string split_text(const scale::RowResult& r) {
   char text[160];
-  if (!r.ran) return std::string(64, ' ');
+  if (!r.ran || !r.error.empty()) return std::string(64, ' ');
   std::snprintf(text, sizeof(text), "lower %7.3f  Krylov %7.3f  mixed %6.3f", r.lower_seconds, r.krylov_seconds,
                 r.mixed_seconds);
   return text;
@@ -327,7 +334,8 @@ int bench_scale(const CommandLine& cl) {
   if (!failures.empty()) {
     std::string list;
     for (const auto& f : failures) list += (list.empty() ? "" : ", ") + f;
-    throw NumericalError("bench scale: the new and old configurations disagree (FAILED rows: " + list + ")");
+    throw NumericalError("bench scale: FAILED rows (a solve failed, or the new and old configurations disagree): " +
+                         list);
   }
   return 0;
 }

@@ -20,6 +20,7 @@ const char* row_label(int row);  // the table's label
 
 struct RowResult {
   bool ran = false;
+  std::string error;           // non-empty: the row failed (a collective exception) with this message
   double seconds = 0;          // wall time of the fastest repeat (slowest rank)
   double first_seconds = 0;    // of the first repeat (the first row of a run also sets up PC circulant's kernel)
   double cpu_seconds = 0;      // CPU time of that repeat, max over ranks: less sensitive than wall time to a

@@ -49,6 +49,7 @@ nlohmann::json RowResult::to_json() const {
       {"peak_rss_reset", rss_reset},
       {"upper_loss", loss}};
   if (!gradient.empty()) j["hypergradient"] = gradient;
+  if (!error.empty()) j["error"] = error;
   if (!theta.empty()) {
     j["theta"] = theta;
     j["outer_iterations"] = outer_iterations;
@@ -156,7 +157,12 @@ RowResult measure(Workspace& ws, const RowPlan& plan, int row, Setup&& setup, Ru
     } catch (const InputError&) {
       throw;
     } catch (const std::exception& e) {
-      throw NumericalError("bench scale, " + plan.tag + ", row " + row_name(row) + ": " + e.what());
+      // Solver failures are collective (TAO and the KSPs are): every rank records the row as
+      // failed and the benchmark goes on with the next row; the command fails at the end.
+      best = r;
+      best.error = e.what();
+      BILEARN_CHECK(PetscPrintf(comm, "  %s, %s: FAILED: %s\n", plan.tag.c_str(), row_label(row), e.what()));
+      return best;
     }
     const double cpu = cpu_now() - cpu0;
     r.seconds = max_over_ranks(comm, MPI_Wtime() - t0);
@@ -179,8 +185,9 @@ RowResult measure(Workspace& ws, const RowPlan& plan, int row, Setup&& setup, Ru
       best.mixed_seconds = r.mixed_seconds;
     }
     best.rss_mb = std::max(best.rss_mb, r.rss_mb);
-    BILEARN_CHECK(
-        PetscPrintf(comm, "  %s, %s: %.3f s (repeat %d)\n", plan.tag.c_str(), row_label(row), r.seconds, (int)k + 1));
+    BILEARN_CHECK(PetscPrintf(comm, "  %s, %s: %.3f s, Newton %d, inner %d, hyperK %d, H-prod %d (repeat %d)\n",
+                              plan.tag.c_str(), row_label(row), r.seconds, (int)r.newton, (int)r.newton_krylov,
+                              (int)r.hyper_krylov, (int)r.h_products, (int)k + 1));
   }
   return best;
 }

@@ -16,7 +16,9 @@ PetscErrorCode objective_and_gradient(Tao tao, Vec x, PetscReal* f, Vec g, void*
   return guarded(PetscObjectComm((PetscObject)tao), __func__, [&] {
     auto* c = static_cast<LowerSolver*>(ctx);
     *f = c->objective().value_and_gradient(x, c->theta(), g);
-    c->note_objective(*f);
+    PetscReal gnorm = 0;
+    BILEARN_CHECK(VecNorm(g, NORM_2, &gnorm));  // TAO also stops on a non-finite |g| (one reduction)
+    c->note_objective(*f + gnorm);
   });
 }
 

@@ -96,6 +96,9 @@ done
 if grep -q "^row \|agreement" "$work/help.txt"; then fail "-help ran the benchmark"; fi
 [ "$elapsed" -lt 20 ] || fail "-help took ${elapsed} s"
 
+# A failing row (weights of 10^309 overflow the objective): the table still prints, one error line.
+expect_error 1 "FAILED rows" bench scale "${small[@]}" -reg_theta 309,309,309,309,309,309,309,309
+
 # Bad input: one error line.
 expect_error 1 "-bench_scale_old_rows" bench scale "${small[@]}" -bench_scale_old_rows cold
 echo "bench scale: ok"

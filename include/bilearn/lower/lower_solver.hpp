@@ -54,9 +54,10 @@ class LowerSolver {
  public:
   // Called with every new Hessian: sets the Newton system's relative tolerance (forcing term).
   void begin_newton_step();
-  // Called with every objective value: a non-finite Φ (weights so large that R_θ overflows, e.g.
-  // a long trial step of the outer line search) makes the solve fail with a NumericalError, which
-  // a line search treats as a rejected trial, instead of TAO's PETSc error.
+  // Called with every objective value (plus the gradient's norm): a non-finite Φ or ∇Φ (weights so
+  // large that R_θ overflows, e.g. a long trial step of the outer line search) makes the solve fail
+  // with a NumericalError, which a line search treats as a rejected trial, instead of TAO's PETSc
+  // error.
   void note_objective(PetscReal f) noexcept { nonfinite_ = nonfinite_ || !std::isfinite(f); }
 
  private:
