@@ -79,9 +79,26 @@ void default_option(const char* name, const char* value) {
 struct ScaleOptions {
   std::vector<PetscInt> sizes;
   scale::RowPlan plan;
-  bool old_rows[scale::kRows] = {true, true, true, true};
+  bool rows[scale::kRows] = {true, true, true, true};      // -bench_scale_rows
+  bool old_rows[scale::kRows] = {true, true, true, true};  // -bench_scale_old_rows
   PetscReal loss_rtol = 1e-4, grad_rtol = 1e-5;
 };
+
+// A comma list of row names (or "none") into selected.
+void read_rows(OptionsBlock& b, const char* name, const char* help, bool (&selected)[scale::kRows]) {
+  const std::string list = b.string(name, help, "cold_lower,warm_lower,hypergradient,train");
+  std::string rest = list == "none" ? "" : list + ",";
+  for (bool& r : selected) r = false;
+  while (!rest.empty()) {
+    const std::string row_name = rest.substr(0, rest.find(','));
+    rest.erase(0, rest.find(',') + 1);
+    bool known = false;
+    for (int row = 0; row < scale::kRows; ++row)
+      if (row_name == scale::row_name(row)) known = selected[row] = true;
+    require(known, std::string(name) + ": unknown row '" + row_name +
+                       "' (choose from cold_lower, warm_lower, hypergradient, train, or none)");
+  }
+}
 
 ScaleOptions read_scale_options(MPI_Comm comm) {
   ScaleOptions o;
@@ -96,21 +113,9 @@ ScaleOptions read_scale_options(MPI_Comm comm) {
       b.integer("-bench_scale_train_steps", "outer steps (-outer_max_it) of the training row", 3, 1, 1000);
   o.plan.warm_shift = b.real("-bench_scale_warm_shift",
                              "the warm solve's theta: every entry of the initial theta plus this", 0.05, -1.0, 1.0);
-  const std::string old = b.string("-bench_scale_old_rows",
-                                   "rows run with the old configuration (comma list of cold_lower, warm_lower, "
-                                   "hypergradient, train; 'none' for none)",
-                                   "cold_lower,warm_lower,hypergradient,train");
-  std::string rest = old == "none" ? "" : old + ",";
-  for (bool& r : o.old_rows) r = false;
-  while (!rest.empty()) {
-    const std::string name = rest.substr(0, rest.find(','));
-    rest.erase(0, rest.find(',') + 1);
-    bool known = false;
-    for (int row = 0; row < scale::kRows; ++row)
-      if (name == scale::row_name(row)) known = o.old_rows[row] = true;
-    require(known, "-bench_scale_old_rows: unknown row '" + name +
-                       "' (choose from cold_lower, warm_lower, hypergradient, train, or none)");
-  }
+  read_rows(b, "-bench_scale_rows", "rows to run (comma list of cold_lower, warm_lower, hypergradient, train)", o.rows);
+  read_rows(b, "-bench_scale_old_rows",
+            "of those, the rows also run with the old configuration (same names; 'none' for none)", o.old_rows);
   o.loss_rtol = b.real("-bench_scale_loss_rtol", "largest relative difference of the upper loss, new against old",
                        o.loss_rtol, 0.0, 1.0);
   o.grad_rtol =
@@ -245,7 +250,7 @@ int bench_scale(const CommandLine& cl) {
       plan.tag = "N = " + std::to_string(n) + (config == 0 ? ", new" : ", old");
       bool any = false;
       for (int row = 0; row < scale::kRows; ++row) {
-        plan.run[row] = config == 0 || o.old_rows[row];
+        plan.run[row] = o.rows[row] && (config == 0 || o.old_rows[row]);
         any = any || plan.run[row];
       }
       if (config == 0)
@@ -279,9 +284,13 @@ int bench_scale(const CommandLine& cl) {
       const Comparison c = compare(row, fresh, old, o);
       std::string label = scale::row_label(row);
       if (row == 3) label += " (" + std::to_string(o.plan.train_steps) + ")";
-      BILEARN_CHECK(PetscPrintf(comm, "%-13s | %s | %s | %6.3f %6.3f %6.3f | %s\n", label.c_str(),
-                                counts_text(fresh).c_str(), counts_text(old).c_str(), c.time_ratio, c.cpu_ratio,
-                                c.h_ratio, c.text.c_str()));
+      char ratios[64];
+      if (c.compared)
+        std::snprintf(ratios, sizeof(ratios), "%6.3f %6.3f %6.3f", c.time_ratio, c.cpu_ratio, c.h_ratio);
+      else
+        std::snprintf(ratios, sizeof(ratios), "%6s %6s %6s", "-", "-", "-");
+      BILEARN_CHECK(PetscPrintf(comm, "%-13s | %s | %s | %s | %s\n", label.c_str(), counts_text(fresh).c_str(),
+                                counts_text(old).c_str(), ratios, c.text.c_str()));
       if (row >= 2)
         BILEARN_CHECK(PetscPrintf(comm, "%-13s | %-64s | %-64s |\n", "  split (s)", split_text(fresh).c_str(),
                                   split_text(old).c_str()));
