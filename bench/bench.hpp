@@ -30,6 +30,7 @@ int bench_hypergrad(const CommandLine& cl);          // bench/bench_hypergrad.cp
 int bench_operator(const CommandLine& cl);           // bench/bench_operator.cpp
 int bench_recycle(const CommandLine& cl);            // bench/bench_recycle.cpp
 int bench_recycle_synthetic(const CommandLine& cl);  // bench/bench_recycle_synthetic.cpp
+int bench_scale(const CommandLine& cl);              // bench/bench_scale.cpp
 
 // Seconds per call of op, from a run of at least min_seconds (slowest rank) after one
 // warm-up call; the repetition count is decided collectively, so op may be collective.

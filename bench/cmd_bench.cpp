@@ -13,6 +13,8 @@ const std::vector<BenchEntry>& bench_table() {
       {"recycle", bench_recycle,
        "hypergradient systems of a real training run replayed with every Krylov/recycling method"},
       {"recycle-synthetic", bench_recycle_synthetic, "rminres/rcg time per iteration and a Laplacian sequence"},
+      {"scale", bench_scale,
+       "cold/warm lower solve, hypergradient and short training per N, new defaults beside the old configuration"},
   };
   return table;
 }

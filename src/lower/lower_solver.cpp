@@ -16,6 +16,9 @@ PetscErrorCode objective_and_gradient(Tao tao, Vec x, PetscReal* f, Vec g, void*
   return guarded(PetscObjectComm((PetscObject)tao), __func__, [&] {
     auto* c = static_cast<LowerSolver*>(ctx);
     *f = c->objective().value_and_gradient(x, c->theta(), g);
+    PetscReal gnorm = 0;
+    BILEARN_CHECK(VecNorm(g, NORM_2, &gnorm));  // TAO also stops on a non-finite |g| (one reduction)
+    c->note_objective(*f + gnorm);
   });
 }
 
@@ -63,9 +66,9 @@ LowerSolver::LowerSolver(LowerObjective& objective) : objective_(objective) {
   }
   {
     OptionsBlock options(comm, "", "Lower-level stopping test");
-    gradient_rtol_ = options.real("-lower_gradient_rtol",
-                                  "stop at |grad Phi| <= max(-lower_tao_gatol, this * |A^T y|) (0: gatol alone)", 1e-10,
-                                  0.0, 1.0);
+    gradient_rtol_ =
+        options.real("-lower_gradient_rtol",
+                     "stop at |grad Phi| <= max(-lower_tao_gatol, this * |A^T y|) (0: gatol alone)", 1e-10, 0.0, 1.0);
   }
   if (ksp && is_recycling_ksp(ksp)) {
     // -lower_tao_nls_ksp_type rminres|rcg: the recycle space is carried across Newton steps;
@@ -107,7 +110,8 @@ void LowerSolver::use_default_pc_unless_chosen() {
   PC pc;
   BILEARN_CHECK(KSPGetPC(ksp, &pc));
   BILEARN_CHECK(PCSetType(pc, PCCIRCULANT));
-  BILEARN_CHECK(PCSetFromOptions(pc));  // -lower_tao_<type>_pc_circulant_* (TaoSetFromOptions ran before the type was set)
+  BILEARN_CHECK(
+      PCSetFromOptions(pc));  // -lower_tao_<type>_pc_circulant_* (TaoSetFromOptions ran before the type was set)
 }
 
 void LowerSolver::begin_newton_step() {
@@ -157,7 +161,16 @@ LowerSolveResult LowerSolver::solve(Vec x, const std::vector<PetscReal>& theta) 
   BILEARN_CHECK(TaoSetTolerances(tao_, tolerance_, 0.0, 0.0));
   BILEARN_CHECK(TaoSetSolution(tao_, x));
   previous_gnorm_ = -1;
-  BILEARN_CHECK(TaoSolve(tao_));
+  nonfinite_ = false;
+  const PetscErrorCode ierr = TaoSolve(tao_);
+  if (ierr) {
+    try {
+      throw_petsc(ierr, "TaoSolve(tao_)", __FILE__, __LINE__);
+    } catch (const PetscFailure& e) {
+      if (!nonfinite_) throw;  // Φ is reduced over the group: the same verdict on its ranks
+      throw NumericalError(std::string("lower-level objective is Inf or NaN at this theta (") + e.what() + ")");
+    }
+  }
   LowerSolveResult result;
   PetscReal f, cnorm, xdiff;
   BILEARN_CHECK(

@@ -93,9 +93,10 @@ double relative_difference(const std::vector<PetscReal>& a, const std::vector<Pe
   return std::sqrt(num / den);
 }
 
-const std::vector<std::pair<std::string, std::string>> kTight = {
-    {"-lower_tao_gatol", "1e-11"}, {"-lower_gradient_rtol", "0"}, {"-hyper_ksp_rtol", "1e-12"},
-    {"-lower_tao_max_it", "500"}};
+const std::vector<std::pair<std::string, std::string>> kTight = {{"-lower_tao_gatol", "1e-11"},
+                                                                 {"-lower_gradient_rtol", "0"},
+                                                                 {"-hyper_ksp_rtol", "1e-12"},
+                                                                 {"-lower_tao_max_it", "500"}};
 
 std::vector<std::pair<std::string, std::string>> with_tight(std::vector<std::pair<std::string, std::string>> o) {
   o.insert(o.end(), kTight.begin(), kTight.end());
@@ -161,6 +162,24 @@ TEST(Hypergradient, DeblurringMatchesFiniteDifferences) {
                               {"-reg_foe_expert", "huber"}}));
   const double err = implicit_vs_fd(PETSC_COMM_WORLD, 16, 1e-3);
   EXPECT_LT(err, 1e-5);
+}
+
+// Weights of 10^309 overflow: Φ(0) = ∞·0 = NaN. The solve fails with a NumericalError (what the
+// outer line search rejects as a trial point), not with TAO's PETSc error, and a tolerant problem
+// returns the loss of a failed solve (PETSC_INFINITY).
+TEST(LowerSolver, NonFiniteObjectiveIsANumericalError) {
+  ScopedOptions o({{"-problem", "tomo"}, {"-tomo_angles", "24"}, {"-reg_type", "foe"}, {"-reg_foe_filters", "dct3"}});
+  Fixture f(PETSC_COMM_WORLD, 16, 1, 1e-3);
+  const std::vector<PetscReal> huge(static_cast<size_t>(f.reg->num_params()), 309.0);
+  EvaluationStats stats;
+  EXPECT_THROW(f.problem->reconstruct(huge, stats), NumericalError);
+  f.problem->set_tolerate_failures(true);
+  for (auto& s : f.problem->samples()) BILEARN_CHECK(VecSet(s.x_hat, 0.0));
+  const PetscReal loss = f.problem->reconstruct(huge, stats);
+  EXPECT_GE(loss, PETSC_INFINITY);  // a failed sample's loss
+  // The problem still solves at a sensible θ afterwards.
+  for (auto& s : f.problem->samples()) BILEARN_CHECK(VecSet(s.x_hat, 0.0));
+  EXPECT_TRUE(std::isfinite(f.problem->reconstruct(f.reg->initial_theta(), stats)));
 }
 
 TEST(Hypergradient, SameOnAnyRankCount) {
@@ -326,8 +345,12 @@ std::vector<OwnedVec> reconstructions(Fixture& f) {
 }
 
 const std::vector<std::pair<std::string, std::string>> kColdStartProblem = {
-    {"-problem", "tomo"}, {"-tomo_angles", "24"}, {"-reg_type", "foe"}, {"-reg_foe_filters", "dct3"},
-    {"-reg_theta", "-2,-2.5,-2,-3,-2.2,-2,-3,-2.7"}, {"-lower_tao_gatol", "1e-10"},
+    {"-problem", "tomo"},
+    {"-tomo_angles", "24"},
+    {"-reg_type", "foe"},
+    {"-reg_foe_filters", "dct3"},
+    {"-reg_theta", "-2,-2.5,-2,-3,-2.2,-2,-3,-2.7"},
+    {"-lower_tao_gatol", "1e-10"},
     {"-lower_gradient_rtol", "0"}};
 
 }  // namespace
@@ -360,7 +383,8 @@ TEST(ColdStart, ContinuationReachesThePlainMinimiserAndCountsItsStage) {
     OwnedVec work = f.grid->create_vec();
     const PetscReal gatol = f.problem->lower_solver().gradient_tolerance();
     f.problem->objective().set_data(f.data.front());
-    const LowerSolveResult warm = cold.prepare(f.problem->lower_solver(), theta, f.problem->samples().front().x_hat, work);
+    const LowerSolveResult warm =
+        cold.prepare(f.problem->lower_solver(), theta, f.problem->samples().front().x_hat, work);
     EXPECT_EQ(warm.iterations, 0) << "a warm start must skip the continuation stage";
     OwnedVec zero = f.grid->create_vec();
     const LowerSolveResult stage = cold.prepare(f.problem->lower_solver(), theta, zero, work);

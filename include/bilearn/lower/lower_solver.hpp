@@ -9,6 +9,7 @@
 #pragma once
 #include <petsctao.h>
 
+#include <cmath>
 #include <vector>
 
 #include "bilearn/core/handles.hpp"
@@ -53,6 +54,11 @@ class LowerSolver {
  public:
   // Called with every new Hessian: sets the Newton system's relative tolerance (forcing term).
   void begin_newton_step();
+  // Called with every objective value (plus the gradient's norm): a non-finite Φ or ∇Φ (weights so
+  // large that R_θ overflows, e.g. a long trial step of the outer line search) makes the solve fail
+  // with a NumericalError, which a line search treats as a rejected trial, instead of TAO's PETSc
+  // error.
+  void note_objective(PetscReal f) noexcept { nonfinite_ = nonfinite_ || !std::isfinite(f); }
 
  private:
   LowerObjective& objective_;
@@ -68,6 +74,7 @@ class LowerSolver {
   PetscReal gradient_rtol_ = 1e-10;  // -lower_gradient_rtol, relative to ‖Aᵀy‖
   PetscReal tolerance_ = 1e-8;       // of the solve in progress: max(gatol_, gradient_rtol_·‖Aᵀy‖)
   bool recycling_ = false;
+  bool nonfinite_ = false;  // a non-finite Φ in the solve in progress
 };
 
 }  // namespace bilearn
