@@ -1,5 +1,5 @@
 // `bilearn bench hypergrad [--json F]`: every hypergradient estimator side by side against
-// `implicit` solved tightly (ALGORITHMS.md §3, §6). Defaults: tomography, foe (dct3 filters),
+// `implicit` solved tightly (docs/algorithms.md §3, §6). Defaults: tomography, foe (dct3 filters),
 // N = 64, S = 2, unrolled up to 500 steps (any -problem/-reg_*/-data_*/-hyper_* option overrides
 // them). At each θ of -bench_theta_shifts (added to every entry of the initial θ; default -0.5,0.5):
 //   1. reconstruct tightly (the lower solve's own tolerance) and compute the reference: implicit

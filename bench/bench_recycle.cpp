@@ -2,7 +2,7 @@
 // a real training run, recorded in memory (θ_t, x̂_{s,t}, right-hand side) and replayed with
 // every solver: MINRES cold / warm, CG warm, MINRES + KSPGUESS fischer, rminres with every
 // selector (with and without the split C = F·U + R·U, with NSC), rcg, and with PC circulant
-// (ALGORITHMS.md §4.5) PETSc's MINRES/CG and preconditioned rminres/rcg. Each sample keeps its
+// (docs/algorithms.md §4.5) PETSc's MINRES/CG and preconditioned rminres/rcg. Each sample keeps its
 // own KSP and warm start, as in training. The hypergradient error is ‖J w − J w_ref‖/‖J w_ref‖
 // against a tightly solved reference. Operator cost is counted in products with H, R (varying
 // part of the split), J, F (the PC's set-up) and PC applications, and as H-equivalents with the
@@ -317,7 +317,7 @@ std::vector<Method> all_methods(PetscInt k, PetscReal nsc_tol) {
     m.push_back({std::string("rminres_ritz_both_every") + every,
                  KSPRMINRES,
                  {{"ksp_recycle_k", ks}, {"ksp_recycle_update_every", every}}});
-  // PC circulant (ALGORITHMS.md §4.5), every row stopped on the unpreconditioned residual: PETSc's
+  // PC circulant (docs/algorithms.md §4.5), every row stopped on the unpreconditioned residual: PETSc's
   // KSPs alone, and the recycling types on top of it (deflated PCG / MINRES, C from the split).
   const Options circ = {{"pc_type", PCCIRCULANT}, {"ksp_norm_type", "unpreconditioned"}};
   // PETSc 3.18's KSPMINRES stops only on the preconditioned norm: minres_circ is rminres with k = 0,

@@ -1,4 +1,4 @@
-// Implicit hypergradient (ALGORITHMS.md §3, DESIGN.md): for each sample solve H w = ∇_x ℓ
+// Implicit hypergradient (docs/algorithms.md §3, docs/design.md): for each sample solve H w = ∇_x ℓ
 // with ℓ = ½‖x − x†‖², i.e. g = x̂ − x†, by the sample's KSP (warm started from the
 // previous w), then ∇L = ∂_θ ℓ − J w = −J w, averaged over samples. The estimator owns the
 // KSPs (prefix -hyper_, one per sample or, with -hyper_share_space, one per group); their

@@ -1,4 +1,4 @@
-// One-step differentiation (Bolte, Pauwels, Vaiter 2023; ALGORITHMS.md §3): after the normal
+// One-step differentiation (Bolte, Pauwels, Vaiter 2023; docs/algorithms.md §3): after the normal
 // reconstruction, differentiate only the last iteration x̂ = F(x_prev, θ) of the lower solver,
 // with x_prev ≈ x̂ at convergence. Which last step, by -hyper_onestep_map:
 //   newton    (the default for Newton and quasi-Newton -lower_tao_type: nls, ntr, ntl, bnls,

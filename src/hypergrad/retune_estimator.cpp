@@ -1,4 +1,4 @@
-// Restarted unrolling, ReTune (Davy, Briceño-Arias, Pustelnik 2025; ALGORITHMS.md §3): after the
+// Restarted unrolling, ReTune (Davy, Briceño-Arias, Pustelnik 2025; docs/algorithms.md §3): after the
 // normal reconstruction (TAO, warm started) each sample runs K = -hyper_retune_k (default 10)
 // steps of the gradient map x_{k+1} = x_k − τ∇_xΦ(x_k, θ) (gradient_map.hpp) restarted from its
 // equilibrium estimate x_0 = x̂, and differentiates those K steps only in reverse mode (x̂ held

@@ -1,4 +1,4 @@
-// Unrolled hypergradient (ALGORITHMS.md §3, the reference for the cheaper estimators on small
+// Unrolled hypergradient (docs/algorithms.md §3, the reference for the cheaper estimators on small
 // problems): the lower level is replaced by the gradient map x_{k+1} = x_k − τ∇_xΦ(x_k, θ)
 // (gradient_map.hpp) run by this estimator itself from x_0 = 0, whatever -lower_tao_type is,
 // until ‖∇_xΦ(x_k)‖ ≤ -hyper_unrolled_rtol·‖Aᵀy‖ (default 1e-6; 0: always

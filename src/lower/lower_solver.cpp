@@ -95,7 +95,7 @@ void LowerSolver::choose_default_solvers() {
   if (ksp && is_nls) BILEARN_CHECK(KSPSetType(ksp, KSPCG));
 }
 
-// H is a MatShell with its split and diagonal: PC circulant (ALGORITHMS.md §4.5) is the default
+// H is a MatShell with its split and diagonal: PC circulant (docs/algorithms.md §4.5) is the default
 // preconditioner of the Newton-Krylov types (PETSc's default, ILU, cannot work on a MatShell)
 // unless the user chose one with -lower_tao_<type>_pc_type.
 void LowerSolver::use_default_pc_unless_chosen() {

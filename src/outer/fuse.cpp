@@ -1,4 +1,4 @@
-// FUSE: first-order then second-order switch (ALGORITHMS.md §5). Adam runs until, after its
+// FUSE: first-order then second-order switch (docs/algorithms.md §5). Adam runs until, after its
 // step k, any criterion holds (checked in this order, the first that holds is logged):
 //   iteration  k ≥ -outer_fuse_switch_it
 //   gtol       ‖∇L(θ_k)‖ ≤ -outer_fuse_gtol                         (0: off)

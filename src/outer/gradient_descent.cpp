@@ -1,4 +1,4 @@
-// Gradient descent θ⁺ = P(θ − α∇L) with one of three step controls (ALGORITHMS.md §5):
+// Gradient descent θ⁺ = P(θ − α∇L) with one of three step controls (docs/algorithms.md §5):
 //   armijo   backtracking α ← ρα until L(θ⁺) ≤ L(θ) − c gᵀ(θ − θ⁺) (= c α‖g‖² unbounded),
 //            next trial α = min(γα, α_max) after acceptance; never clamped to a fixed 1/L, so
 //            under (L0,L1)-smoothness it finds α ≈ 1/(L0 + L1‖∇L‖) by itself (Bensaid 2024)

@@ -22,7 +22,7 @@ RegulariserRegistry& regulariser_registry() {
 std::unique_ptr<Regulariser> create_regulariser(const ImageGrid& grid) {
   std::unique_ptr<RegulariserBase> reg;
   {
-    OptionsBlock options(grid.comm(), "reg_", "Regulariser R_θ (ALGORITHMS.md §1)");
+    OptionsBlock options(grid.comm(), "reg_", "Regulariser R_θ (docs/algorithms.md §1)");
     const std::string type = options.choice(
         "-type",
         "regulariser; θ: tikhonov [log10 w], tv/huber_tv [log10 w(, log10 gamma)], foe [log10 w_1..w_K(, filters)]",

@@ -1,4 +1,4 @@
-// foe (fields of experts, ALGORITHMS.md §1): R(x) = Σ_f w_f Σ_o φ((C_f x)_o) over the output
+// foe (fields of experts, docs/algorithms.md §1): R(x) = Σ_f w_f Σ_o φ((C_f x)_o) over the output
 // pixels o of the "valid" correlations C_f (convolution.hpp), θ = [log10 w_1..w_K] and, with
 // -reg_foe_learn_filters, then the coefficients c_1..c_K (k² each, row-major).
 //   ∇R = Σ_f w_f C_fᵀ φ'(C_f x),  ∇²R = Σ_f w_f C_fᵀ diag φ''(C_f x) C_f

@@ -1,4 +1,4 @@
-// The cheaper hypergradient estimators (ALGORITHMS.md §3): unrolled against finite differences
+// The cheaper hypergradient estimators (docs/algorithms.md §3): unrolled against finite differences
 // of the K-step map it differentiates, retune converging geometrically to implicit as K grows,
 // onestep (Newton) equal to implicit with a tight solve, onestep (gradient) equal to retune with
 // K = 1, the step bound τ < 2/Lip enforced, Lip bounding the Hessian at x̂, and the same answer on

@@ -355,7 +355,7 @@ const std::vector<std::pair<std::string, std::string>> kColdStartProblem = {
 
 }  // namespace
 
-// Continuation in θ (ALGORITHMS.md §4.5) only changes the path from x = 0: the minimiser at θ
+// Continuation in θ (docs/algorithms.md §4.5) only changes the path from x = 0: the minimiser at θ
 // is the one the plain cold solve finds, the stage's iterations are counted, and a warm start
 // (x ≠ 0) skips the stage.
 TEST(ColdStart, ContinuationReachesThePlainMinimiserAndCountsItsStage) {

@@ -1,4 +1,4 @@
-// PC circulant (ALGORITHMS.md §4.5): symmetric positive definite, the same on any rank count, the
+// PC circulant (docs/algorithms.md §4.5): symmetric positive definite, the same on any rank count, the
 // exact inverse of operators that are themselves periodic convolutions, and a real gain on an
 // X-ray Hessian.
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-// Preconditioned rcg and rminres (ALGORITHMS.md §4.5): with k = 0 they are PETSc's KSPCG and
+// Preconditioned rcg and rminres (docs/algorithms.md §4.5): with k = 0 they are PETSc's KSPCG and
 // KSPMINRES with the same PC (iteration for iteration), with a recycle space they stop at the true
 // residual and take fewer iterations than the preconditioner alone on a slowly changing sequence,
 // a PC that is not SPD is one clear error, and the results do not depend on the rank count.

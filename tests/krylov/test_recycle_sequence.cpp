@@ -106,7 +106,7 @@ TEST(RecycleSequence, SlowlyVaryingSpdSequenceEverySelector) {
     if (root()) std::printf("  rminres %-9s: %s\n", sel, show(its).c_str());
     EXPECT_EQ(its[0], plain[0]) << sel << ": first solve must be plain MINRES";
     EXPECT_LT(worst, 2e-8) << sel;
-    if (std::string(sel) == "rgen_s")  // smallest γ: directions J cannot see when p < m (ALGORITHMS.md §4.2)
+    if (std::string(sel) == "rgen_s")  // smallest γ: directions J cannot see when p < m (docs/algorithms.md §4.2)
       EXPECT_LE(total(its, 1), total(plain, 1) + 5) << sel << ": " << show(its) << " vs " << show(plain);
     else
       EXPECT_LT(total(its, 1), total(plain, 1)) << sel << ": " << show(its) << " vs " << show(plain);

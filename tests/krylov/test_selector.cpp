@@ -1,4 +1,4 @@
-// The small dense problems of the recycle-space selection (ALGORITHMS.md §4.2–4.3) against
+// The small dense problems of the recycle-space selection (docs/algorithms.md §4.2–4.3) against
 // hand-made cases whose answers are known: Ritz and harmonic Ritz values, the generalised
 // problem for a non-orthonormal W, Ritz generalised singular vectors and the NSC block.
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-// The command line contract (DESIGN.md): `bilearn <command> [subcommand] [--long-options]
+// The command line contract (docs/design.md): `bilearn <command> [subcommand] [--long-options]
 // [PETSc options]`. Boost.Program_options reads the command and the long options;
 // everything that starts with a single '-' (and its value) is left for PETSc.
 #pragma once

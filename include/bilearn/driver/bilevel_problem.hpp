@@ -1,4 +1,4 @@
-// The bilevel problem over the training samples this group of ranks owns (ALGORITHMS.md §3):
+// The bilevel problem over the training samples this group of ranks owns (docs/algorithms.md §3):
 //   L(θ) = (1/S) Σ_s ½‖x̂_s(θ) − x†_s‖²,   x̂_s(θ) = argmin_x Φ_s(x, θ).
 // Keeps the per-sample state between calls: the warm start x̂_s and the adjoint warm start
 // w_s (the hypergradient KSPs belong to the estimator). θ is an argument of reconstruct(),

@@ -1,4 +1,4 @@
-// Hypergradient estimators behind one interface, chosen by -hyper_method (ALGORITHMS.md §3):
+// Hypergradient estimators behind one interface, chosen by -hyper_method (docs/algorithms.md §3):
 //   implicit  Krylov solve of H w = x̂ − x† per sample, ∇L = −(1/S) Σ_s J_s w_s
 //   fd        central finite differences of L(θ) (for checking; 2p lower-level solves per sample)
 //   onestep   differentiate the lower solver's last step only (one loose Krylov solve, or −τJ(x̂ − x†))

@@ -1,5 +1,5 @@
 // The gradient map of the lower level, T(x) = x − τ ∇_x Φ(x, θ), run for K steps and
-// differentiated in reverse mode (ALGORITHMS.md §3: retune, unrolled, one-step for a
+// differentiated in reverse mode (docs/algorithms.md §3: retune, unrolled, one-step for a
 // gradient-type solver). Shared by the estimators that unroll it.
 //
 // Forward: x_{k+1} = T(x_k), k = 0..K−1, from a given x_0; the K + 1 iterates are stored.

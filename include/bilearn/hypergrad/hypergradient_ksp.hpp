@@ -1,6 +1,6 @@
 // The hypergradient KSP of a sample (prefix -hyper_) and its defaults, chosen by
 // `bench recycle` on the recorded tomography sequence (N = 128, S = 4, 2 ranks, ratios to warm
-// MINRES without a preconditioner): CG with PC circulant (ALGORITHMS.md §4.5) took 0.42× the
+// MINRES without a preconditioner): CG with PC circulant (docs/algorithms.md §4.5) took 0.42× the
 // iterations and 0.46× the wall time; recycling (rminres, the former default) 0.85× the time.
 //   - KSP cg, stopped on the true residual ‖b − Hw‖ ≤ rtol‖b‖ (the M⁻¹-norm stop lets it grow
 //     past the tolerance, §4.5), rtol 1e-6, warm started from the previous w;

@@ -1,4 +1,4 @@
-// What a hypergradient estimator sees of the training samples (ALGORITHMS.md §3): the
+// What a hypergradient estimator sees of the training samples (docs/algorithms.md §3): the
 // per-sample state, the lower-level objective and reductions over sample groups. The
 // sample-parallel driver (driver/bilevel_problem.hpp) implements it; θ is passed to every
 // call, nothing here holds it.

@@ -1,7 +1,7 @@
 // The public interface of the Krylov package: recycling Krylov solvers as PETSc KSP types,
 // usable from any PETSc program linked with (bilearn::krylov::register_package) or loading
 // (-dll_append) libbilearn:
-//   -ksp_type rminres   recycled MINRES for symmetric (possibly indefinite) H   (ALGORITHMS.md §4.1)
+//   -ksp_type rminres   recycled MINRES for symmetric (possibly indefinite) H   (docs/algorithms.md §4.1)
 //   -ksp_type rcg       recycled (deflated/augmented) CG for SPD H
 // The recycle space lives in the KSP and survives KSPSolve calls with new operators. Options (all
 // under the KSP's prefix, so -hyper_ksp_recycle_k for a KSP with prefix hyper_):
@@ -17,7 +17,7 @@
 //   -ksp_recycle_update          update the space after each solve (false: frozen)          [true]
 //   -ksp_recycle_check           verify the true residual after a recycled solve              [true]
 //   -ksp_recycle_verbose         one line per solve (and per reset) on rank 0
-// Preconditioning (ALGORITHMS.md §4.5): an unset PC becomes none; any symmetric positive definite
+// Preconditioning (docs/algorithms.md §4.5): an unset PC becomes none; any symmetric positive definite
 // PC may be chosen (-pc_type circulant, jacobi, ...). Then rcg is deflated PCG (A-DEF2: with
 // C = HU, W = UᵀC, x₀ += U W⁻¹Uᵀr₀, r₀ −= C W⁻¹Uᵀr₀, p = z + βp − U W⁻¹Cᵀz; one PC apply per
 // iteration) and rminres is preconditioned MINRES with the same deflated preconditioner

@@ -1,5 +1,5 @@
 /* PC type "circulant": a Fourier preconditioner for H = F + R on images of a 2-D DMDA
-   (ALGORITHMS.md §4.5; Fessler & Booth 1999, "dcd0"), usable from any PETSc program linked with
+   (docs/algorithms.md §4.5; Fessler & Booth 1999, "dcd0"), usable from any PETSc program linked with
    (or loading, -dll_append) libbilearn:  -pc_type circulant.
 
      M⁻¹ v = g ⊙ crop(F⁻¹(F(pad(g ⊙ v)) / L)),   L = Λ_F + Λ_R,   g = (diag(H)/mean(L))^(−1/2)

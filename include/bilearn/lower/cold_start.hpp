@@ -1,4 +1,4 @@
-// Cold start of a lower-level solve by continuation in θ (ALGORITHMS.md §4.5, "Lower level,
+// Cold start of a lower-level solve by continuation in θ (docs/algorithms.md §4.5, "Lower level,
 // cold solves"): from x = 0 Newton's first steps at the target weights crawl (tomography
 // N = 256, foe: residual near 10 for eight steps); at stronger weights θ + δ the problem is
 // better conditioned and its minimiser is a good start. So a solve from x = 0 first minimises

@@ -1,7 +1,7 @@
 // Hands the structure of the lower-level Hessian to a KSP: to the recycling types (rminres/rcg)
 // and to the circulant PC (no-ops for other types):
 //   - the split H = F + R_t with F = AᵀA + εI fixed, so the recycle space carries F·U and
-//     recomputes only R_t·U per system (ALGORITHMS.md §4.2, "cheaper C");
+//     recomputes only R_t·U per system (docs/algorithms.md §4.2, "cheaper C");
 //   - the mixed derivative J = ∂_θ∇_xΦ (p × n), which the rgen selectors and NSC need (§4.2–4.3);
 //   - for PC circulant, the image grid and the same split: the symbol of F is estimated once,
 //     that of R_t whenever the point moves (§4.5).

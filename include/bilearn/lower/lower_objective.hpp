@@ -1,4 +1,4 @@
-// The lower-level objective of one training sample (ALGORITHMS.md §1–2):
+// The lower-level objective of one training sample (docs/algorithms.md §1–2):
 //   Φ(x, θ) = ½‖A x − y‖² + R_θ(x) + (ε/2)‖x‖²
 //   ∇_x Φ   = Aᵀ(A x − y) + ∇_x R_θ(x) + ε x
 //   H       = ∇²_xx Φ = AᵀA + ∇²_xx R_θ(x) + ε I       (a MatShell, never formed)
@@ -40,7 +40,7 @@ class LowerObjective {
   Mat hessian() const noexcept { return hessian_; }  // MatShell: MatMult, MatGetDiagonal
   void hessian_mult(Vec v, Vec y);                   // y = H v
   void hessian_diagonal(Vec d);
-  // The split H = F + R_t used by the recycling KSP types (ALGORITHMS.md §4.2, "cheaper C"):
+  // The split H = F + R_t used by the recycling KSP types (docs/algorithms.md §4.2, "cheaper C"):
   // F = AᵀA + εI never changes (its object state never increases), R_t = ∇²_xx R_θ(x) is the
   // regulariser Hessian at the current point (its state increases with set_point).
   Mat data_hessian() const noexcept { return data_hessian_; }

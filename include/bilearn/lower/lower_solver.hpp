@@ -2,7 +2,7 @@
 // Newton–Krylov `nls`, stopped at ‖∇_x Φ‖ ≤ max(gatol 1e-8, 1e-10·‖Aᵀy‖)), warm started from
 // the vector passed in.
 // One Tao object serves all samples (TAO resets its internal state at every TaoSolve).
-// Newton systems (ALGORITHMS.md §2, §4.5): CG preconditioned by PC circulant unless
+// Newton systems (docs/algorithms.md §2, §4.5): CG preconditioned by PC circulant unless
 // -lower_tao_<type>_ksp_type / _pc_type say otherwise, with Eisenstat–Walker forcing
 // (-lower_forcing ew: choice 2, never below -lower_forcing_min) or a fixed relative tolerance
 // (-lower_forcing fixed).

@@ -1,6 +1,6 @@
 // history.csv: one row per accepted outer step, written by rank 0 and flushed at once.
 // Columns: iteration,upper_loss,grad_norm,step,backtracks,krylov_iterations,lower_iterations,
-// seconds (the DESIGN.md contract), then step_norm,evaluations,tolerance,phase and, when
+// seconds (the docs/design.md contract), then step_norm,evaluations,tolerance,phase and, when
 // p ≤ 64, theta_0..theta_{p−1}. Reals are printed with %.17g (exact round trip); `seconds`
 // is the wall time since the start of training (resumed runs continue the count).
 #pragma once

@@ -1,4 +1,4 @@
-// Backtracking line searches shared by the optimisers (ALGORITHMS.md §5).
+// Backtracking line searches shared by the optimisers (docs/algorithms.md §5).
 #pragma once
 #include <string>
 #include <vector>

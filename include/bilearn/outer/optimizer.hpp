@@ -1,4 +1,4 @@
-// Outer optimisers behind one interface (-outer_type gd | adam | lbfgs | fuse), ALGORITHMS.md §5.
+// Outer optimisers behind one interface (-outer_type gd | adam | lbfgs | fuse), docs/algorithms.md §5.
 // An optimiser owns its state (step size, moments, curvature pairs, phase); the trainer owns
 // the loop, the history, the checkpoints and the stopping tests. All state is saved exactly
 // (doubles as hex-floats), so a resumed run repeats the uninterrupted one bit for bit.

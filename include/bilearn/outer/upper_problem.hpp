@@ -1,4 +1,4 @@
-// The upper-level problem as the outer optimisers see it (ALGORITHMS.md §5):
+// The upper-level problem as the outer optimisers see it (docs/algorithms.md §5):
 //   L(θ) = (1/|B|) Σ_{s∈B} ℓ_s(x̂_s(θ)),   B = all samples or a mini-batch,
 // evaluated, with its hypergradient ∇L(θ), to a requested accuracy. The outer layer knows
 // nothing else of the physics: the real implementation (lower-level solves + implicit
@@ -22,7 +22,7 @@ struct Accuracy {
   // Absolute tolerance on ‖∇_x Φ_s(x̃_s, θ)‖ for every lower-level solve.
   PetscReal lower_tol = 0;
   // Tolerance of the Krylov solve H w = g (the hypergradient linear system). The error of the
-  // hypergradient is bounded by C (‖∇_xΦ‖ + ‖H w̃ − g‖) (ALGORITHMS.md §2), so the inexact line
+  // hypergradient is bounded by C (‖∇_xΦ‖ + ‖H w̃ − g‖) (docs/algorithms.md §2), so the inexact line
   // search passes its accuracy ε as both tolerances.
   PetscReal krylov_tol = 0;
   // Global indices of the samples to average over (a mini-batch), sorted ascending; empty
@@ -37,7 +37,7 @@ struct Evaluation {
   PetscInt krylov_iterations = 0;   // summed over samples (and sample groups)
   PetscInt lower_iterations = 0;    // summed over samples (and sample groups)
   // Estimated bound on |L̃(θ) − L(θ)| at the accuracy used; negative = unknown. The inexact
-  // Armijo test uses it when known and ε‖∇L̃‖ (ALGORITHMS.md §5) otherwise.
+  // Armijo test uses it when known and ε‖∇L̃‖ (docs/algorithms.md §5) otherwise.
   PetscReal error_bound = -1;
 };
 

@@ -22,7 +22,7 @@ struct ForwardModel {
   PetscInt data_cols = 0;
   // How PC circulant should model AᵀA (-pc_circulant_kernel overrides): "corners" (impulse
   // responses, for operators close to a convolution: tomography, blur, identity) or "diagonal"
-  // (mean of diag(AᵀA): masks, user matrices). ALGORITHMS.md §4.5.
+  // (mean of diag(AᵀA): masks, user matrices). docs/algorithms.md §4.5.
   std::string circulant_kernel = "corners";
 };
 

@@ -1,7 +1,7 @@
 // X-ray geometry: the -tomo_* options, the line of every ray, and the exact intersection
 // lengths of a line with the pixels of the image (Siddon's method).
 //
-// Conventions (DESIGN.md "Geometry conventions", compatible with AIR Tools II paralleltomo)
+// Conventions (docs/design.md "Geometry conventions", compatible with AIR Tools II paralleltomo)
 // - Image: N×N unit pixels centred at the origin, domain [−h, h]² with h = N/2. Pixel (r, c)
 //   (row r, 0 at the TOP; column c, 0 at the LEFT) covers x ∈ [c − h, c + 1 − h],
 //   y ∈ [h − r − 1, h − r]; its natural index is r·N + c; on the grid it is DMDA (i = c, j = r).

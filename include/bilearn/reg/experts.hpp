@@ -1,4 +1,4 @@
-// Experts φ of a field of experts (ALGORITHMS.md §1), with the scale γ > 0 (images in [0, 1]):
+// Experts φ of a field of experts (docs/algorithms.md §1), with the scale γ > 0 (images in [0, 1]):
 //   quadratic  φ(t) = t²/2
 //   huber      φ(t) = t²/(2γ) for |t| ≤ γ, |t| − γ/2 otherwise  (φ'' jumps at |t| = γ)
 //   l1         φ(t) = √(t² + γ²)                                  (smoothed |t|)

@@ -1,4 +1,4 @@
-// Regularisers R_θ(x) on the image grid (ALGORITHMS.md §1). All weights are log10-scaled
+// Regularisers R_θ(x) on the image grid (docs/algorithms.md §1). All weights are log10-scaled
 // in θ. Chosen by -reg_type, the initial θ set by -reg_theta; one file per regulariser in
 // src/reg/ and one line in src/reg/create_regulariser.cpp.
 //

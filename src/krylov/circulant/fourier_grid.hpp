@@ -1,4 +1,4 @@
-// The Fourier side of the circulant preconditioner (ALGORITHMS.md §4.5): images of a 2-D DMDA
+// The Fourier side of the circulant preconditioner (docs/algorithms.md §4.5): images of a 2-D DMDA
 // (ny rows × nx columns, one unknown per pixel) embedded in an M0 × M1 periodic grid — the
 // zero-padded 2ny × 2nx grid, or the image grid itself for periodic boundaries — and real
 // 2-D FFTs of that grid with FFTW's MPI interface (slabs of rows; the spectrum is kept in

@@ -1,5 +1,5 @@
 // Mean convolution kernels of an operator on a 2-D DMDA, measured with impulses
-// (ALGORITHMS.md §4.5):
+// (docs/algorithms.md §4.5):
 //   - a long-range kernel (AᵀA: ~1/r) from the full impulse responses at a few pixels, placed
 //     on the periodic grid at their offsets and averaged where they overlap;
 //   - a short-range kernel (a regulariser Hessian, radius r) from one product with a comb of

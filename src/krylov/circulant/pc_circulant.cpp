@@ -1,4 +1,4 @@
-// PC type "circulant" (include/bilearn/krylov/pc_circulant.h; ALGORITHMS.md §4.5):
+// PC type "circulant" (include/bilearn/krylov/pc_circulant.h; docs/algorithms.md §4.5):
 //   M⁻¹ v = g ⊙ crop(F⁻¹(F(pad(g ⊙ v)) / L)),  L = max(Λ_F, ν) + Λ_R, floored at c·max L,
 //   ν = max(c·max Λ_F, −min Λ_F): the size of Λ_F's negative lobes (tomography N = 64, foe:
 //   93/238 CG iterations with ν, 219/238 with the bare 1e-8·max floor),

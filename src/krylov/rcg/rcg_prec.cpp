@@ -1,4 +1,4 @@
-// rcg with an SPD preconditioner M⁻¹: deflated PCG in the A-DEF2 form (ALGORITHMS.md §4.5;
+// rcg with an SPD preconditioner M⁻¹: deflated PCG in the A-DEF2 form (docs/algorithms.md §4.5;
 // Tang, Nabben, Vuik, Erlangga 2009) with C = HU and W = UᵀC from the prepared space:
 //     x₀ += U W⁻¹Uᵀr₀,  r₀ −= C W⁻¹Uᵀr₀                      (Uᵀr = 0 from here on)
 //     z = M⁻¹r;  rᵀz and g = W⁻¹Cᵀz (one reduction);  z̃ = z − U g;  p = z̃ + βp

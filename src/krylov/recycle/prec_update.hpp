@@ -1,4 +1,4 @@
-// The next recycle space of a preconditioned solve (ALGORITHMS.md §4.2 with §4.5): Ritz pairs of
+// The next recycle space of a preconditioned solve (docs/algorithms.md §4.2 with §4.5): Ritz pairs of
 // M⁻¹H, i.e. H y = λ M y on the candidate W = [Ũ_cand, Z̃_cycle] (Rayleigh–Ritz in the M-inner
 // product), in cycles of at most m vectors like the unpreconditioned update. M (the operator
 // whose inverse the PC applies) is never applied: every candidate vector x is stored with

@@ -85,7 +85,7 @@ void create_recycle_ksp(KSP ksp, const char* type_name, RecycledRun run);
 // (ILU, ICC, block Jacobi) not chosen on the command line, becomes none.
 bool has_preconditioner(KSP ksp);
 
-// The preconditioned iterations' common steps (ALGORITHMS.md §4.5, deflation with W = UᵀC):
+// The preconditioned iterations' common steps (docs/algorithms.md §4.5, deflation with W = UᵀC):
 // x += U t, r −= C t with t = W⁻¹Uᵀr (so that Uᵀr = 0), and g = W⁻¹ v for v ∈ R^s.
 void deflate_initial(RecycleKsp& d, Vec x, Vec r);
 void apply_winv(const RecycleKsp& d, const PetscScalar* v, PetscScalar* out);

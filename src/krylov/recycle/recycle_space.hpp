@@ -1,4 +1,4 @@
-// The recycle space of a sequence of symmetric systems H_t x = g_t (ALGORITHMS.md §4.1):
+// The recycle space of a sequence of symmetric systems H_t x = g_t (docs/algorithms.md §4.1):
 // a basis Ũ (up to k vectors) carried from one system to the next and, after prepare(H),
 // U and C = H U with CᵀC = I for the current H. Storage is two blocks of k vectors allocated
 // once; Ũ becomes U and HŨ becomes C in place.

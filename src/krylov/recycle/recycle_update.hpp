@@ -1,4 +1,4 @@
-// Building the next recycle space while a solve runs (ALGORITHMS.md §4.2), in cycles of at
+// Building the next recycle space while a solve runs (docs/algorithms.md §4.2), in cycles of at
 // most m Lanczos vectors: at the end of each cycle the candidate basis W = [Ũ_cand, V_cycle] is
 // reduced to k vectors by the selector and the cycle's vectors are released. Nothing here applies
 // H: WᵀHW, (HW)ᵀ(HW) and H·Ũ_cand follow from the Lanczos relation of the projected operator

@@ -1,4 +1,4 @@
-// Selection of the next recycle space from a candidate basis W (ALGORITHMS.md §4.2): the small
+// Selection of the next recycle space from a candidate basis W (docs/algorithms.md §4.2): the small
 // dense problem only. W itself is never formed here: the caller hands the Gram matrix WᵀW, the
 // projected operator WᵀHW and, when the selector needs them, (HW)ᵀ(HW) and J W; the result is
 // the coefficient block Y (new Ũ = W Y) and, for NSC (§4.3), Z = W Q_H[:, s] Γ_s as coefficients.

@@ -1,4 +1,4 @@
-// KSP type "rminres": recycled MINRES (ALGORITHMS.md §4.1; Wang, de Sturler, Paulino 2007).
+// KSP type "rminres": recycled MINRES (docs/algorithms.md §4.1; Wang, de Sturler, Paulino 2007).
 // Lanczos on the projected operator (I − CCᵀ)H from r₀ ⟂ C, with the MINRES Givens
 // recurrences of KSPMINRES (Paige–Saunders). With an empty space the operations are those of
 // KSPMINRES with -pc_type none, so iterates and iteration counts are the same. With a

@@ -1,4 +1,4 @@
-// rminres with an SPD preconditioner M⁻¹ (ALGORITHMS.md §4.5): KSPMINRES's preconditioned Lanczos
+// rminres with an SPD preconditioner M⁻¹ (docs/algorithms.md §4.5): KSPMINRES's preconditioned Lanczos
 // (Paige–Saunders; v-vectors M⁻¹-orthonormal, u = B v) with the deflated preconditioner
 //     B = (I − U W⁻¹Cᵀ) M⁻¹ (I − C W⁻¹Uᵀ),   C = HU, W = UᵀC,
 // which is symmetric positive semi-definite. After x₀ += U W⁻¹Uᵀr₀, r₀ −= C W⁻¹Uᵀr₀ every
