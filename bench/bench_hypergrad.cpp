@@ -113,6 +113,7 @@ int bench_hypergrad(const CommandLine& cl) {
     require(!set, std::string("bench hypergrad chooses the gradient steps itself: drop ") + name);
   }
   auto ws = build_workspace(comm);
+  if (help_requested()) return 0;  // the options are printed; nothing is measured
   BilevelProblem& problem = *ws->bilevel;
   std::vector<SampleState>& samples = problem.samples();
   std::vector<OwnedVec> x_hat(samples.size());

@@ -75,11 +75,14 @@ expect_not_in "$out" "bench recycle: "
 help_of 1 bench recycle-synthetic
 expect_in "$out" "Synthetic recycling benchmark"
 expect_not_in "$out" "bench recycle-synthetic: "
+help_of 1 bench hypergrad
+expect_in "$out" "-bench_theta_shifts" "-hyper_method"
+expect_not_in "$out" "bench hypergrad: " "implicit  "
 for b in $benches; do help_of 1 bench "$b"; done
 
 # A run directory is not refused for -help (nothing is written).
 mkdir -p "$work/run" && echo x >"$work/run/summary.json"
 run 1 train --out "$work/run" -help >/dev/null 2>&1 || fail "train -help refused an earlier run's directory"
 expect_error 1 "unknown command 'nonesuch'" nonesuch
-expect_error 1 "unknown benchmark 'hypergrad'" bench hypergrad
+expect_error 1 "unknown benchmark 'nonesuch'" bench nonesuch
 echo "help: ok"
