@@ -11,7 +11,8 @@ script writes
   OUT_DIR/own.h5      a training set in bilearn's HDF5 layout (what -data_file reads): three
                       N x N images of squares and discs and their data y = B x + 1 % noise,
                       B the matrix of sparse.bin.
-Needs numpy and h5py (Debian: python3-numpy python3-h5py).
+Needs numpy and h5py (Debian: python3-numpy python3-h5py; scripts/setup.sh installs them, and
+tests/cli/own_data.sh runs this script).
 """
 import os
 import sys
