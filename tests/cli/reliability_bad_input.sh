@@ -10,12 +10,15 @@ set -euo pipefail
 source "$(dirname "$0")/lib_expect.sh"
 cli_init "$@"
 source "$(dirname "$0")/lib_reliability.sh"
+# The tmpfs mounts below go before the folder (a failed case must not leave them mounted).
+trap 'umount "$work/ro" 2>/dev/null || true; umount "$work/disk" 2>/dev/null || true; rm -rf "$work"' EXIT
 
-small=(-problem tomo -problem_n 16 -tomo_angles 20 -reg_type tv -data_samples 2 -hyper_ksp_type rminres)
+problem=(-problem tomo -problem_n 16 -tomo_angles 20 -data_samples 2)
+small=("${problem[@]}" -reg_type tv -hyper_ksp_type rminres)
 snapshot() { (cd "$1" && find . -type d | sort && find . -type f -exec md5sum {} + | sort); }
 
 # Inputs: a data set and its damaged copies (h5py from Debian's python3-h5py: scripts/setup.sh).
-run 2 phantom --out "$work/in" "${small[@]}" >/dev/null || fail "phantom"
+run 2 phantom --out "$work/in" "${problem[@]}" >/dev/null || fail "phantom"
 data=$work/in/dataset.h5
 cp "$data" "$work/in/truncated.h5"
 truncate -s $(($(stat -c %s "$data") / 2)) "$work/in/truncated.h5"
@@ -102,7 +105,6 @@ run 2 train --resume "$work/full" "${small[@]}" -outer_max_it 4 >/dev/null || fa
 # A real full disk: a tmpfs with room for the inputs, one checkpoint and half of the next.
 mkdir -p "$work/disk"
 if mount -t tmpfs -o size=4m tmpfs "$work/disk" 2>/dev/null; then
-  trap 'umount "$work/disk" 2>/dev/null; rm -rf "$work"' EXIT
   run 2 train --out "$work/disk/run" "${small[@]}" -outer_max_it 1 >/dev/null || fail "train on the tmpfs"
   used=$(du -sb "$work/disk/run" | cut -f1)
   ballast=$(($(df -B1 --output=avail "$work/disk" | tail -1) - used / 2))

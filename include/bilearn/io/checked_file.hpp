@@ -6,7 +6,7 @@
 // holds a whole vector writes the bytes VecView would, so that a collective PETSc write never
 // fails on one rank in the middle of a collective call (which would leave the others waiting).
 //
-// Test-only fault injection (documented in docs/ and used by tests/cli/reliability_*.sh):
+// Test-only fault injection (README: Reliability; used by tests/cli/reliability_bad_input.sh):
 // with the environment variable BILEARN_TEST_WRITE_LIMIT=<bytes>, writes through this class fail
 // with "No space left on device" once the process has written that many bytes with it, which
 // simulates a full disk where mounting a small tmpfs is not possible. Unset, it costs nothing.
