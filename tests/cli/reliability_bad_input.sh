@@ -63,8 +63,8 @@ table=(
   "-data_noise must be a finite number|-data_noise nan"
   "unknown value 'banana' for -reg_type|-reg_type banana"
   "unknown value 'sgdx' for -outer_type|-outer_type sgdx"
-  "Unable to find requested Tao type nope|-lower_tao_type nope"
-  "Unable to find requested KSP type bogus|-hyper_ksp_type bogus"
+  "error: Unable to find requested Tao type nope|-lower_tao_type nope"
+  "error: Unable to find requested KSP type bogus|-hyper_ksp_type bogus"
   "-reg_theta has 3 values, tv needs 1|-reg_theta 1,2,3"
   "-reg_theta: Input string abc has no numeric value|-reg_theta abc"
   "-reg_theta must contain finite numbers only|-reg_theta nan"
@@ -72,6 +72,7 @@ table=(
 for row in "${table[@]}"; do
   read -r -a args <<<"${row#*|}"
   expect_error 2 "${row%%|*}" train --out "$new" "${small[@]}" "${args[@]}"
+  if grep -q ' \[in ' "$work/expect_error.err"; then fail "a developer's call site in the error: $(cat "$work/expect_error.err")"; fi
   [ ! -e "$new" ] || fail "train ${args[*]} created $new"
   [ "$(snapshot "$work/in")" = "$inputs_before" ] || fail "train ${args[*]} changed its inputs"
 done
