@@ -115,6 +115,17 @@ std::vector<PetscInt> existing_checkpoints(const fs::path& root) {
   return ns;
 }
 
+// Removes the checkpoint folder root/name without ever leaving half of it under its name (a
+// kill during remove_all would): renamed to a checkpoint.tmp-* name first, which readers ignore
+// and the next checkpoint removes.
+void discard(const fs::path& root, const std::string& name) {
+  const fs::path doomed = root / ("checkpoint.tmp-removed-" + name);
+  std::error_code ec;
+  fs::remove_all(doomed, ec);
+  fs::rename(root / name, doomed);
+  fs::remove_all(doomed, ec);
+}
+
 void write_on_rank0(const fs::path& root, PetscInt n, const nlohmann::json& state, const std::string& history,
                     const fs::path& tmp, PetscInt keep) {
   write_file_checked((tmp / "state.json").string(), state.dump(1) + "\n", false);  // synced with the others below
@@ -138,7 +149,7 @@ void write_on_rank0(const fs::path& root, PetscInt n, const nlohmann::json& stat
   fsync_path(tmp);
 
   const fs::path final_dir = root / checkpoint_name(n);
-  if (fs::exists(final_dir)) fs::remove_all(final_dir);  // an abandoned run's checkpoint n
+  if (fs::exists(final_dir)) discard(root, checkpoint_name(n));  // an abandoned run's checkpoint n
   fs::rename(tmp, final_dir);
   write_synced(root / "LATEST.tmp", checkpoint_name(n) + "\n");
   fs::rename(root / "LATEST.tmp", root / "LATEST");
@@ -151,7 +162,13 @@ void write_on_rank0(const fs::path& root, PetscInt n, const nlohmann::json& stat
   for (PetscInt m : existing_checkpoints(root)) {
     const bool keep_it = m == n || (m < n && kept < keep);
     if (m <= n && keep_it) ++kept;
-    if (!keep_it) fs::remove_all(root / checkpoint_name(m), ec);
+    if (!keep_it) {
+      try {
+        discard(root, checkpoint_name(m));
+      } catch (const std::exception&) {
+        // left for the next checkpoint to remove
+      }
+    }
   }
   for (const auto& e : fs::directory_iterator(root, ec))
     if (e.path().filename().string().rfind("checkpoint.tmp-", 0) == 0) fs::remove_all(e.path(), ec);

@@ -5,7 +5,7 @@
 # `train --resume`: after every kill the checkpoint folder holds only complete checkpoints (each
 # file of a checkpoint-* folder has its manifest's size and checksum; LATEST names one of them; a
 # checkpoint.tmp-* folder may be left, the next checkpoint removes it), no process of the killed
-# run is left, and the resumed run ends at the uninterrupted run's θ bit for bit (the resume
+# run is left (this caught an old checkpoint half removed by a kill during its deletion), and the resumed run ends at the uninterrupted run's θ bit for bit (the resume
 # restores the warm starts and recycle spaces: UpperProblem::save_state promises it).
 # The kill takes the launcher and the ranks (Open MPI gives each rank a process group of its own:
 # a process-group kill would leave them running); the order varies: all at once, the ranks
