@@ -14,6 +14,7 @@
 #include "bilearn/driver/workspace.hpp"
 #include "bilearn/io/directory.hpp"
 #include "bilearn/io/json_summary.hpp"
+#include "bilearn/outer/stop_signal.hpp"
 #include "bilearn/outer/trainer.hpp"
 
 namespace bilearn {
@@ -21,6 +22,10 @@ namespace bilearn {
 int run_train_command(const CommandLine& cl) {
   const double start = MPI_Wtime();
   MPI_Comm comm = PETSC_COMM_WORLD;
+  // SIGTERM/SIGUSR1 from here on stop the run after its next outer step (with a checkpoint),
+  // also when they come during the set-up; after the loop they no longer interrupt the pictures
+  // and summary.json (stop_signal.hpp).
+  StopSignalGuard signals;
   const bool help = help_requested();  // -help: read (print) the options, train nothing
   require(!cl.out.empty() || !cl.resume.empty() || help, "train needs --out DIR (or --resume DIR to continue a run)");
   require(cl.out.empty() || cl.resume.empty() || cl.out == cl.resume,

@@ -26,8 +26,10 @@ void throw_petsc(PetscErrorCode code, const char* expr, const char* file, int li
   for (char& c : text)
     if (c == '\n') c = ' ';
   while (!text.empty() && text.back() == ' ') text.pop_back();
-  // Messages from our own callbacks already carry their context; PETSc's own get the call site.
-  if (code == PETSC_ERR_LIB) throw PetscFailure(code, text);
+  // Messages from our own callbacks already carry their context, and an unknown type named in
+  // an option ("Unable to find requested KSP type bogus") is the user's: no call site for
+  // those; PETSc's other errors get it.
+  if (code == PETSC_ERR_LIB || code == PETSC_ERR_ARG_UNKNOWN_TYPE) throw PetscFailure(code, text);
   throw PetscFailure(code, text + " [in " + expr + " at " + file + ":" + std::to_string(line) + "]");
 }
 

@@ -49,10 +49,14 @@ std::vector<PetscInt> ImageGrid::local_natural_indices() const {
 }
 
 std::vector<PetscScalar> ImageGrid::gather_natural(Vec image) const {
+  return bilearn::gather_natural(dm_, image);
+}
+
+std::vector<PetscScalar> gather_natural(DM dm, Vec v) {
   OwnedVec natural;
-  BILEARN_CHECK(DMDACreateNaturalVector(dm_, natural.out()));
-  BILEARN_CHECK(DMDAGlobalToNaturalBegin(dm_, image, INSERT_VALUES, natural));
-  BILEARN_CHECK(DMDAGlobalToNaturalEnd(dm_, image, INSERT_VALUES, natural));
+  BILEARN_CHECK(DMDACreateNaturalVector(dm, natural.out()));
+  BILEARN_CHECK(DMDAGlobalToNaturalBegin(dm, v, INSERT_VALUES, natural));
+  BILEARN_CHECK(DMDAGlobalToNaturalEnd(dm, v, INSERT_VALUES, natural));
   OwnedScatter to_zero;
   OwnedVec on_zero;
   BILEARN_CHECK(VecScatterCreateToZero(natural, to_zero.out(), on_zero.out()));

@@ -24,6 +24,22 @@ void OptionsBlock::end() noexcept {
   open_ = false;
 }
 
+namespace {
+// Runs a PETSc option read; its failure (a value that is not a number) becomes an InputError
+// naming the option, without the call site.
+template <class Read>
+void read_option(const std::string& option, Read&& read) {
+  try {
+    read();
+  } catch (const PetscFailure& e) {
+    std::string m = e.what();
+    const auto site = m.find(" [in ");
+    if (site != std::string::npos) m.erase(site);
+    throw InputError(option + ": " + m);
+  }
+}
+}  // namespace
+
 std::string OptionsBlock::full_name(const char* name) const {
   std::string n = name;
   return "-" + prefix_ + n.substr(1);
@@ -33,7 +49,9 @@ PetscInt OptionsBlock::integer(const char* name, const char* help, PetscInt def,
   PetscInt value = def;
   PetscBool set = PETSC_FALSE;
   // Read without PETSc's own bounds so the error message is ours.
-  BILEARN_CHECK(PetscOptionsInt_Private(&items_, name, help, "", def, &value, &set, PETSC_MIN_INT, PETSC_MAX_INT));
+  read_option(full_name(name), [&] {
+    BILEARN_CHECK(PetscOptionsInt_Private(&items_, name, help, "", def, &value, &set, PETSC_MIN_INT, PETSC_MAX_INT));
+  });
   if (value < min || value > max) {
     std::ostringstream msg;
     msg << full_name(name) << " must be ";
@@ -54,7 +72,8 @@ PetscReal OptionsBlock::real(const char* name, const char* help, PetscReal def) 
 PetscReal OptionsBlock::real(const char* name, const char* help, PetscReal def, PetscReal min, PetscReal max) {
   PetscReal value = def;
   PetscBool set = PETSC_FALSE;
-  BILEARN_CHECK(PetscOptionsReal_Private(&items_, name, help, "", def, &value, &set));
+  read_option(full_name(name),
+              [&] { BILEARN_CHECK(PetscOptionsReal_Private(&items_, name, help, "", def, &value, &set)); });
   if (!std::isfinite(value)) throw InputError(full_name(name) + " must be a finite number");
   if (value < min || value > max) {
     std::ostringstream msg;
@@ -67,7 +86,8 @@ PetscReal OptionsBlock::real(const char* name, const char* help, PetscReal def, 
 bool OptionsBlock::flag(const char* name, const char* help, bool def) {
   PetscBool value = def ? PETSC_TRUE : PETSC_FALSE;
   PetscBool set = PETSC_FALSE;
-  BILEARN_CHECK(PetscOptionsBool_Private(&items_, name, help, "", value, &value, &set));
+  read_option(full_name(name),
+              [&] { BILEARN_CHECK(PetscOptionsBool_Private(&items_, name, help, "", value, &value, &set)); });
   return value == PETSC_TRUE;
 }
 
@@ -97,7 +117,8 @@ std::vector<PetscReal> OptionsBlock::reals(const char* name, const char* help, c
   std::vector<PetscReal> values(static_cast<size_t>(max_count));
   PetscInt n = max_count;
   PetscBool set = PETSC_FALSE;
-  BILEARN_CHECK(PetscOptionsRealArray_Private(&items_, name, help, "", values.data(), &n, &set));
+  read_option(full_name(name),
+              [&] { BILEARN_CHECK(PetscOptionsRealArray_Private(&items_, name, help, "", values.data(), &n, &set)); });
   if (!set) return def;
   values.resize(static_cast<size_t>(n));
   for (PetscReal v : values)

@@ -8,6 +8,7 @@
 #include "bilearn/core/error.hpp"
 #include "bilearn/driver/report.hpp"
 #include "bilearn/io/binary_viewer.hpp"
+#include "bilearn/io/natural_vec_file.hpp"
 #include "bilearn/krylov/recycle_space_file.hpp"
 
 namespace bilearn {
@@ -76,19 +77,24 @@ void raise_first_error(MPI_Comm comm, const std::string& message) {
 }  // namespace
 
 void BilevelUpperProblem::save_state(const std::string& dir) {
+  // Each group's rank 0 writes its samples' files; a failed write (full disk) is the same error
+  // on every rank of the group, which stops the group's writes, and then on every rank.
+  std::string error;
   std::vector<KSP> saved;  // -hyper_share_space: one KSP serves several samples, its space is saved once
   for (auto& s : ws_.bilevel->samples()) {
-    {
-      OwnedViewer viewer = open_binary_viewer(ws_.grid->comm(), sample_file(dir, s.index), FILE_MODE_WRITE);
-      BILEARN_CHECK(VecView(s.x_hat, viewer));
-      BILEARN_CHECK(VecView(s.adjoint, viewer));
-    }
+    error = write_natural_vecs(sample_file(dir, s.index), ws_.grid->dm(), {}, {s.x_hat, s.adjoint});
+    if (!error.empty()) break;
     KSP ksp = ws_.estimator->existing_sample_ksp(s);  // null before the sample's first hypergradient
     const bool first = std::find(saved.begin(), saved.end(), ksp) == saved.end();
     saved.push_back(ksp);
-    krylov::write_recycle_space(space_file(dir, s.index), first ? ksp : nullptr, ws_.grid->dm());
+    try {
+      krylov::write_recycle_space(space_file(dir, s.index), first ? ksp : nullptr, ws_.grid->dm());
+    } catch (const InputError& e) {
+      error = e.what();
+      break;
+    }
   }
-  MPI_Barrier(PETSC_COMM_WORLD);  // every group's files are complete
+  raise_first_error(PETSC_COMM_WORLD, error);  // also: every group's files are complete
 }
 
 void BilevelUpperProblem::load_state(const std::string& dir) {

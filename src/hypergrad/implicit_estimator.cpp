@@ -48,7 +48,9 @@ class ImplicitEstimator : public HypergradientEstimator {
     share_space_ =
         block.flag("-share_space",
                    "One hypergradient KSP and recycle space shared by all samples of a group (bounds memory)", false);
-    if (prefix == "hyper_" && help_requested()) print_hypergradient_ksp_options(comm);  // created at the first solve
+    // The KSPs are created at the first solve; their options are read once here too, so that a
+    // bad -hyper_ksp_type is an error before train writes anything (and -help lists them).
+    if (prefix == "hyper_") print_hypergradient_ksp_options(comm);
   }
 
   void view(PetscViewer viewer) const override {

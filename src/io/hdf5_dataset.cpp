@@ -77,9 +77,17 @@ Hdf5DatasetFile::Hdf5DatasetFile(MPI_Comm comm, const std::string& path, Mode mo
       default:
         break;
     }
-    BILEARN_CHECK(
-        PetscViewerHDF5Open(comm, path.c_str(), mode == Mode::read ? FILE_MODE_READ : FILE_MODE_WRITE, viewer_.out()));
+    try {
+      BILEARN_CHECK(PetscViewerHDF5Open(comm, path.c_str(), mode == Mode::read ? FILE_MODE_READ : FILE_MODE_WRITE,
+                                        viewer_.out()));
+    } catch (const PetscFailure&) {
+      // An HDF5 signature with a damaged body: HDF5 itself refuses to open it (it checks the
+      // file's end against the superblock).
+      throw InputError("data set file '" + path + "' cannot be " +
+                       (mode == Mode::read ? "read: a damaged or truncated HDF5 file" : "written"));
+    }
   } catch (...) {
+    viewer_.reset();  // destroying a half-opened viewer makes HDF5 complain: still silenced here
     H5Eset_auto2(H5E_DEFAULT, saved_error_func_, saved_error_data_);
     throw;
   }

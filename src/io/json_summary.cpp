@@ -2,10 +2,12 @@
 
 #include <sys/resource.h>
 
-#include <fstream>
+#include <filesystem>
+#include <stdexcept>
 
 #include "bilearn/core/error.hpp"
 #include "bilearn/core/reduce.hpp"
+#include "bilearn/io/checked_file.hpp"
 
 namespace bilearn {
 
@@ -32,17 +34,31 @@ nlohmann::json base_summary(MPI_Comm comm, const std::string& command, double st
 }
 
 void write_json(MPI_Comm comm, const std::string& path, const nlohmann::json& j) {
+  namespace fs = std::filesystem;
   int rank = 0;
   MPI_Comm_rank(comm, &rank);
-  bool ok = true;
+  std::string reason;
   if (rank == 0) {
-    std::ofstream out(path);
-    if (out) out << j.dump(2) << "\n";
-    ok = static_cast<bool>(out);
+    // Written beside it and renamed: the file is the old one or the new one, never half of one
+    // (a full disk, or a kill, while writing). A path that is not a regular file (/dev/stdout)
+    // is written directly.
+    std::error_code ec;
+    const bool special = fs::exists(path, ec) && !fs::is_regular_file(path, ec);
+    const std::string target = special ? path : path + ".tmp";
+    try {
+      write_file_checked(target, j.dump(2) + "\n", false);
+      if (!special) {
+        fs::rename(target, path, ec);
+        if (ec) throw std::runtime_error("cannot rename '" + target + "': " + ec.message());
+      }
+    } catch (const std::exception& e) {
+      reason = e.what();
+      if (!special) fs::remove(target, ec);
+    }
   }
-  int ok_int = ok ? 1 : 0;
+  int ok_int = reason.empty() ? 1 : 0;
   MPI_Bcast(&ok_int, 1, MPI_INT, 0, comm);
-  require(ok_int == 1, "cannot write JSON file '" + path + "'");
+  require(ok_int == 1, "cannot write JSON file '" + path + "'" + (reason.empty() ? "" : " (" + reason + ")"));
 }
 
 }  // namespace bilearn

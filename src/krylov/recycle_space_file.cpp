@@ -4,6 +4,7 @@
 
 #include "bilearn/core/error.hpp"
 #include "bilearn/io/binary_viewer.hpp"
+#include "bilearn/io/natural_vec_file.hpp"
 #include "bilearn/krylov/ksp_recycle.hpp"
 
 namespace bilearn::krylov {
@@ -90,16 +91,11 @@ void write_recycle_space(const std::string& path, KSP ksp, DM dm) {
     BILEARN_CHECK(KSPRecycleGetSpaceState(ksp, &np, &products, &from_update));
     if (np != n) np = 0;
   }
-  OwnedViewer viewer = open_binary_viewer(PetscObjectComm((PetscObject)dm), path, FILE_MODE_WRITE);
-  PetscInt header[kHeaderLength + kStateLength] = {kMagic, kVersion, n, rows_of(dm), np, from_update ? 1 : 0};
-  BILEARN_CHECK(PetscViewerBinaryWrite(viewer, header, kHeaderLength + kStateLength, PETSC_INT));
-  if (n == 0) return;
-  OwnedVec image = create_vec(dm);  // DMDA vector: VecView writes natural order
-  for (const Vec* block : {vecs, products})
-    for (PetscInt j = 0; block && j < n; ++j) {
-      BILEARN_CHECK(VecCopy(block[j], image));
-      BILEARN_CHECK(VecView(image, viewer));
-    }
+  const std::vector<PetscInt> header = {kMagic, kVersion, n, rows_of(dm), np, from_update ? 1 : 0};
+  std::vector<Vec> all(vecs, vecs + n);  // natural order, as VecView of a DMDA vector writes
+  if (np > 0) all.insert(all.end(), products, products + np);
+  const std::string error = write_natural_vecs(path, dm, header, all);
+  if (!error.empty()) throw InputError(error);
 }
 
 std::string read_recycle_space(const std::string& path, DM dm, std::vector<OwnedVec>& space, SpaceState* state) {

@@ -11,6 +11,7 @@
 
 #include "bilearn/core/error.hpp"
 #include "bilearn/core/log.hpp"
+#include "bilearn/io/checked_file.hpp"
 #include "bilearn/outer/state_codec.hpp"
 
 namespace fs = std::filesystem;
@@ -51,17 +52,10 @@ void fsync_path(const fs::path& p) {
   if (rc != 0) throw std::runtime_error("cannot sync '" + p.string() + "'");
 }
 
-void write_text(const fs::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  out.flush();
-  if (!out) throw std::runtime_error("cannot write '" + path.string() + "'");
-}
-
-// Writes text to path and syncs it to disk.
+// Writes text to path: complete and synced to disk, or an exception naming the file and the
+// system's reason (CheckedFile).
 void write_synced(const fs::path& path, const std::string& text) {
-  write_text(path, text);
-  fsync_path(path);
+  write_file_checked(path.string(), text, true);
 }
 
 bool read_text(const fs::path& path, std::string& text) {
@@ -121,10 +115,21 @@ std::vector<PetscInt> existing_checkpoints(const fs::path& root) {
   return ns;
 }
 
+// Removes the checkpoint folder root/name without ever leaving half of it under its name (a
+// kill during remove_all would): renamed to a checkpoint.tmp-* name first, which readers ignore
+// and the next checkpoint removes.
+void discard(const fs::path& root, const std::string& name) {
+  const fs::path doomed = root / ("checkpoint.tmp-removed-" + name);
+  std::error_code ec;
+  fs::remove_all(doomed, ec);
+  fs::rename(root / name, doomed);
+  fs::remove_all(doomed, ec);
+}
+
 void write_on_rank0(const fs::path& root, PetscInt n, const nlohmann::json& state, const std::string& history,
                     const fs::path& tmp, PetscInt keep) {
-  write_text(tmp / "state.json", state.dump(1) + "\n");  // synced with the others below
-  write_text(tmp / "history.csv", history);
+  write_file_checked((tmp / "state.json").string(), state.dump(1) + "\n", false);  // synced with the others below
+  write_file_checked((tmp / "history.csv").string(), history, false);
   nlohmann::json files = nlohmann::json::array();
   for (const auto& rel : list_files(tmp)) {
     std::uint64_t h = 0;
@@ -144,20 +149,27 @@ void write_on_rank0(const fs::path& root, PetscInt n, const nlohmann::json& stat
   fsync_path(tmp);
 
   const fs::path final_dir = root / checkpoint_name(n);
-  if (fs::exists(final_dir)) fs::remove_all(final_dir);  // an abandoned run's checkpoint n
+  if (fs::exists(final_dir)) discard(root, checkpoint_name(n));  // an abandoned run's checkpoint n
   fs::rename(tmp, final_dir);
   write_synced(root / "LATEST.tmp", checkpoint_name(n) + "\n");
   fs::rename(root / "LATEST.tmp", root / "LATEST");
   fsync_path(root);  // both renames; a reader that finds LATEST stale scans the directories
 
-  // Keep n and the keep−1 newest older ones; later numbers belong to an abandoned run.
+  // Keep n and the keep−1 newest older ones; later numbers belong to an abandoned run. The
+  // checkpoint is complete from here on: a failed removal leaves an extra checkpoint, no error.
   PetscInt kept = 0;
+  std::error_code ec;
   for (PetscInt m : existing_checkpoints(root)) {
     const bool keep_it = m == n || (m < n && kept < keep);
     if (m <= n && keep_it) ++kept;
-    if (!keep_it) fs::remove_all(root / checkpoint_name(m));
+    if (!keep_it) {
+      try {
+        discard(root, checkpoint_name(m));
+      } catch (const std::exception&) {
+        // left for the next checkpoint to remove
+      }
+    }
   }
-  std::error_code ec;
   for (const auto& e : fs::directory_iterator(root, ec))
     if (e.path().filename().string().rfind("checkpoint.tmp-", 0) == 0) fs::remove_all(e.path(), ec);
 }
@@ -187,19 +199,32 @@ void write_checkpoint(MPI_Comm comm, const std::string& root_dir, PetscInt n, co
     fs::create_directories(root, ec);
     fs::remove_all(tmp, ec);
     ok = fs::create_directories(tmp / "problem", ec) && !ec;
-    if (!ok) message = "cannot create checkpoint directory '" + tmp.string() + "'";
+    if (!ok) message = "cannot create checkpoint directory '" + tmp.string() + "': " + ec.message();
   }
   share_verdict(comm, ok, message);
-  problem.save_state((tmp / "problem").string());
-  MPI_Barrier(comm);  // every rank's files are complete before rank 0 checksums them
-  if (rank == 0) {
+  // The problem's files: an error is thrown on every rank alike (UpperProblem::save_state).
+  try {
+    problem.save_state((tmp / "problem").string());
+  } catch (const std::exception& e) {
+    ok = false;
+    message = e.what();
+  }
+  MPI_Barrier(comm);  // every rank's files are complete (or abandoned) before rank 0 goes on
+  if (rank == 0 && ok) {
     try {
       write_on_rank0(root, n, state, history, tmp, keep);
     } catch (const std::exception& e) {
       ok = false;
-      message =
-          std::string("cannot write checkpoint ") + checkpoint_name(n) + " in '" + root.string() + "': " + e.what();
+      message = e.what();
     }
+  }
+  if (rank == 0 && !ok) {
+    // The previous checkpoints stay as they were; the partial one goes (it would fill the disk).
+    std::error_code ec;
+    fs::remove_all(tmp, ec);
+    fs::remove(root / "LATEST.tmp", ec);
+    message = std::string("cannot write checkpoint ") + checkpoint_name(n) + " in '" + root.string() + "' (" + message +
+              "); the previous checkpoint is kept";
   }
   share_verdict(comm, ok, message);
 }
@@ -242,15 +267,18 @@ CheckpointData read_checkpoint(MPI_Comm comm, const std::string& root_dir) {
   std::string chosen, state_text, warnings, first_reason;
   bool ok = false;
   if (rank == 0) {
+    // Newest first. LATEST is replaced after the directory rename, so a crash between the two
+    // leaves it naming the previous checkpoint: the newest complete directory wins. A LATEST
+    // naming a directory that is gone is reported first.
     std::vector<std::string> candidates;
     std::string latest;
+    const std::vector<PetscInt> numbers = existing_checkpoints(root);
     if (read_text(root / "LATEST", latest)) {
       latest.erase(latest.find_last_not_of(" \n\r\t") + 1);
-      if (checkpoint_number(latest) >= 0) candidates.push_back(latest);
+      const PetscInt m = checkpoint_number(latest);
+      if (m >= 0 && std::find(numbers.begin(), numbers.end(), m) == numbers.end()) candidates.push_back(latest);
     }
-    for (PetscInt m : existing_checkpoints(root))
-      if (std::find(candidates.begin(), candidates.end(), checkpoint_name(m)) == candidates.end())
-        candidates.push_back(checkpoint_name(m));
+    for (PetscInt m : numbers) candidates.push_back(checkpoint_name(m));
     std::vector<std::string> damaged;
     for (const auto& name : candidates) {
       const fs::path dir = root / name;

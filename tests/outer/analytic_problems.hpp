@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "bilearn/core/error.hpp"
 #include "bilearn/outer/outer_options.hpp"
 #include "bilearn/outer/state_codec.hpp"
 #include "bilearn/outer/upper_problem.hpp"
@@ -107,6 +108,10 @@ class AnalyticProblem : public bilearn::UpperProblem {
       std::vector<double> data(4096, 0.5);
       big.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size() * 8));
     }
+    if (saves == fail_save_at) {  // a full disk: the same exception on every rank, files half written
+      ++saves;
+      throw bilearn::InputError("cannot write '" + dir + "/warm_start.bin': No space left on device");
+    }
     ++saves;
   }
   void load_state(const std::string& dir) override {
@@ -119,6 +124,7 @@ class AnalyticProblem : public bilearn::UpperProblem {
   bool sabotage_trials = false;
   PetscInt sabotage_after = -1;  // loss-only evaluations fail after this many evaluations
   PetscInt raise_at_evaluation = -1;
+  PetscInt fail_save_at = -1;  // save_state number fail_save_at (0-based) throws on every rank
   PetscInt evaluations = 0, gradient_evaluations = 0, accepts = 0, saves = 0, loaded_accepts = -1;
   std::vector<PetscReal> tolerances;
   std::vector<std::vector<PetscInt>> batches;

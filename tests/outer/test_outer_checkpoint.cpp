@@ -3,14 +3,17 @@
 // is used; SIGUSR1 stops the run with a checkpoint; the last two checkpoints are kept.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <memory>
 
 #include "analytic_problems.hpp"
 #include "bilearn/core/error.hpp"
 #include "bilearn/core/reduce.hpp"
+#include "bilearn/io/checked_file.hpp"
 #include "bilearn/outer/checkpoint.hpp"
 #include "bilearn/outer/trainer.hpp"
 
@@ -259,4 +262,108 @@ TEST(OuterCheckpoint, SignalStopsAfterTheStepWithACheckpointAndResumeContinues) 
   EXPECT_EQ(rest.stop_reason, full.stop_reason);
   EXPECT_EQ(rest.theta, full.theta);
   EXPECT_EQ(comparable_history(tmp.sub("split/history.csv")), comparable_history(tmp.sub("full/history.csv")));
+}
+
+// A checkpoint that cannot be written (full disk): one error line on every rank, the partial
+// checkpoint removed, the previous one and LATEST untouched; resuming from it later ends at the
+// uninterrupted θ.
+TEST(OuterCheckpoint, FailedCheckpointKeepsThePreviousOne) {
+  TempDir tmp;
+  OuterOptions o = quiet_options("gd");
+  o.step = 2.0;
+  o.max_it = 6;
+  const std::vector<PetscReal> theta0(6, -2.0);
+  Quadratic p_full(6, 5);
+  TrainResult full = train(PETSC_COMM_WORLD, p_full, theta0, o, tmp.sub("full"));
+
+  Quadratic p_a(6, 5);
+  p_a.fail_save_at = 3;  // checkpoint 4
+  try {
+    train(PETSC_COMM_WORLD, p_a, theta0, o, tmp.sub("split"));
+    ADD_FAILURE() << "expected InputError";
+  } catch (const InputError& e) {
+    const std::string m = e.what();
+    EXPECT_EQ(m.find('\n'), std::string::npos) << m;
+    EXPECT_NE(m.find("cannot write checkpoint checkpoint-000004 in '" + tmp.sub("split/checkpoint") + "'"),
+              std::string::npos)
+        << m;
+    EXPECT_NE(m.find("No space left on device"), std::string::npos) << m;
+    EXPECT_NE(m.find("the previous checkpoint is kept"), std::string::npos) << m;
+  }
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(tmp.sub("split/checkpoint")))
+    names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"LATEST", "checkpoint-000002", "checkpoint-000003"}));
+  EXPECT_EQ(read_file(tmp.sub("split/checkpoint/LATEST")), "checkpoint-000003\n");
+  EXPECT_EQ(verify_checkpoint(tmp.sub("split/checkpoint/checkpoint-000003")), "");
+
+  Quadratic p_b(6, 5);
+  TrainResult rest = resume(PETSC_COMM_WORLD, p_b, o, tmp.sub("split"));
+  EXPECT_TRUE(rest.warnings.empty());
+  EXPECT_EQ(rest.resumed_from, 3);
+  EXPECT_EQ(rest.theta, full.theta);
+}
+
+// BILEARN_TEST_WRITE_LIMIT's in-process twin: writes fail like a full disk once the budget is
+// spent (CheckedFile, used for every checkpoint file rank 0 writes); the checkpoint then fails as
+// above and the previous one stays valid.
+TEST(OuterCheckpoint, WriteLimitActsAsAFullDisk) {
+  TempDir tmp;
+  int rank = 0;
+  MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
+  if (rank == 0) {
+    set_checked_write_limit(10);
+    CheckedFile f(tmp.sub("limited.txt"));
+    try {
+      f.write(std::string(20, 'x'));
+      ADD_FAILURE() << "expected a write error";
+    } catch (const std::runtime_error& e) {
+      EXPECT_EQ(std::string(e.what()), "cannot write '" + tmp.sub("limited.txt") + "': No space left on device");
+    }
+    set_checked_write_limit(-1);
+    EXPECT_EQ(fs::file_size(tmp.sub("limited.txt")), 10u);  // a partial write, as on a full disk
+  }
+  OuterOptions o = quiet_options("gd");
+  o.step = 2.0;
+  o.max_it = 4;
+  const std::vector<PetscReal> theta0(6, -2.0);
+  Quadratic p_full(6, 5);
+  TrainResult full = train(PETSC_COMM_WORLD, p_full, theta0, o, tmp.sub("full"));
+  OuterOptions first = o;
+  first.max_it = 2;
+  Quadratic p_a(6, 5);
+  train(PETSC_COMM_WORLD, p_a, theta0, first, tmp.sub("split"));
+  set_checked_write_limit(100);  // less than state.json
+  Quadratic p_b(6, 5);
+  EXPECT_THROW(resume(PETSC_COMM_WORLD, p_b, o, tmp.sub("split")), InputError);
+  set_checked_write_limit(-1);
+  EXPECT_FALSE(fs::exists(tmp.sub("split/checkpoint/checkpoint.tmp-000003")));
+  EXPECT_EQ(read_file(tmp.sub("split/checkpoint/LATEST")), "checkpoint-000002\n");
+  Quadratic p_c(6, 5);
+  TrainResult rest = resume(PETSC_COMM_WORLD, p_c, o, tmp.sub("split"));
+  EXPECT_EQ(rest.resumed_from, 2);
+  EXPECT_EQ(rest.theta, full.theta);
+}
+
+// A crash between the rename of checkpoint n's directory and the replacement of LATEST leaves
+// LATEST naming n − 1: the resume takes the newest complete checkpoint, n.
+TEST(OuterCheckpoint, StaleLatestPointerResumesFromTheNewestCheckpoint) {
+  TempDir tmp;
+  OuterOptions o = quiet_options("gd");
+  o.step = 2.0;
+  o.max_it = 6;
+  const std::vector<PetscReal> theta0(6, -2.0);
+  Quadratic p_full(6, 5);
+  TrainResult full = train(PETSC_COMM_WORLD, p_full, theta0, o, tmp.sub("full"));
+  OuterOptions first = o;
+  first.max_it = 3;
+  Quadratic p_a(6, 5);
+  train(PETSC_COMM_WORLD, p_a, theta0, first, tmp.sub("split"));
+  on_rank0([&] { std::ofstream(tmp.sub("split/checkpoint/LATEST")) << "checkpoint-000002\n"; });
+  Quadratic p_b(6, 5);
+  TrainResult rest = resume(PETSC_COMM_WORLD, p_b, o, tmp.sub("split"));
+  EXPECT_TRUE(rest.warnings.empty());
+  EXPECT_EQ(rest.resumed_from, 3);
+  EXPECT_EQ(rest.theta, full.theta);
 }

@@ -17,7 +17,7 @@ class ImageGrid {
 
   MPI_Comm comm() const;
   DM dm() const noexcept { return dm_; }
-  PetscInt n() const noexcept { return n_; }          // image side
+  PetscInt n() const noexcept { return n_; }  // image side
   PetscInt pixels() const noexcept { return n_ * n_; }
   // Owned block: columns [x0, x0+nx), rows [y0, y0+ny).
   PetscInt x0() const noexcept { return x0_; }
@@ -44,5 +44,9 @@ class ImageGrid {
   OwnedDM dm_;
   PetscInt n_ = 0, x0_ = 0, y0_ = 0, nx_ = 0, ny_ = 0, start_ = 0;
 };
+
+// Gathers v (a global vector of the DMDA dm, or any vector of its parallel layout) in natural
+// order onto rank 0 of dm's communicator (empty on other ranks). Collective.
+std::vector<PetscScalar> gather_natural(DM dm, Vec v);
 
 }  // namespace bilearn

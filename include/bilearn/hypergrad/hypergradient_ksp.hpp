@@ -22,8 +22,9 @@ namespace bilearn {
 // The objective must outlive the KSP.
 void create_hypergradient_ksp(MPI_Comm comm, LowerObjective& objective, KSP* ksp);
 
-// -help: prints the options of the hypergradient KSPs (-hyper_ksp_*, -hyper_pc_*), which are
-// otherwise read only when the first hypergradient is solved. Collective.
+// Reads the options of the hypergradient KSPs (-hyper_ksp_*, -hyper_pc_*) on a KSP made for the
+// purpose: -help prints them, and a bad value (unknown type) is an error before the first
+// hypergradient, where they are otherwise read. Collective.
 void print_hypergradient_ksp_options(MPI_Comm comm);
 
 // After a solve that stopped with an indefinite H: switches a default-configured CG to MINRES

@@ -15,8 +15,9 @@ double peak_rss_mb();
 // iteration totals start empty/null/0 for commands that evaluate nothing. Collective.
 nlohmann::json base_summary(MPI_Comm comm, const std::string& command, double start_time);
 
-// Writes j (indented) to path on rank 0; other ranks do nothing. Throws InputError if the
-// file cannot be written (reported consistently on every rank). Collective.
+// Writes j (indented) to path on rank 0 (through path.tmp, renamed: never half a file); other
+// ranks do nothing. Throws InputError if the file cannot be written, with the reason (reported
+// consistently on every rank; only rank 0's reason is known). Collective.
 void write_json(MPI_Comm comm, const std::string& path, const nlohmann::json& j);
 
 }  // namespace bilearn

@@ -9,7 +9,8 @@
 //                written on any number of ranks loads on any other
 //   p vectors    the carried products F·Ũ of the split (KSPRecycleGetSpaceState)
 // The space vectors themselves are plain MPI vectors of the DMDA's parallel layout (no DM):
-// they are copied into a DMDA vector before VecView and loaded into one before the seed.
+// they are gathered in natural order onto rank 0, which writes them (io/natural_vec_file), and
+// loaded into DMDA vectors before the seed.
 // With the carried F·Ũ and the "built by the update" flag restored, the first solve after a
 // resume prepares the space exactly as the uninterrupted run would (same drops, same C).
 #pragma once
@@ -30,7 +31,8 @@ struct SpaceState {
 
 // Writes the space ksp carries to its next solve to path (n = 0 when ksp is null, is not a
 // recycling type, or has no space). dm: the DMDA whose global vectors have the space's layout
-// (the image grid). Collective over the DM's communicator.
+// (the image grid). Collective over the DM's communicator; a file that cannot be written (full
+// disk) is an InputError on every rank of it, naming the file and the system's reason.
 void write_recycle_space(const std::string& path, KSP ksp, DM dm);
 
 // Reads a file written by write_recycle_space into global vectors of dm. Returns "" on success

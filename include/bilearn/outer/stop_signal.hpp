@@ -6,21 +6,20 @@
 
 namespace bilearn {
 
-// Installs the handlers for its lifetime (restoring the previous ones afterwards) and clears
-// the flag.
+// Installs the handlers for its lifetime (restoring the previous ones afterwards). Guards nest:
+// only the outermost one installs the handlers and clears the flag, so that `train` can hold one
+// over the whole command (a signal during the set-up or the initial reconstructions is kept for
+// the trainer's first check, one during the final pictures and summary no longer kills the run)
+// while the trainer holds its own.
 class StopSignalGuard {
  public:
   StopSignalGuard();
   ~StopSignalGuard();
   StopSignalGuard(const StopSignalGuard&) = delete;
   StopSignalGuard& operator=(const StopSignalGuard&) = delete;
-
- private:
-  struct sigaction old_term_ {};
-  struct sigaction old_usr1_ {};
 };
 
-// The signal received on this rank since the guard was installed (0: none). Rank-local.
+// The signal received on this rank since the outermost guard was installed (0: none). Rank-local.
 int stop_signal_received();
 
 }  // namespace bilearn

@@ -68,7 +68,9 @@ class UpperProblem {
   // load_state must restore exactly that state (a resumed run must reproduce the
   // uninterrupted one bit for bit), and accept() is not called again after it. Files written
   // here are covered by the checkpoint's checksums; they must be complete when save_state
-  // returns on every rank. Default: stateless problem, nothing to save.
+  // returns on every rank. A file that cannot be written (full disk) must be an exception on
+  // every rank alike, never on some ranks only (the checkpoint writer then removes the partial
+  // checkpoint and stops the run with one error line). Default: stateless problem, nothing to save.
   virtual void save_state(const std::string& /*dir*/) {}
   virtual void load_state(const std::string& /*dir*/) {}
 };
