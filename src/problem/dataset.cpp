@@ -1,5 +1,7 @@
 #include "bilearn/problem/dataset.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <memory>
 #include <stdexcept>
@@ -152,6 +154,13 @@ TrainingSet load_training_set(const std::string& path, const ImageGrid& grid, co
   const PetscInt m = data_size(model);
   require(h.data_size == m, "data set file '" + path + "' holds data vectors of size " + std::to_string(h.data_size) +
                                 ", the forward model '" + model.name + "' produces " + std::to_string(m));
+  for (const auto& [name, value] : model.geometry) {
+    PetscReal in_file = 0;
+    if (!file.read_optional_real(name, &in_file)) continue;  // a file from before the geometry was stored
+    require(std::abs(in_file - value) <= 1e-12 * std::max<PetscReal>(1, std::abs(value)),
+            "data set file '" + path + "' was made with -" + name + " " + format_real(in_file) + ", this run has -" +
+                name + " " + format_real(value));
+  }
   if (samples <= 0) samples = h.samples;
   require(samples <= h.samples, "-data_samples " + std::to_string(samples) + " asks for more samples than the " +
                                     std::to_string(h.samples) + " in data set file '" + path + "'");
@@ -195,6 +204,7 @@ void save_training_set(const std::string& path, const ImageGrid& grid, const For
   h.seed = set.seed;
   h.phantom = set.phantom;
   h.problem = model.name;
+  h.geometry = model.geometry;
   Hdf5DatasetFile file(grid.comm(), path, Hdf5DatasetFile::Mode::write);
   file.write_header(h);
   for (PetscInt s = 0; s < set.size(); ++s) {
