@@ -4,7 +4,7 @@
 set -euo pipefail
 packages=(build-essential cmake pkg-config petsc-dev slepc-dev libopenmpi-dev openmpi-bin
   libboost-program-options-dev nlohmann-json3-dev libpng-dev libfftw3-dev libfftw3-mpi-dev googletest libgtest-dev
-  libpetsc3.18-dev-examples libplplot-dev plplot-driver-cairo libtiff-dev hdf5-tools)
+  libpetsc3.18-dev-examples libplplot-dev plplot-driver-cairo libtiff-dev hdf5-tools python3-petsc4py)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
