@@ -15,10 +15,11 @@ import struct
 import sys
 import zlib
 
-# (name, format, bits, byte order, tiled) of the `good` images, in the order bilearn reads them.
+# (name, format, bits, byte order, layout) of the `good` images, in the order bilearn reads them;
+# layout: PNG interlaced (Adam7) or TIFF tiled.
 GOOD = [
     ("000_png8.png", "png", 8, ">", False),
-    ("001_png16.png", "png", 16, ">", False),
+    ("001_png16_interlaced.png", "png", 16, ">", True),
     ("002_tiff16_le.tif", "tiff", 16, "<", False),
     ("003_tiff16_be_tiled.tiff", "tiff", 16, ">", True),
     ("004_tiff8.TIF", "tiff", 8, "<", False),
@@ -43,17 +44,25 @@ def png_chunk(kind, data):
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
 
-def png_bytes(rows, bits, colour=False):
+# Adam7 passes: (first column, first row, column step, row step).
+ADAM7 = [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2)]
+
+
+def png_bytes(rows, bits, colour=False, interlaced=False):
     height, width = len(rows), len(rows[0])
+    if bits not in (8, 16):
+        raise ValueError("png_bytes packs 8 or 16 bits")
+    passes = ADAM7 if interlaced else [(0, 0, 1, 1)]
     raw = bytearray()
-    for row in rows:
-        raw.append(0)  # filter type None
-        for g in row:
-            sample = struct.pack(">H", g) if bits == 16 else bytes([g]) if bits == 8 else None
-            if sample is None:
-                raise ValueError("png_bytes packs 8 or 16 bits")
-            raw += sample * (3 if colour else 1)
-    ihdr = struct.pack(">IIBBBBB", width, height, bits, 2 if colour else 0, 0, 0, 0)
+    for x0, y0, dx, dy in passes:
+        if x0 >= width or y0 >= height:
+            continue  # an empty pass has no rows at all
+        for r in range(y0, height, dy):
+            raw.append(0)  # filter type None
+            for c in range(x0, width, dx):
+                g = rows[r][c]
+                raw += (struct.pack(">H", g) if bits == 16 else bytes([g])) * (3 if colour else 1)
+    ihdr = struct.pack(">IIBBBBB", width, height, bits, 2 if colour else 0, 0, 0, 1 if interlaced else 0)
     return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", zlib.compress(bytes(raw))) +
             png_chunk(b"IEND", b""))
 
@@ -131,9 +140,9 @@ def tiff_bytes(rows, bits, order, tiled, samples_per_pixel=1, sample_format=1):
     return magic + struct.pack(order + "HI", 42, 8) + pack_ifd(ifd_entries(offsets, counts), 8) + b"".join(blocks)
 
 
-def image_bytes(sample, n, kind, bits, order, tiled):
+def image_bytes(sample, n, kind, bits, order, layout):
     rows = levels(sample, n, bits)
-    return png_bytes(rows, bits) if kind == "png" else tiff_bytes(rows, bits, order, tiled)
+    return png_bytes(rows, bits, interlaced=layout) if kind == "png" else tiff_bytes(rows, bits, order, layout)
 
 
 def write(path, data):
@@ -142,8 +151,8 @@ def write(path, data):
 
 
 def good(directory, n):
-    for s, (name, kind, bits, order, tiled) in enumerate(GOOD):
-        write(f"{directory}/{name}", image_bytes(s, n, kind, bits, order, tiled))
+    for s, (name, kind, bits, order, layout) in enumerate(GOOD):
+        write(f"{directory}/{name}", image_bytes(s, n, kind, bits, order, layout))
 
 
 def check(directory, n, raws):

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Real data: `bilearn phantom -data_truth_dir DIR` reads 8/16-bit greyscale PNG and TIFF ground
-# truths (written by make_truth_images.py with the standard library only) and simulates the data.
+# Real data: `bilearn phantom -data_truth_dir DIR` reads 8/16-bit greyscale PNG (plain and
+# interlaced) and TIFF (strips and tiles, both byte orders) ground truths (written by
+# make_truth_images.py with the standard library only) and simulates the data.
 #  - 1, 2 and 3 ranks give data set files of identical contents (h5diff) and identical PNGs;
 #  - the truths read back from dataset.h5 (h5dump -b) equal the stored levels g / (2^bits - 1);
 #  - the measured noise level is the requested one; -data_samples takes the first S images;
@@ -106,7 +107,7 @@ mkdir "$work/mixed"
 cp "$truth/000_png8.png" "$work/mixed/a.png"
 mkdir "$work/small"
 "${make_images[@]}" good "$work/small" 16
-cp "$work/small/001_png16.png" "$work/mixed/b.png"
+cp "$work/small/001_png16_interlaced.png" "$work/mixed/b.png"
 expect_error 2 "differ in size" "${args[@]}" "$work/mixed"
 expect_error 1 "asks for more samples than the 5 images" "${args[@]}" "$truth" -data_samples 6
 expect_error 2 "not both" "${args[@]}" "$truth" -data_file "$work/tomo-1/dataset.h5"
