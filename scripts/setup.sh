@@ -4,7 +4,7 @@
 set -euo pipefail
 packages=(build-essential cmake pkg-config petsc-dev slepc-dev libopenmpi-dev openmpi-bin
   libboost-program-options-dev nlohmann-json3-dev libpng-dev libfftw3-dev libfftw3-mpi-dev googletest libgtest-dev
-  libpetsc3.18-dev-examples libplplot-dev plplot-driver-cairo
+  libpetsc3.18-dev-examples libplplot-dev plplot-driver-cairo libtiff-dev hdf5-tools python3-petsc4py
   python3-numpy python3-h5py)  # numpy, h5py: docs/examples/own_data.py; h5py: tests/cli/reliability_bad_input.sh
 missing=()
 for p in "${packages[@]}"; do

@@ -115,6 +115,16 @@ void Hdf5DatasetFile::write_header(const DatasetHeader& h) {
   write_int("seed", h.seed);
   write_string("phantom", h.phantom);
   write_string("problem", h.problem);
+  for (const auto& [name, value] : h.geometry)
+    BILEARN_CHECK(PetscViewerHDF5WriteAttribute(viewer_, "/", name.c_str(), PETSC_REAL, &value));
+}
+
+bool Hdf5DatasetFile::read_optional_real(const std::string& name, PetscReal* value) {
+  PetscBool has = PETSC_FALSE;
+  BILEARN_CHECK(PetscViewerHDF5HasAttribute(viewer_, "/", name.c_str(), &has));
+  if (!has) return false;
+  BILEARN_CHECK(PetscViewerHDF5ReadAttribute(viewer_, "/", name.c_str(), PETSC_REAL, nullptr, value));
+  return true;
 }
 
 DatasetHeader Hdf5DatasetFile::read_header() {

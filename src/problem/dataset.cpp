@@ -1,5 +1,7 @@
 #include "bilearn/problem/dataset.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <memory>
 #include <stdexcept>
@@ -11,6 +13,7 @@
 #include "bilearn/io/hdf5_dataset.hpp"
 #include "bilearn/problem/noise.hpp"
 #include "bilearn/problem/phantom.hpp"
+#include "bilearn/problem/truth_images.hpp"
 
 namespace bilearn {
 namespace {
@@ -92,6 +95,11 @@ DataOptions read_data_options(MPI_Comm comm) {
   require(o.noise >= 0, "-data_noise must be >= 0, got " + format_real(o.noise));
   o.seed = block.integer("-data_seed", "seed of phantoms and noise", o.seed, 0);
   o.file = block.string("-data_file", "load the training set from this HDF5 file instead of generating it", "");
+  o.truth_dir = block.string("-data_truth_dir",
+                             "simulate the data from the 8/16-bit greyscale PNG/TIFF images of this directory "
+                             "(N x N, values g/255 or g/65535) instead of phantoms",
+                             "");
+  require(o.file.empty() || o.truth_dir.empty(), "give -data_file or -data_truth_dir, not both");
   return o;
 }
 
@@ -113,10 +121,21 @@ TrainingSet generate_training_set(const ImageGrid& grid, const ForwardModel& mod
   set.noise = options.noise;
   set.seed = options.seed;
   set.phantom = options.phantom;
+  std::vector<OwnedVec> truths;
+  if (!options.truth_dir.empty()) {
+    truths = load_truth_images(grid, options.truth_dir, options.samples_given ? options.samples : 0);
+    set.phantom = "truth_dir:" + options.truth_dir;
+  }
+  const PetscInt samples = options.truth_dir.empty() ? options.samples : static_cast<PetscInt>(truths.size());
   const std::vector<PetscInt> natural = data_natural_indices(grid, model);
-  for (PetscInt s = 0; s < options.samples; ++s) {
-    OwnedVec x = grid.create_vec();
-    fill_phantom(grid, make_phantom(options.phantom, options.seed, s), x);
+  for (PetscInt s = 0; s < samples; ++s) {
+    OwnedVec x;
+    if (options.truth_dir.empty()) {
+      x = grid.create_vec();
+      fill_phantom(grid, make_phantom(options.phantom, options.seed, s), x);
+    } else {
+      x = std::move(truths[static_cast<size_t>(s)]);
+    }
     OwnedVec y = create_data_vec(model);
     apply_forward_reproducible(model, x, y);
     add_relative_noise(y, natural, options.noise, options.seed, s);
@@ -135,6 +154,13 @@ TrainingSet load_training_set(const std::string& path, const ImageGrid& grid, co
   const PetscInt m = data_size(model);
   require(h.data_size == m, "data set file '" + path + "' holds data vectors of size " + std::to_string(h.data_size) +
                                 ", the forward model '" + model.name + "' produces " + std::to_string(m));
+  for (const auto& [name, value] : model.geometry) {
+    PetscReal in_file = 0;
+    if (!file.read_optional_real(name, &in_file)) continue;  // a file from before the geometry was stored
+    require(std::abs(in_file - value) <= 1e-12 * std::max<PetscReal>(1, std::abs(value)),
+            "data set file '" + path + "' was made with -" + name + " " + format_real(in_file) + ", this run has -" +
+                name + " " + format_real(value));
+  }
   if (samples <= 0) samples = h.samples;
   require(samples <= h.samples, "-data_samples " + std::to_string(samples) + " asks for more samples than the " +
                                     std::to_string(h.samples) + " in data set file '" + path + "'");
@@ -178,6 +204,7 @@ void save_training_set(const std::string& path, const ImageGrid& grid, const For
   h.seed = set.seed;
   h.phantom = set.phantom;
   h.problem = model.name;
+  h.geometry = model.geometry;
   Hdf5DatasetFile file(grid.comm(), path, Hdf5DatasetFile::Mode::write);
   file.write_header(h);
   for (PetscInt s = 0; s < set.size(); ++s) {

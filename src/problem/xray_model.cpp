@@ -180,6 +180,15 @@ ForwardModel create_xray_model(const ImageGrid& grid) {
   model.data_on_grid = false;
   model.data_rows = geometry.angles;
   model.data_cols = geometry.rays;
+  model.geometry = {{"tomo_angles", static_cast<PetscReal>(geometry.angles)},
+                    {"tomo_angle_start", geometry.angle_start},
+                    {"tomo_angle_range", geometry.angle_range},
+                    {"tomo_rays", static_cast<PetscReal>(geometry.rays)},
+                    {"tomo_width", geometry.width}};
+  if (geometry.beam == BeamType::fan) {
+    model.geometry.emplace_back("tomo_source_distance", geometry.source_distance);
+    model.geometry.emplace_back("tomo_detector_distance", geometry.detector_distance);
+  }
   return model;
 }
 

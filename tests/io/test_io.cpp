@@ -4,16 +4,19 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 
 #include "bilearn/core/error.hpp"
 #include "bilearn/core/reduce.hpp"
+#include "bilearn/io/grey_image.hpp"
 #include "bilearn/io/hdf5_dataset.hpp"
 #include "bilearn/io/png.hpp"
 #include "bilearn/problem/dataset.hpp"
 #include "bilearn/problem/operators.hpp"
 #include "bilearn/problem/phantom.hpp"
+#include "bilearn/problem/truth_images.hpp"
 #include "test_support.hpp"
 
 using namespace bilearn;
@@ -236,4 +239,51 @@ TEST_F(IoTest, PngWriterProducesReadableGreyImage) {
   const std::string msg =
       expect_input_error_text([&] { write_image_png(PETSC_COMM_WORLD, path("none/x.png"), grid, x); });
   EXPECT_TRUE(contains(msg, "cannot write PNG file") && contains(msg, "x.png")) << msg;
+}
+
+TEST_F(IoTest, TruthImagesLoadAsStoredLevelsScaled) {
+  // Two 8-bit images written by write_png with lo = 0, hi = 255, so that the grey level of a
+  // pixel is the integer value itself; load_truth_images must give level/255 in natural order
+  // on any number of ranks, and refuse what does not fit.
+  const PetscInt n = 12;
+  auto level = [](PetscInt s, PetscInt k) { return static_cast<double>((k * 37 + s * 101) % 256); };
+  if (world_rank() == 0) {
+    std::filesystem::create_directory(path("truths"));
+    for (PetscInt s = 0; s < 2; ++s) {
+      std::vector<PetscScalar> values(static_cast<size_t>(n * n));
+      for (PetscInt k = 0; k < n * n; ++k) values[static_cast<size_t>(k)] = level(s, k);
+      write_png(path("truths/" + std::to_string(s) + ".png"), values, n, n, 0.0, 255.0);
+    }
+    std::ofstream(path("truths/notes.txt")) << "ignored\n";
+  }
+  MPI_Barrier(PETSC_COMM_WORLD);
+  ImageGrid grid(PETSC_COMM_WORLD, n);
+  const std::vector<OwnedVec> truths = load_truth_images(grid, path("truths"));
+  EXPECT_EQ(truths.size(), 2u);
+  for (size_t s = 0; s < truths.size(); ++s) {
+    const std::vector<PetscScalar> natural = grid.gather_natural(truths[s]);
+    if (world_rank() == 0 && natural.size() == static_cast<size_t>(n * n)) {
+      for (PetscInt k = 0; k < n * n; ++k)
+        EXPECT_EQ(natural[static_cast<size_t>(k)], level(static_cast<PetscInt>(s), k) / 255.0) << "pixel " << k;
+    }
+  }
+  EXPECT_EQ(load_truth_images(grid, path("truths"), 1).size(), 1u);
+
+  ImageGrid other(PETSC_COMM_WORLD, n + 2);
+  std::string msg = expect_input_error_text([&] { load_truth_images(other, path("truths")); });
+  EXPECT_TRUE(contains(msg, "0.png") && contains(msg, "12x12") && contains(msg, "-problem_n 14")) << msg;
+  msg = expect_input_error_text([&] { load_truth_images(grid, path("truths"), 3); });
+  EXPECT_TRUE(contains(msg, "-data_samples 3") && contains(msg, "2 images")) << msg;
+  msg = expect_input_error_text([&] { load_truth_images(grid, path("nothing-here")); });
+  EXPECT_TRUE(contains(msg, "nothing-here") && contains(msg, "does not exist")) << msg;
+  if (world_rank() == 0) {
+    const std::vector<std::string> files = list_truth_images(path("truths"));
+    EXPECT_EQ(files.size(), 2u);
+    std::ofstream(path("truths/1.png"), std::ios::trunc) << "not a png\n";
+    EXPECT_THROW(read_grey_image(path("truths/1.png")), InputError);
+    EXPECT_EQ(image_file_kind(path("truths/0.png")), ImageFileKind::png);
+  }
+  MPI_Barrier(PETSC_COMM_WORLD);
+  msg = expect_input_error_text([&] { load_truth_images(grid, path("truths")); });
+  EXPECT_TRUE(contains(msg, "1.png") && contains(msg, "not a PNG or TIFF")) << msg;
 }

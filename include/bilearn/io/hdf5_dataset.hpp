@@ -12,13 +12,18 @@
 //       seed        int     -data_seed the set was generated with
 //       phantom     string  phantom family (shepp | ellipses | blocks)
 //       problem     string  name of the forward model that made the data
+//       tomo_*      real    tomography only: the geometry (tomo_angles, tomo_angle_start,
+//                             tomo_angle_range, tomo_rays, tomo_width; fan beam also
+//                             tomo_source_distance, tomo_detector_distance), named after the
+//                             -tomo_* options; files written before they existed lack them
 //   /truth/sample_000 … /truth/sample_<S−1>   1-D real datasets of N·N values: the true
 //                          images in natural order (row-major, row 0 at the top)
 //   /data/sample_000  … /data/sample_<S−1>    1-D real datasets of m values: the noisy data
 //                          in natural order (image order for data on the grid, ray order
 //                          angle-major for tomography, row order for user matrices)
 //
-// In Python: f = h5py.File(F); x = f["truth/sample_000"][:].reshape(N, N).
+// In Python: f = h5py.File(F); x = f["truth/sample_000"][:].reshape(N, N). The layout, the
+// ordering and the units are documented in docs/data_format.md.
 // This layer knows nothing of grids or operators: it moves natural-order Vecs and checks
 // what can be checked from the file alone (existence, sizes, finite values).
 #pragma once
@@ -26,6 +31,8 @@
 #include <petscviewerhdf5.h>
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "bilearn/core/handles.hpp"
 
@@ -41,6 +48,7 @@ struct DatasetHeader {
   PetscInt seed = 0;
   std::string phantom;
   std::string problem;
+  std::vector<std::pair<std::string, PetscReal>> geometry;  // tomo_* attributes (write only)
 };
 
 // "sample_000", "sample_001", … (at least three digits).
@@ -61,6 +69,8 @@ class Hdf5DatasetFile {
   void write_header(const DatasetHeader& header);
   // Missing attributes or impossible values are InputErrors naming the file and attribute.
   DatasetHeader read_header();
+  // A real attribute of the root that may be missing (returns false then).
+  bool read_optional_real(const std::string& name, PetscReal* value);
 
   // Writes v (natural order) as /<group>/<name>. Collective.
   void write_vec(const std::string& group, const std::string& name, Vec v);

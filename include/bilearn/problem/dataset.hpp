@@ -7,6 +7,9 @@
 //   -data_noise σ         relative noise level, ‖e_s‖ ≈ σ‖A x†_s‖ (default 0.01, ≥ 0)
 //   -data_seed s          seed of phantoms and noise (default 1); sample k uses (s, k)
 //   -data_file F          load the set from F instead of generating it
+//   -data_truth_dir D     simulate the data from the ground-truth images of D (PNG/TIFF,
+//                         truth_images.hpp) instead of phantoms: y_s = A x†_s + e_s as for
+//                         phantoms; S = all images of D, or the first S with -data_samples
 //
 // A generated set is the same bits on any number of ranks: phantoms are evaluated per
 // pixel, y = A x† is formed with exactly summed rows (apply_forward_reproducible), the
@@ -29,6 +32,7 @@ struct DataOptions {
   PetscReal noise = 0.01;
   PetscInt seed = 1;
   std::string file;            // non-empty: load instead of generating
+  std::string truth_dir;       // non-empty: ground truths from the images of this directory
   bool samples_given = false;  // -data_samples was set explicitly
 };
 DataOptions read_data_options(MPI_Comm comm);
@@ -38,7 +42,7 @@ struct TrainingSet {
   std::vector<OwnedVec> data;   // y_s: left vectors of A (MatCreateVecs(A, nullptr, &y) layout)
   PetscReal noise = 0.0;        // relative noise level σ the data was made with
   PetscInt seed = 1;
-  std::string phantom;  // phantom family ("shepp", "ellipses", "blocks")
+  std::string phantom;  // phantom family ("shepp", "ellipses", "blocks") or "truth_dir:<D>"
   PetscInt size() const noexcept { return static_cast<PetscInt>(truth.size()); }
 };
 

@@ -2,6 +2,8 @@
 // vector) to a data vector. Chosen by -problem; built by create_forward_model.
 #pragma once
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "bilearn/core/handles.hpp"
 #include "bilearn/core/image_grid.hpp"
@@ -24,6 +26,11 @@ struct ForwardModel {
   // responses, for operators close to a convolution: tomography, blur, identity) or "diagonal"
   // (mean of diag(AᵀA): masks, user matrices). docs/algorithms.md §4.5.
   std::string circulant_kernel = "corners";
+  // The numbers that fix the data geometry, named after the options that set them (tomo:
+  // tomo_angles, tomo_angle_start, tomo_angle_range, tomo_rays, tomo_width, and for fan beam
+  // tomo_source_distance, tomo_detector_distance). Data set files store them as attributes;
+  // loading a file made with other values is an error. Empty for the other models.
+  std::vector<std::pair<std::string, PetscReal>> geometry;
 };
 
 // Options shared by every command: -problem, -problem_n and the storage of Aᵀ
