@@ -9,7 +9,9 @@
 #include <vector>
 
 #include "bilearn/app/commands.hpp"
+#include "bilearn/core/error.hpp"
 #include "bilearn/core/reduce.hpp"
+#include "bilearn/krylov/pc_circulant.h"
 
 namespace bilearn {
 
@@ -31,6 +33,19 @@ int bench_operator(const CommandLine& cl);           // bench/bench_operator.cpp
 int bench_recycle(const CommandLine& cl);            // bench/bench_recycle.cpp
 int bench_recycle_synthetic(const CommandLine& cl);  // bench/bench_recycle_synthetic.cpp
 int bench_scale(const CommandLine& cl);              // bench/bench_scale.cpp
+
+// PC applications so far of a KSP's circulant PC (0 for another PC or no KSP).
+inline PetscInt circulant_applies(KSP ksp) {
+  if (!ksp) return 0;
+  PC pc = nullptr;
+  BILEARN_CHECK(KSPGetPC(ksp, &pc));
+  PetscBool circ = PETSC_FALSE;
+  BILEARN_CHECK(PetscObjectTypeCompare((PetscObject)pc, PCCIRCULANT, &circ));
+  if (!circ) return 0;
+  PCCirculantInfo info{};
+  BILEARN_CHECK(PCCirculantGetInfo(pc, &info));
+  return info.applies;
+}
 
 // Seconds per call of op, from a run of at least min_seconds (slowest rank) after one
 // warm-up call; the repetition count is decided collectively, so op may be collective.

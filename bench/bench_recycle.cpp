@@ -112,18 +112,6 @@ OwnedKSP make_solver(const ImageGrid& grid, LowerObjective& objective, const Met
   return ksp;
 }
 
-// PC applications so far of a KSP's circulant PC (0 for other PCs).
-PetscInt circulant_applies(KSP ksp) {
-  PC pc = nullptr;
-  BILEARN_CHECK(KSPGetPC(ksp, &pc));
-  PetscBool circ = PETSC_FALSE;
-  BILEARN_CHECK(PetscObjectTypeCompare((PetscObject)pc, PCCIRCULANT, &circ));
-  if (!circ) return 0;
-  PCCirculantInfo info{};
-  BILEARN_CHECK(PCCirculantGetInfo(pc, &info));
-  return info.applies;
-}
-
 // Tight reference J w_ref for every system (MINRES from zero).
 void solve_references(Workspace& ws, std::vector<RecordedSystem>& systems, PetscReal ref_rtol) {
   LowerObjective& objective = ws.bilevel->objective();

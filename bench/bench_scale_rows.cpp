@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "bench.hpp"
 #include "bench_scale.hpp"
 #include "bilearn/core/error.hpp"
 #include "bilearn/core/reduce.hpp"
@@ -59,18 +60,6 @@ nlohmann::json RowResult::to_json() const {
 }
 
 namespace {
-
-PetscInt circulant_applies(KSP ksp) {
-  if (!ksp) return 0;
-  PC pc = nullptr;
-  BILEARN_CHECK(KSPGetPC(ksp, &pc));
-  PetscBool circ = PETSC_FALSE;
-  BILEARN_CHECK(PetscObjectTypeCompare((PetscObject)pc, PCCIRCULANT, &circ));
-  if (!circ) return 0;
-  PCCirculantInfo info{};
-  BILEARN_CHECK(PCCirculantGetInfo(pc, &info));
-  return info.applies;
-}
 
 struct Counters {
   PetscInt h = 0, f = 0, r = 0, newton_krylov = 0, pc = 0;
