@@ -73,24 +73,14 @@ run_bounded() {
 }
 
 verify_checkpoints() {
-  python3 - "$1" <<'PY'
-import glob, json, os, struct, sys
-def checksum(data, h=1469598103934665603):  # as outer/state_codec.cpp
-    prime, mask = 1099511628211, (1 << 64) - 1
-    i = 0
-    while i + 8 <= len(data):
-        h = ((h ^ struct.unpack_from("<Q", data, i)[0]) * prime) & mask
-        h ^= h >> 29
-        i += 8
-    for b in data[i:]:
-        h = ((h ^ b) * prime) & mask
-    return h
+  PYTHONPATH="$(dirname "${BASH_SOURCE[0]}")" python3 - "$1" <<'PY'
+import glob, json, os, sys
+from checkpoint_checksum import checksum, manifest_checksum
 root = sys.argv[1]
 dirs = sorted(d for d in glob.glob(os.path.join(root, "checkpoint-*")) if os.path.isdir(d))
 for d in dirs:
     m = json.load(open(os.path.join(d, "MANIFEST.json")))
-    listed = json.dumps(m["files"], separators=(",", ":"), sort_keys=True).encode()
-    assert m["manifest_checksum"] == "%016x" % checksum(listed), d + ": manifest checksum"
+    assert m["manifest_checksum"] == manifest_checksum(m["files"]), d + ": manifest checksum"
     names = {f["path"] for f in m["files"]}
     assert "state.json" in names, d + ": no state.json"
     for f in m["files"]:

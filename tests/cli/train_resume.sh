@@ -177,26 +177,16 @@ for n in 1 2; do truncate -s 100 "$work/damaged_all/checkpoint/checkpoint-00000$
 expect_error 2 "$space: size 100" train --resume "$work/damaged_all" "${common[@]}" -outer_max_it 4
 
 # A checkpoint written before recycle spaces were saved (no space_*.bin) still resumes.
-python3 - "$work/old/checkpoint" <<'PY' || fail "could not make a checkpoint without spaces"
-import glob, json, os, struct, sys
-def checksum(data, h=1469598103934665603):  # as outer/state_codec.cpp
-    prime, mask = 1099511628211, (1 << 64) - 1
-    i = 0
-    while i + 8 <= len(data):
-        h = ((h ^ struct.unpack_from("<Q", data, i)[0]) * prime) & mask
-        h ^= h >> 29
-        i += 8
-    for b in data[i:]:
-        h = ((h ^ b) * prime) & mask
-    return h
+PYTHONPATH="$(dirname "$0")" python3 - "$work/old/checkpoint" <<'PY' || fail "could not make a checkpoint without spaces"
+import glob, json, os, sys
+from checkpoint_checksum import manifest_checksum
 for d in glob.glob(os.path.join(sys.argv[1], "checkpoint-*")):
     m = json.load(open(os.path.join(d, "MANIFEST.json")))
     for f in m["files"]:
         if "/space_" in f["path"]:
             os.remove(os.path.join(d, f["path"]))
     m["files"] = [f for f in m["files"] if "/space_" not in f["path"]]
-    listed = json.dumps(m["files"], separators=(",", ":"), sort_keys=True).encode()
-    m["manifest_checksum"] = "%016x" % checksum(listed)
+    m["manifest_checksum"] = manifest_checksum(m["files"])
     json.dump(m, open(os.path.join(d, "MANIFEST.json"), "w"), indent=1)
 PY
 [ -z "$(find "$work/old/checkpoint" -name 'space_*')" ] || fail "space files left in the old checkpoint"
