@@ -68,6 +68,10 @@ OuterOptions read_outer_options(MPI_Comm comm) {
   o.progress = b.flag("-progress", "print a progress line per outer step", o.progress);
   o.progress_live =
       b.choice("-progress_live", "progress as one live line on a terminal", {"auto", "yes", "no"}, o.progress_live);
+  o.history_plot_seconds =
+      b.real("-history_plot_seconds",
+             "redraw history.png during training at most every this many seconds (0: every step; always at the end)",
+             o.history_plot_seconds, 0, PETSC_INFINITY);
   b.view_option("-view", "print the configured outer optimiser and loop");
   return o;
 }

@@ -122,14 +122,22 @@ class Run {
   std::string history_path() const { return out_dir_.empty() ? "" : out_dir_ + "/history.csv"; }
 
   // Appends row (if any) to history.csv and redraws history.png from the whole history the
-  // run holds (a resumed run's includes the checkpointed steps).
+  // run holds (a resumed run's includes the checkpointed steps): always without a row (start,
+  // end), after a step when -outer_history_plot_seconds have passed since the last drawing
+  // (rank 0's clock decides for every rank).
   void record_history(const HistoryRow* row) {
     const double t0 = MPI_Wtime();
     {
       log::ScopedStage stage(log::stages().io);
       log::ScopedEvent event(log::events().io);
       if (row) history_->append(*row);
-      if (!out_dir_.empty()) write_history_plot(comm_, out_dir_ + "/history.png", history_->series());
+      int draw = !row || t0 - last_plot_ >= opts_.history_plot_seconds ? 1 : 0;
+      MPI_Bcast(&draw, 1, MPI_INT, 0, comm_);
+      if (draw && !out_dir_.empty()) {
+        write_history_plot(comm_, out_dir_ + "/history.png", history_->series());
+        last_plot_ = t0;
+        plotted_steps_ = k_;
+      }
     }
     result_.seconds_history += MPI_Wtime() - t0;
   }
@@ -287,6 +295,7 @@ class Run {
       }
     }
     if (last_checkpoint_ != k_) checkpoint();
+    if (plotted_steps_ != k_) record_history(nullptr);  // the plot shows every step of the run
     // A mini-batch iterate gets one full evaluation so that upper_loss is the full L(θ).
     Point final_point = oracle_.current();
     if (!final_point.samples.empty()) {
@@ -319,6 +328,8 @@ class Run {
   PetscInt last_checkpoint_ = -1;
   PetscReal initial_loss_ = 0;
   double start_ = 0, elapsed_before_ = 0;
+  double last_plot_ = 0;       // MPI_Wtime of the last drawing of history.png
+  PetscInt plotted_steps_ = -1;  // k_ at that drawing
   TrainResult result_;
 };
 

@@ -43,6 +43,8 @@ stop_and_resume() {
     rank1) kill -"$sig" $(echo "$ranks" | tail -1) ;;
     ranks) kill -"$sig" $ranks ;;
   esac
+  # The steps finished when the signal went out (steps are fast: re-read after the kill).
+  [ "$wait_for" = setup ] || seen=$(rows_of "$out/history.csv")
   wait_job "$job" 120 || status=$?
   [ "$status" -eq 0 ] || { cat "$work/$name.log"; fail "$name: exit status $status after SIG$sig"; }
   python3 - "$out/summary.json" "$seen" "$steps" "$sig" <<'PY' || fail "$name: did not stop within one outer step"

@@ -52,7 +52,7 @@ PY
 }
 
 common=(-problem tomo -problem_n 20 -tomo_angles 30 -reg_type tv -reg_tv_learn_gamma -data_samples 2
-  -lower_tao_gatol 1e-9 -hyper_ksp_rtol 1e-10 -hyper_ksp_type rminres)
+  -lower_tao_gatol 1e-9 -hyper_ksp_rtol 1e-10 -hyper_ksp_type rminres -outer_adaptive_tol false)
 
 # same_theta A B [TOL]: the θ of two summary.json files agree to TOL relative (0: bitwise), by
 # default 1e-12 (the bar): a resumed recycling KSP gets back its basis Ũ, the carried F·Ũ
