@@ -1,5 +1,7 @@
 #include "bilearn/hypergrad/hypergradient_ksp.hpp"
 
+#include <cstring>
+
 #include "bilearn/core/error.hpp"
 #include "bilearn/core/handles.hpp"
 #include "bilearn/krylov/pc_circulant.h"
@@ -33,6 +35,15 @@ void create_with_defaults(MPI_Comm comm, KSP* ksp) {
   BILEARN_CHECK(KSPGetPC(*ksp, &pc));
   BILEARN_CHECK(PCSetType(pc, PCCIRCULANT));
   BILEARN_CHECK(KSPSetInitialGuessNonzero(*ksp, PETSC_TRUE));
+  // Another -hyper_ksp_type keeps its own norm and no PC (create_hypergradient_ksp): set here
+  // already, so that -help prints what is used.
+  char type[256] = "";
+  PetscBool set = PETSC_FALSE;
+  BILEARN_CHECK(PetscOptionsGetString(nullptr, kPrefix, "-ksp_type", type, sizeof(type), &set));
+  if (set && std::strcmp(type, KSPCG) != 0) {
+    if (!user_set("-ksp_norm_type")) BILEARN_CHECK(KSPSetNormType(*ksp, KSP_NORM_DEFAULT));
+    if (!user_set("-pc_type")) BILEARN_CHECK(PCSetType(pc, PCNONE));
+  }
 }
 
 bool guess_nonzero(KSP ksp) {
