@@ -95,8 +95,6 @@ emit("and the program disagree. Every option is a PETSc option: give it on the c
 emit("`-options_file F` or in `PETSC_OPTIONS`. `<now X : formerly Y>` shows the default. PETSc's")
 emit("own options for all programs (`-log_view`, `-options_file`, `-malloc_debug`, ...) are left")
 emit("out, and a block already printed under an earlier command is named, not repeated.")
-emit("One default is not what it prints: `-lower_tao_nls_pc_type` shows TAO's `ilu`, read before")
-emit("bilearn chooses PC `circulant` for the Newton systems, which it does unless the option is given.")
 emit("The [user guide](user_guide.md) explains the main ones.")
 emit("")
 for name, words in entries:

@@ -51,11 +51,12 @@ def matvec(lengths, columns, values, x):
 
 
 def write_dataset(path, truth, data, data_rows, data_cols, noise, problem):
-    """bilearn's HDF5 training set (format bilearn-dataset-1). Strings must be fixed-length
-    ASCII (np.bytes_), as PETSc reads them; integers and reals are scalars."""
+    """bilearn's HDF5 training set (format bilearn-dataset-1). Attributes are scalars: strings
+    (a Python str, which h5py stores as a variable-length string, or np.bytes_, fixed-length),
+    integers and reals."""
     n = truth[0].shape[0]
     with h5py.File(path, "w") as f:
-        f.attrs["format"] = np.bytes_("bilearn-dataset-1")
+        f.attrs["format"] = "bilearn-dataset-1"
         f.attrs["N"] = np.int32(n)
         f.attrs["samples"] = np.int32(len(truth))
         f.attrs["data_size"] = np.int32(data[0].size)
@@ -63,8 +64,8 @@ def write_dataset(path, truth, data, data_rows, data_cols, noise, problem):
         f.attrs["data_cols"] = np.int32(data_cols)
         f.attrs["noise"] = np.float64(noise)
         f.attrs["seed"] = np.int32(0)
-        f.attrs["phantom"] = np.bytes_("own")
-        f.attrs["problem"] = np.bytes_(problem)
+        f.attrs["phantom"] = "own"
+        f.attrs["problem"] = problem
         for s, (x, y) in enumerate(zip(truth, data)):
             f["truth/sample_%03d" % s] = x.reshape(-1)  # natural order: row-major, row 0 at the top
             f["data/sample_%03d" % s] = y

@@ -33,12 +33,13 @@ int run_train_command(const CommandLine& cl) {
   require(!cl.force || cl.resume.empty(), "--force replaces an earlier run; it cannot be combined with --resume");
   const std::string dir = cl.resume.empty() ? cl.out : cl.resume;
   const bool resuming = !cl.resume.empty();
-  if (!resuming && !help) refuse_earlier_run(comm, dir, cl.force);  // an earlier run: --resume or --force
+  // An earlier run: --resume or --force; only the leftovers of one that never checkpointed: replaced.
+  const bool leftovers = !resuming && !help && refuse_earlier_run(comm, dir, cl.force);
 
   auto ws = build_workspace(comm);
   const OuterOptions options = read_outer_options(comm);
   if (help) return 0;
-  if (!resuming && cl.force) remove_earlier_run(comm, dir);  // only once the new run's input is good
+  if (!resuming && (cl.force || leftovers)) remove_earlier_run(comm, dir);  // once the new run's input is good
   make_directory(comm, dir);
   BilevelUpperProblem problem(*ws);
   const PetscInt pictures = 4;  // PNGs of the first few samples

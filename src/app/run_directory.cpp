@@ -1,5 +1,7 @@
 #include "bilearn/app/run_directory.hpp"
 
+#include <petscsys.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <system_error>
@@ -46,10 +48,25 @@ std::vector<std::string> earlier_run_files(const std::string& dir) {
   return found;
 }
 
-void refuse_earlier_run(MPI_Comm comm, const std::string& dir, bool force) {
+namespace {
+
+// Whether the started run in dir holds something of value: summary.json (it finished) or a
+// checkpoint-<n> folder (it can be resumed; checkpoint.tmp-* are partial writes). Without either,
+// what a run left (initial PNGs, a history no checkpoint can continue) is replaced.
+bool holds_value(const fs::path& dir) {
+  std::error_code ec;
+  if (fs::exists(dir / "summary.json", ec)) return true;
+  for (fs::directory_iterator it(dir / "checkpoint", ec), end; !ec && it != end; it.increment(ec))
+    if (it->path().filename().string().rfind("checkpoint-", 0) == 0) return true;
+  return false;
+}
+
+}  // namespace
+
+bool refuse_earlier_run(MPI_Comm comm, const std::string& dir, bool force) {
   int rank = 0;
   MPI_Comm_rank(comm, &rank);
-  int found = 0;
+  int verdict[2] = {0, 0};  // a started run, one of value
   std::string listed;
   if (rank == 0 && !force) {
     // Named by the files that mark a run: summary.json, history.csv, checkpoint/, initial_*.png.
@@ -59,12 +76,19 @@ void refuse_earlier_run(MPI_Comm comm, const std::string& dir, bool force) {
       initial_listed = initial_listed || is_png_of(f, "initial_");
       const std::string shown = f == "checkpoint" ? "checkpoint/" : is_png_of(f, "initial_") ? "initial_*.png" : f;
       listed += (listed.empty() ? "" : ", ") + shown;
-      found = 1;
+      verdict[0] = 1;
     }
+    verdict[1] = verdict[0] && holds_value(dir);
   }
-  MPI_Bcast(&found, 1, MPI_INT, 0, comm);
-  require(found == 0, "'" + dir + "' holds an earlier run (" + listed + "); continue it with --resume " + dir +
-                          " or replace it with --force");
+  MPI_Bcast(verdict, 2, MPI_INT, 0, comm);
+  require(verdict[1] == 0, "'" + dir + "' holds an earlier run (" + listed + "); continue it with --resume " + dir +
+                               " or replace it with --force");
+  if (verdict[0] == 1)
+    BILEARN_CHECK(PetscPrintf(comm,
+                              "train: '%s' holds only the leftovers of a run that stopped before its first checkpoint "
+                              "(%s): they are replaced\n",
+                              dir.c_str(), listed.c_str()));
+  return verdict[0] == 1;
 }
 
 void remove_earlier_run(MPI_Comm comm, const std::string& dir) {

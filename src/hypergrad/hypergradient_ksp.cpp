@@ -1,5 +1,7 @@
 #include "bilearn/hypergrad/hypergradient_ksp.hpp"
 
+#include <cstring>
+
 #include "bilearn/core/error.hpp"
 #include "bilearn/core/handles.hpp"
 #include "bilearn/krylov/pc_circulant.h"
@@ -33,9 +35,97 @@ void create_with_defaults(MPI_Comm comm, KSP* ksp) {
   BILEARN_CHECK(KSPGetPC(*ksp, &pc));
   BILEARN_CHECK(PCSetType(pc, PCCIRCULANT));
   BILEARN_CHECK(KSPSetInitialGuessNonzero(*ksp, PETSC_TRUE));
+  // Another -hyper_ksp_type keeps its own norm and no PC (create_hypergradient_ksp): set here
+  // already, so that -help prints what is used.
+  char type[256] = "";
+  PetscBool set = PETSC_FALSE;
+  BILEARN_CHECK(PetscOptionsGetString(nullptr, kPrefix, "-ksp_type", type, sizeof(type), &set));
+  if (set && std::strcmp(type, KSPCG) != 0) {
+    if (!user_set("-ksp_norm_type")) BILEARN_CHECK(KSPSetNormType(*ksp, KSP_NORM_DEFAULT));
+    if (!user_set("-pc_type")) BILEARN_CHECK(PCSetType(pc, PCNONE));
+  }
+}
+
+bool guess_nonzero(KSP ksp) {
+  PetscBool nonzero = PETSC_FALSE;
+  BILEARN_CHECK(KSPGetInitialGuessNonzero(ksp, &nonzero));
+  return nonzero == PETSC_TRUE;
+}
+
+// How a solve may start from the w it is given.
+enum class Start { zero, warm_kept, warm_dropped };
+
+// w = 0 is a cold start; otherwise w is kept unless it is a worse start for H w = b than zero:
+// ‖b − H w‖ ≥ ‖b‖ (one H product).
+Start judge_start(KSP ksp, Vec b, Vec w) {
+  if (!guess_nonzero(ksp)) return Start::zero;
+  PetscReal w_norm;
+  BILEARN_CHECK(VecNorm(w, NORM_2, &w_norm));
+  if (w_norm == 0) return Start::zero;
+  Mat H;
+  BILEARN_CHECK(KSPGetOperators(ksp, &H, nullptr));
+  OwnedVec r;
+  BILEARN_CHECK(VecDuplicate(b, r.out()));
+  BILEARN_CHECK(MatMult(H, w, r));
+  BILEARN_CHECK(VecAYPX(r, -1.0, b));  // r = b − H w
+  PetscReal r_norm, b_norm;
+  BILEARN_CHECK(VecNorm(r, NORM_2, &r_norm));
+  BILEARN_CHECK(VecNorm(b, NORM_2, &b_norm));
+  return r_norm < b_norm ? Start::warm_kept : Start::warm_dropped;  // a NaN residual is dropped too
+}
+
+// One KSPSolve. Unless start is warm_kept it runs from w = 0 with the KSP told so (a zero guess
+// costs no H product), the KSP's initial-guess setting restored afterwards. Returns the iterations.
+PetscInt solve_once(KSP ksp, Vec b, Vec w, Start start) {
+  const bool from_zero = start != Start::warm_kept;
+  const bool nonzero = guess_nonzero(ksp);
+  if (from_zero) {
+    BILEARN_CHECK(VecSet(w, 0.0));
+    BILEARN_CHECK(KSPSetInitialGuessNonzero(ksp, PETSC_FALSE));
+  }
+  const PetscErrorCode solved = KSPSolve(ksp, b, w);
+  if (from_zero) BILEARN_CHECK(KSPSetInitialGuessNonzero(ksp, nonzero ? PETSC_TRUE : PETSC_FALSE));
+  BILEARN_CHECK(solved);
+  PetscInt its;
+  BILEARN_CHECK(KSPGetIterationNumber(ksp, &its));
+  return its;
+}
+
+// A solve from w as judged, with the MINRES switch on an indefinite H. Returns how the last
+// solve started.
+Start solve_judged(KSP ksp, Vec b, Vec w, HypergradientSolve& out) {
+  Start start = judge_start(ksp, b, w);
+  out.warm_start_dropped = out.warm_start_dropped || start == Start::warm_dropped;
+  out.iterations += solve_once(ksp, b, w, start);
+  if (switch_to_minres_if_indefinite(ksp)) {
+    out.switched_to_minres = true;
+    // CG stopped at negative curvature: its iterate is judged like any warm start.
+    start = judge_start(ksp, b, w);
+    out.warm_start_dropped = out.warm_start_dropped || start == Start::warm_dropped;
+    out.iterations += solve_once(ksp, b, w, start);
+  }
+  return start;
 }
 
 }  // namespace
+
+HypergradientSolve solve_hypergradient_system(KSP ksp, Vec b, Vec w) {
+  HypergradientSolve out;
+  const Start start = solve_judged(ksp, b, w, out);
+  KSPConvergedReason reason;
+  BILEARN_CHECK(KSPGetConvergedReason(ksp, &reason));
+  const bool diverged =
+      reason == KSP_DIVERGED_DTOL || reason == KSP_DIVERGED_NANORINF || reason == KSP_DIVERGED_BREAKDOWN;
+  if (diverged && start == Start::warm_kept) {
+    out.cold_retry = true;
+    out.iterations += solve_once(ksp, b, w, Start::zero);
+    if (switch_to_minres_if_indefinite(ksp)) {
+      out.switched_to_minres = true;
+      out.iterations += solve_once(ksp, b, w, Start::zero);
+    }
+  }
+  return out;
+}
 
 void create_hypergradient_ksp(MPI_Comm comm, LowerObjective& objective, KSP* ksp) {
   create_with_defaults(comm, ksp);

@@ -2,7 +2,8 @@
 // with ℓ = ½‖x − x†‖², i.e. g = x̂ − x†, by the sample's KSP (warm started from the
 // previous w), then ∇L = ∂_θ ℓ − J w = −J w, averaged over samples. The estimator owns the
 // KSPs (prefix -hyper_, one per sample or, with -hyper_share_space, one per group); their
-// recycle spaces persist across evaluations.
+// recycle spaces persist across evaluations. A warm start worse than zero, or one whose solve
+// diverges, gives way to a cold start (solve_hypergradient_system, hypergradient_ksp.hpp).
 #include <cmath>
 #include <map>
 #include <sstream>
@@ -81,24 +82,21 @@ class ImplicitEstimator : public HypergradientEstimator {
       BILEARN_CHECK(KSPSetOperators(ksp, objective.hessian(), objective.hessian()));
       const PetscInt products_before = objective.hessian_products();
       double t0 = MPI_Wtime();
+      HypergradientSolve solve;
       {
         log::ScopedEvent solve_event(log::events().krylov_solve);
-        BILEARN_CHECK(KSPSolve(ksp, rhs_, s.adjoint));
-        if (switch_to_minres_if_indefinite(ksp)) {
-          BILEARN_CHECK(PetscPrintf(problem.grid().comm(),
-                                    "note: the lower-level Hessian of sample %" PetscInt_FMT
-                                    " is indefinite (non-convex regulariser): its hypergradient KSP "
-                                    "switches from cg to minres (-hyper_ksp_type sets it)\n",
-                                    s.index));
-          BILEARN_CHECK(KSPSolve(ksp, rhs_, s.adjoint));
-        }
+        solve = solve_hypergradient_system(ksp, rhs_, s.adjoint);
       }
+      if (solve.switched_to_minres)
+        BILEARN_CHECK(PetscPrintf(problem.grid().comm(),
+                                  "note: the lower-level Hessian of sample %" PetscInt_FMT
+                                  " is indefinite (non-convex regulariser): its hypergradient KSP "
+                                  "switches from cg to minres (-hyper_ksp_type sets it)\n",
+                                  s.index));
       result.stats.krylov_seconds += MPI_Wtime() - t0;
       failure = krylov_failure(ksp, s);
       if (!failure.empty()) break;  // the KSP is collective over the group: all its ranks break
-      PetscInt its;
-      BILEARN_CHECK(KSPGetIterationNumber(ksp, &its));
-      result.stats.krylov_iterations += its;
+      result.stats.krylov_iterations += solve.iterations;
       result.stats.hessian_products += objective.hessian_products() - products_before;
       t0 = MPI_Wtime();
       {

@@ -129,15 +129,13 @@ class OneStepEstimator : public HypergradientEstimator {
     }
     BILEARN_CHECK(KSPSetOperators(ksp_, objective.hessian(), objective.hessian()));
     const double t0 = MPI_Wtime();
+    PetscInt its;
     {
       log::ScopedEvent solve_event(log::events().krylov_solve);
-      BILEARN_CHECK(KSPSolve(ksp_, rhs_, w_));
-      if (switch_to_minres_if_indefinite(ksp_)) BILEARN_CHECK(KSPSolve(ksp_, rhs_, w_));
+      its = solve_hypergradient_system(ksp_, rhs_, w_).iterations;
     }
     stats.krylov_seconds += MPI_Wtime() - t0;
-    PetscInt its;
     KSPConvergedReason reason;
-    BILEARN_CHECK(KSPGetIterationNumber(ksp_, &its));
     BILEARN_CHECK(KSPGetConvergedReason(ksp_, &reason));
     stats.krylov_iterations += its;
     if (reason > 0) return {};

@@ -10,6 +10,7 @@
 #include "bilearn/core/error.hpp"
 #include "bilearn/core/log.hpp"
 #include "bilearn/core/reduce.hpp"
+#include "io/hdf5_attributes.hpp"
 
 namespace bilearn {
 namespace {
@@ -123,11 +124,17 @@ bool Hdf5DatasetFile::read_optional_real(const std::string& name, PetscReal* val
   PetscBool has = PETSC_FALSE;
   BILEARN_CHECK(PetscViewerHDF5HasAttribute(viewer_, "/", name.c_str(), &has));
   if (!has) return false;
-  BILEARN_CHECK(PetscViewerHDF5ReadAttribute(viewer_, "/", name.c_str(), PETSC_REAL, nullptr, value));
+  hid_t file;
+  BILEARN_CHECK(PetscViewerHDF5GetFileId(viewer_, &file));
+  *value = read_real_attribute(file, path_, "/", name.c_str());
   return true;
 }
 
+// The attributes are read with the HDF5 C API (io/hdf5_attributes.hpp), not PETSc's viewer, which
+// reads fixed-length strings only: h5py writes a Python str as a variable-length string.
 DatasetHeader Hdf5DatasetFile::read_header() {
+  hid_t file;
+  BILEARN_CHECK(PetscViewerHDF5GetFileId(viewer_, &file));
   auto require_attribute = [&](const char* name) {
     PetscBool has = PETSC_FALSE;
     BILEARN_CHECK(PetscViewerHDF5HasAttribute(viewer_, "/", name, &has));
@@ -135,19 +142,14 @@ DatasetHeader Hdf5DatasetFile::read_header() {
   };
   auto read_int = [&](const char* name, PetscInt min) {
     require_attribute(name);
-    PetscInt value = 0;
-    BILEARN_CHECK(PetscViewerHDF5ReadAttribute(viewer_, "/", name, PETSC_INT, nullptr, &value));
+    const PetscInt value = read_int_attribute(file, path_, "/", name);
     require(value >= min, "data set file '" + path_ + "': attribute '" + name + "' is " + std::to_string(value) +
                               ", must be >= " + std::to_string(min));
     return value;
   };
   auto read_string = [&](const char* name) {
     require_attribute(name);
-    char* value = nullptr;
-    BILEARN_CHECK(PetscViewerHDF5ReadAttribute(viewer_, "/", name, PETSC_STRING, nullptr, &value));
-    std::string out = value ? value : "";
-    BILEARN_CHECK(PetscFree(value));
-    return out;
+    return read_string_attribute(file, path_, "/", name);
   };
   const std::string format = read_string("format");
   require(format == format_name,
@@ -159,7 +161,7 @@ DatasetHeader Hdf5DatasetFile::read_header() {
   h.data_rows = read_int("data_rows", 1);
   h.data_cols = read_int("data_cols", 1);
   require_attribute("noise");
-  BILEARN_CHECK(PetscViewerHDF5ReadAttribute(viewer_, "/", "noise", PETSC_REAL, nullptr, &h.noise));
+  h.noise = read_real_attribute(file, path_, "/", "noise");
   require(std::isfinite(h.noise) && h.noise >= 0,
           "data set file '" + path_ + "': attribute 'noise' must be a finite number >= 0");
   h.seed = read_int("seed", PETSC_MIN_INT);

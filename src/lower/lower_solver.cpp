@@ -1,11 +1,13 @@
 #include "bilearn/lower/lower_solver.hpp"
 
 #include <cmath>
+#include <cstring>
 #include <sstream>
 
 #include "bilearn/core/error.hpp"
 #include "bilearn/core/log.hpp"
 #include "bilearn/core/options.hpp"
+#include "bilearn/krylov/ksp_recycle.hpp"
 #include "bilearn/krylov/pc_circulant.h"
 #include "bilearn/lower/hessian_structure.hpp"
 
@@ -46,6 +48,7 @@ LowerSolver::LowerSolver(LowerObjective& objective) : objective_(objective) {
   KSP ksp = newton_ksp();
   if (ksp) BILEARN_CHECK(KSPSetTolerances(ksp, 1e-2, PETSC_DEFAULT, PETSC_DEFAULT, PETSC_DEFAULT));
   choose_default_solvers();
+  preset_from_options();
   BILEARN_CHECK(TaoSetFromOptions(tao_));
   {
     OptionsBlock options(comm, "", "Lower-level Newton systems");
@@ -95,9 +98,38 @@ void LowerSolver::choose_default_solvers() {
   if (ksp && is_nls) BILEARN_CHECK(KSPSetType(ksp, KSPCG));
 }
 
-// H is a MatShell with its split and diagonal: PC circulant (docs/algorithms.md §4.5) is the default
-// preconditioner of the Newton-Krylov types (PETSc's default, ILU, cannot work on a MatShell)
-// unless the user chose one with -lower_tao_<type>_pc_type.
+// The TAO type -lower_tao_type names and the PC of its Newton KSP are set before TaoSetFromOptions
+// reads the options, so that -help prints the preconditioner in force: PC circulant
+// (docs/algorithms.md §4.5; PETSc's default, ILU, cannot work on a MatShell) unless
+// -lower_tao_<type>_pc_type chooses one; none when -lower_tao_<type>_ksp_type names a recycling
+// type (rminres, rcg: no PC unless one is chosen). An unknown TAO type name is left to
+// TaoSetFromOptions, which reports it.
+void LowerSolver::preset_from_options() {
+  char name[256] = "";
+  PetscBool set = PETSC_FALSE;
+  BILEARN_CHECK(PetscOptionsGetString(nullptr, "lower_", "-tao_type", name, sizeof(name), &set));
+  if (set) {
+    PetscErrorCode (*create)(Tao) = nullptr;
+    BILEARN_CHECK(PetscFunctionListFind(TaoList, name, &create));
+    if (create) BILEARN_CHECK(TaoSetType(tao_, name));
+  }
+  KSP ksp = newton_ksp();
+  if (!ksp) return;
+  const char* prefix = nullptr;
+  BILEARN_CHECK(KSPGetOptionsPrefix(ksp, &prefix));
+  PetscBool chosen = PETSC_FALSE;
+  BILEARN_CHECK(PetscOptionsHasName(nullptr, prefix, "-pc_type", &chosen));
+  if (chosen) return;
+  char ksp_type[256] = "";
+  BILEARN_CHECK(PetscOptionsGetString(nullptr, prefix, "-ksp_type", ksp_type, sizeof(ksp_type), &set));
+  const bool recycling = set && (std::strcmp(ksp_type, KSPRMINRES) == 0 || std::strcmp(ksp_type, KSPRCG) == 0);
+  PC pc;
+  BILEARN_CHECK(KSPGetPC(ksp, &pc));
+  BILEARN_CHECK(PCSetType(pc, recycling ? PCNONE : PCCIRCULANT));
+}
+
+// After TaoSetFromOptions: a Newton KSP that is not recycling and whose PC the user did not choose
+// has PC circulant (preset_from_options set it already unless the options changed the KSP).
 void LowerSolver::use_default_pc_unless_chosen() {
   KSP ksp = nullptr;
   BILEARN_CHECK(TaoGetKSP(tao_, &ksp));
@@ -109,9 +141,11 @@ void LowerSolver::use_default_pc_unless_chosen() {
   if (chosen) return;
   PC pc;
   BILEARN_CHECK(KSPGetPC(ksp, &pc));
+  PetscBool circulant = PETSC_FALSE;
+  BILEARN_CHECK(PetscObjectTypeCompare((PetscObject)pc, PCCIRCULANT, &circulant));
+  if (circulant) return;
   BILEARN_CHECK(PCSetType(pc, PCCIRCULANT));
-  BILEARN_CHECK(
-      PCSetFromOptions(pc));  // -lower_tao_<type>_pc_circulant_* (TaoSetFromOptions ran before the type was set)
+  BILEARN_CHECK(PCSetFromOptions(pc));  // -lower_tao_<type>_pc_circulant_*
 }
 
 void LowerSolver::begin_newton_step() {

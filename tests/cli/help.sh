@@ -80,6 +80,37 @@ expect_in "$out" "-bench_theta_shifts" "-hyper_method"
 expect_not_in "$out" "bench hypergrad: " "implicit  "
 for b in $benches; do help_of 1 bench "$b"; done
 
+# -help prints the preconditioners actually used (it showed TAO's ilu for the Newton systems,
+# solved with PC circulant, and circulant for a -hyper_ksp_type minres that runs without a PC):
+# the value -help prints equals the type the solver's view reports after a solve.
+small=(-problem tomo -problem_n 12 -tomo_angles 10 -data_samples 1 -reg_type tv)
+help_default() {  # help_default FILE OPTION → the value after "<now "
+  sed -n "s/^ *$2 <now \([^ ]*\) : .*/\1/p" "$1" | head -1
+}
+used_pc() {  # used_pc FILE PREFIX → the type of the first PC Object (PREFIX) in a view
+  awk -v p="PC Object: ($2)" 'index($0, p) { found = 1; next } found && /type:/ { print $2; exit }' "$1"
+}
+check_pc() {  # check_pc TAO_TYPE_PREFIX HYPER? OPTIONS...: help's PC default = the PC in use
+  local prefix=$1
+  shift
+  help_of 1 hypergrad "${small[@]}" "$@"
+  local shown_lower shown_hyper
+  shown_lower=$(help_default "$out" "-${prefix}pc_type")
+  shown_hyper=$(help_default "$out" "-hyper_pc_type")
+  run 1 hypergrad "${small[@]}" "$@" -lower_tao_view -hyper_ksp_view >"$work/view.txt" 2>&1 ||
+    fail "hypergrad $*: $(cat "$work/view.txt")"
+  [ -n "$shown_lower" ] && [ "$shown_lower" = "$(used_pc "$work/view.txt" "$prefix")" ] ||
+    fail "$*: -help shows -${prefix}pc_type '$shown_lower', the solve used '$(used_pc "$work/view.txt" "$prefix")'"
+  [ -n "$shown_hyper" ] && [ "$shown_hyper" = "$(used_pc "$work/view.txt" hyper_)" ] ||
+    fail "$*: -help shows -hyper_pc_type '$shown_hyper', the solve used '$(used_pc "$work/view.txt" hyper_)'"
+  echo "ok: $* -help shows the PCs in use: $shown_lower, $shown_hyper"
+}
+check_pc lower_tao_nls_
+check_pc lower_tao_ntr_ -lower_tao_type ntr
+check_pc lower_tao_nls_ -lower_tao_nls_ksp_type rminres -hyper_ksp_type minres
+check_pc lower_tao_nls_ -lower_tao_nls_pc_type jacobi -hyper_ksp_type rminres
+check_pc lower_tao_nls_ -lower_tao_nls_ksp_type rcg -lower_tao_nls_pc_type circulant -hyper_ksp_type minres -hyper_pc_type circulant
+
 # A run directory is not refused for -help (nothing is written).
 mkdir -p "$work/run" && echo x >"$work/run/summary.json"
 run 1 train --out "$work/run" -help >/dev/null 2>&1 || fail "train -help refused an earlier run's directory"

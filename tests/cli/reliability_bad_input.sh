@@ -46,6 +46,10 @@ earlier_before=$(snapshot "$work/earlier")
 new=$work/new  # must never appear
 table=(
   "data set file '$work/in/missing.h5' does not exist|-data_file $work/in/missing.h5"
+  "cannot open matrix file '$work/in/missing.bin'|-problem matrix -matrix_file $work/in/missing.bin"
+  "truth directory '$work/in/missing' does not exist or is not a directory|-data_truth_dir $work/in/missing"
+  "-options_file: cannot read '$work/in/missing.opts'|-options_file $work/in/missing.opts"
+  "data set file '$work/in' is not an HDF5 file|-data_file $work/in"
   "data set file '$work/in/truncated.h5' cannot be read: a damaged or truncated HDF5 file|-data_file $work/in/truncated.h5"
   "data set file '$work/in/garbled.h5' is not an HDF5 file|-data_file $work/in/garbled.h5"
   "holds 16x16 images, this run has -problem_n 24|-data_file $data -problem_n 24"

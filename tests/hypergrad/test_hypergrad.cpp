@@ -12,6 +12,7 @@
 #include "bilearn/core/reduce.hpp"
 #include "bilearn/driver/bilevel_problem.hpp"
 #include "bilearn/hypergrad/estimator.hpp"
+#include "bilearn/hypergrad/hypergradient_ksp.hpp"
 #include "bilearn/lower/cold_start.hpp"
 #include "bilearn/problem/operators.hpp"
 #include "bilearn/reg/regulariser.hpp"
@@ -471,4 +472,83 @@ TEST(LowerObjective, DataHessianDiagonalMatchesUnitProducts) {
     EXPECT_GT(largest, 0.0) << problem;
     EXPECT_LT(worst, 1e-12 * largest) << problem;
   }
+}
+
+namespace {
+
+const std::vector<std::pair<std::string, std::string>> kWarmStartProblem = {
+    {"-problem", "tomo"},         {"-tomo_angles", "24"},    {"-reg_type", "foe"},
+    {"-reg_foe_filters", "dct3"}, {"-reg_foe_expert", "l1"}, {"-hyper_ksp_rtol", "1e-10"}};
+
+}  // namespace
+
+// The first Armijo trial of a long gradient step moves the log10 weights by several units: the
+// previous w is then a far worse start than zero, and PETSc's divergence test (residual ≥
+// dtol·‖b‖ for a nonzero guess) stopped the solve with DIVERGED_DTOL after 0 iterations (a 2-sample
+// foe tomography training run, N = 64, 60 angles, failed at its first trial step). Such a start
+// gives way to zero; a good one is still used.
+TEST(Hypergradient, WarmStartWorseThanZeroGivesWayToAColdStart) {
+  ScopedOptions o(kWarmStartProblem);
+  Fixture f(PETSC_COMM_WORLD, 16, 2, 1e-3);
+  const std::vector<PetscReal> theta = f.reg->initial_theta();
+  auto estimator = create_implicit_estimator();
+  const UpperEvaluation cold = estimator->evaluate(*f.problem, theta, true);
+  // The solution scaled by 10^6: ‖b − H w₀‖ ≈ 10^6 ‖b‖, beyond PETSc's default dtol 10^4.
+  for (auto& s : f.problem->samples()) BILEARN_CHECK(VecScale(s.adjoint, 1e6));
+  UpperEvaluation far;
+  try {
+    far = estimator->evaluate(*f.problem, theta, true);
+  } catch (const NumericalError& e) {
+    ADD_FAILURE() << e.what();
+  }
+  EXPECT_LT(relative_difference(far.gradient, cold.gradient), 1e-7);
+  // An exact warm start is kept: (almost) no iterations.
+  const UpperEvaluation warm = estimator->evaluate(*f.problem, theta, true);
+  EXPECT_LT(relative_difference(warm.gradient, cold.gradient), 1e-7);
+  EXPECT_LT(warm.stats.krylov_iterations, cold.stats.krylov_iterations / 4);
+}
+
+// A warm-started solve that diverges is solved again from zero: a convergence test that declares
+// every solve from a nonzero guess diverged stands in for a divergence only the warm start meets.
+TEST(Hypergradient, DivergedWarmStartedSolveIsRetriedFromZero) {
+  ScopedOptions o(kWarmStartProblem);
+  Fixture f(PETSC_COMM_WORLD, 16, 1, 1e-3);
+  const std::vector<PetscReal> theta = f.reg->initial_theta();
+  create_implicit_estimator()->evaluate(*f.problem, theta, true);
+  SampleState& s = f.problem->samples().front();
+  LowerObjective& objective = f.problem->objective();
+  objective.set_point(s.x_hat, theta);
+  OwnedVec b = f.grid->create_vec(), w = f.grid->create_vec();
+  BILEARN_CHECK(VecWAXPY(b, -1.0, s.truth, s.x_hat));
+  BILEARN_CHECK(VecCopy(s.adjoint, w));
+  BILEARN_CHECK(VecScale(w, 0.5));  // ‖b − H w‖ ≈ ½‖b‖: a start better than zero
+  OwnedKSP ksp;
+  create_hypergradient_ksp(f.grid->comm(), objective, ksp.out());
+  void* context = nullptr;
+  BILEARN_CHECK(KSPConvergedDefaultCreate(&context));
+  auto diverge_when_warm = [](KSP k, PetscInt it, PetscReal rnorm, KSPConvergedReason* reason,
+                              void* ctx) -> PetscErrorCode {
+    PetscBool nonzero;
+    PetscCall(KSPGetInitialGuessNonzero(k, &nonzero));
+    if (nonzero && it == 1) {
+      *reason = KSP_DIVERGED_DTOL;
+      return 0;
+    }
+    return KSPConvergedDefault(k, it, rnorm, reason, ctx);
+  };
+  BILEARN_CHECK(KSPSetConvergenceTest(ksp, diverge_when_warm, context, KSPConvergedDefaultDestroy));
+  const HypergradientSolve solve = solve_hypergradient_system(ksp, b, w);
+  EXPECT_FALSE(solve.warm_start_dropped);
+  EXPECT_TRUE(solve.cold_retry);
+  KSPConvergedReason reason;
+  BILEARN_CHECK(KSPGetConvergedReason(ksp, &reason));
+  EXPECT_GT(reason, 0) << KSPConvergedReasons[reason];
+  BILEARN_CHECK(VecAXPY(w, -1.0, s.adjoint));
+  PetscReal diff, norm;
+  BILEARN_CHECK(VecNorm(w, NORM_2, &diff));
+  BILEARN_CHECK(VecNorm(s.adjoint, NORM_2, &norm));
+  EXPECT_LT(diff, 1e-6 * norm);
+  PetscBool nonzero;
+  BILEARN_CHECK(KSPGetInitialGuessNonzero(ksp, &nonzero));
+  EXPECT_TRUE(nonzero) << "the KSP's warm-start setting was not restored";
 }

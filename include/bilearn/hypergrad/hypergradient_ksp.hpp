@@ -32,4 +32,24 @@ void print_hypergradient_ksp_options(MPI_Comm comm);
 // the solve failed for another reason.
 bool switch_to_minres_if_indefinite(KSP ksp);
 
+// What solve_hypergradient_system did.
+struct HypergradientSolve {
+  PetscInt iterations = 0;          // Krylov iterations of every solve it made
+  bool warm_start_dropped = false;  // ‖b − H w₀‖ ≥ ‖b‖: started from zero instead
+  bool switched_to_minres = false;  // an indefinite H made a default CG switch to MINRES
+  bool cold_retry = false;          // a warm-started solve diverged and was solved again from zero
+};
+
+// Solves H w = b (H: the KSP's operator) from the warm start in w when the KSP has a nonzero
+// initial guess (docs/algorithms.md §3):
+//   - a warm start no better than zero, ‖b − H w₀‖ ≥ ‖b‖, is replaced by zero. PETSc's divergence
+//     test compares the residual with dtol·‖b‖ for a nonzero guess, so the previous w of a θ far
+//     away (the first Armijo trial of a long step changes H by orders of magnitude) stopped the
+//     solve with DIVERGED_DTOL after 0 iterations;
+//   - an indefinite H switches a default-configured CG to MINRES, which solves again;
+//   - a warm-started solve that diverges (DIVERGED_DTOL, DIVERGED_NANORINF, DIVERGED_BREAKDOWN) is
+//     solved once more from zero.
+// The KSP's converged reason is that of the last solve. Collective on the KSP.
+HypergradientSolve solve_hypergradient_system(KSP ksp, Vec b, Vec w);
+
 }  // namespace bilearn

@@ -49,6 +49,7 @@ class LowerSolver {
 
  private:
   void choose_default_solvers();
+  void preset_from_options();
   void use_default_pc_unless_chosen();
 
  public:
