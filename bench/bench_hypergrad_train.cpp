@@ -20,8 +20,8 @@
 namespace bilearn::hypergrad_bench {
 namespace {
 
-// The upper problem of one run, recording the accepted iterates θ_1, θ_2, … as the trainer
-// accepts them.
+// The upper problem of one run, recording the iterates the trainer accepts: θ0 first (accepted
+// when the run starts), then θ_1, θ_2, ….
 class RecordingProblem : public UpperProblem {
  public:
   explicit RecordingProblem(UpperProblem& inner) : inner_(inner) {}
@@ -179,7 +179,8 @@ TrainComparison compare_training(Workspace& ws, const std::vector<Method>& metho
     row.lower_its = s.lower_iterations;
     row.gradient_steps = s.gradient_steps;
     std::tie(row.tight_loss, row.psnr) = judge(ws, problem, row.theta);
-    if (m.label == "implicit") c.implicit_path = recording.path;
+    if (m.label == "implicit" && !recording.path.empty())
+      c.implicit_path.assign(recording.path.begin() + 1, recording.path.end());
     BILEARN_CHECK(PetscPrintf(
         comm, "  trained with %-17s %d steps (%s), L(theta_K) = %.6e, %.1f H-equivalents, %.1f s\n", m.label.c_str(),
         (int)row.outer_iterations, row.stop_reason.c_str(), (double)row.tight_loss, row.h_equivalents(), row.seconds));
