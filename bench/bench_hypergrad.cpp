@@ -250,6 +250,7 @@ int bench_hypergrad(const CommandLine& cl) {
   }
 
   std::vector<Row> rows;
+  nlohmann::json point_summaries = nlohmann::json::array();  // θ, L and |∇L| of every block
   for (const Point& point : points) {
     const std::vector<PetscReal>& theta = point.theta;
     EvaluationStats lower;
@@ -263,6 +264,11 @@ int bench_hypergrad(const CommandLine& cl) {
       reference = ref->evaluate(problem, theta, true).gradient;
     }
     const double ref_norm = std::sqrt(dot(reference, reference));
+    point_summaries.push_back({{"theta_point", point.label},
+                               {"theta", theta},
+                               {"upper_loss", loss},
+                               {"gradient_norm", ref_norm},
+                               {"lower_iterations", lower.lower_iterations}});
     BILEARN_CHECK(PetscPrintf(comm,
                               "\ntheta = %s: upper loss %.6e, |grad L| %.4e (lower level: %d Newton its)\n"
                               "  %-17s %10s %9s %9s %8s %8s %7s %7s %8s %10s %10s %9s\n",
@@ -350,6 +356,7 @@ int bench_hypergrad(const CommandLine& cl) {
       out.push_back(row);
     }
     j["rows"] = out;
+    j["points"] = point_summaries;
     if (train_steps > 0) j["training"] = training.to_json();
     write_json(comm, cl.json, j);
   }
