@@ -50,6 +50,9 @@ assert p2["theta"] == imp["theta"]
 assert abs(p2["upper_loss"] - imp["upper_loss"]) <= 1e-6 * imp["upper_loss"]
 assert {(r["method"], r["theta_point"]) for r in j["rows"]} == {
     (m, p) for m in ("implicit", "onestep", "retune-10") for p in points}
+for r in j["rows"]:  # ‖g − g_ref‖² = ‖g_ref‖² (1 − 2 c ρ + ρ²) with ρ = ‖g‖/‖g_ref‖
+    c, rho = r["cosine"], r["norm_ratio"]
+    assert abs(r["relative_error"] ** 2 - (1 - 2 * c * rho + rho * rho)) < 1e-8, r
 assert all(r["train_iteration"] == 2 for r in j["rows"] if r["theta_point"] == "implicit iterate 2")
 print("  L(theta_2):", {m: f'{r["upper_loss"]:.4e}' for m, r in rows.items()},
       "initial", f'{t["initial_upper_loss"]:.4e}')
