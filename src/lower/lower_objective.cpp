@@ -128,6 +128,7 @@ PetscReal LowerObjective::data_gradient_norm() {
     if (c.id == id && c.state == state) return c.norm;
   PetscReal norm;
   BILEARN_CHECK(MatMultTranspose(model_.A, data_, work_));
+  ++operator_applications_;
   BILEARN_CHECK(VecNorm(work_, NORM_2, &norm));
   for (ScaleCache& c : scales_)
     if (c.id == id) {
@@ -141,6 +142,7 @@ PetscReal LowerObjective::data_gradient_norm() {
 PetscReal LowerObjective::value(Vec x, const std::vector<PetscReal>& theta) {
   require(data_ != nullptr, "lower-level objective used before its data was set");
   BILEARN_CHECK(MatMult(model_.A, x, residual_));
+  ++operator_applications_;
   BILEARN_CHECK(VecAXPY(residual_, -1.0, data_));
   PetscReal misfit, xnorm;
   BILEARN_CHECK(VecNorm(residual_, NORM_2, &misfit));
@@ -155,6 +157,7 @@ PetscReal LowerObjective::value_and_gradient(Vec x, const std::vector<PetscReal>
     BILEARN_CHECK(MatMult(model_.A, x, residual_));
     BILEARN_CHECK(VecAXPY(residual_, -1.0, data_));
     BILEARN_CHECK(MatMultTranspose(model_.A, residual_, g));  // g = Aᵀ(Ax − y)
+    operator_applications_ += 2;
   }
   PetscReal misfit, xnorm;
   BILEARN_CHECK(VecNorm(residual_, NORM_2, &misfit));
@@ -176,6 +179,7 @@ void LowerObjective::data_hessian_mult(Vec v, Vec y) {
     log::ScopedEvent event(log::events().operator_apply);
     BILEARN_CHECK(MatMult(model_.A, v, residual_));
     BILEARN_CHECK(MatMultTranspose(model_.A, residual_, y));
+    operator_applications_ += 2;
   }
   BILEARN_CHECK(VecAXPY(y, epsilon_, v));
   ++data_products_;
@@ -201,6 +205,7 @@ void LowerObjective::hessian_mult(Vec v, Vec y) {
   log::ScopedEvent event(log::events().hessian_apply);
   BILEARN_CHECK(MatMult(model_.A, v, residual_));
   BILEARN_CHECK(MatMultTranspose(model_.A, residual_, y));  // y = AᵀA v
+  operator_applications_ += 2;
   reg_.hessian_mult(v, work_);
   BILEARN_CHECK(VecAXPBYPCZ(y, 1.0, epsilon_, 1.0, work_, v));  // y += ∇²R v + εv
   ++hessian_products_;

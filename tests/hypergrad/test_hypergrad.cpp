@@ -552,3 +552,44 @@ TEST(Hypergradient, DivergedWarmStartedSolveIsRetriedFromZero) {
   BILEARN_CHECK(KSPGetInitialGuessNonzero(ksp, &nonzero));
   EXPECT_TRUE(nonzero) << "the KSP's warm-start setting was not restored";
 }
+
+// The cost counter of bench hypergrad's training comparison: every product with A or Aᵀ is
+// counted once (value 1, gradient 2, H or F product 2, the data scale 1 and then cached), a
+// product with the regulariser Hessian alone not at all.
+TEST(LowerObjective, CountsOperatorApplications) {
+  ScopedOptions o(std::vector<std::pair<std::string, std::string>>{
+      {"-problem", "tomo"}, {"-tomo_angles", "20"}, {"-reg_type", "tv"}});
+  Fixture f(PETSC_COMM_WORLD, 10, 1, 1e-3);
+  LowerObjective& objective = f.problem->objective();
+  const std::vector<PetscReal> theta = f.reg->initial_theta();
+  OwnedVec x = f.grid->create_vec(), y = f.grid->create_vec();
+  BILEARN_CHECK(VecCopy(f.truth[0], x));
+  objective.set_data(f.data[0]);
+  objective.set_point(x, theta);
+  PetscInt count = objective.operator_applications();
+  const auto added = [&] {
+    const PetscInt now = objective.operator_applications(), delta = now - count;
+    count = now;
+    return delta;
+  };
+  objective.value(x, theta);
+  EXPECT_EQ(added(), 1);
+  objective.value_and_gradient(x, theta, y);
+  EXPECT_EQ(added(), 2);
+  objective.hessian_mult(x, y);
+  EXPECT_EQ(added(), 2);
+  BILEARN_CHECK(MatMult(objective.hessian(), x, y));
+  EXPECT_EQ(added(), 2);
+  objective.data_hessian_mult(x, y);
+  EXPECT_EQ(added(), 2);
+  objective.reg_hessian_mult(x, y);
+  EXPECT_EQ(added(), 0);
+  OwnedVec fresh;  // data the objective has not seen: its scale is computed once, then cached
+  BILEARN_CHECK(VecDuplicate(f.data[0], fresh.out()));
+  BILEARN_CHECK(VecCopy(f.data[0], fresh));
+  objective.set_data(fresh);
+  objective.data_gradient_norm();
+  EXPECT_EQ(added(), 1);
+  objective.data_gradient_norm();
+  EXPECT_EQ(added(), 0);
+}

@@ -57,6 +57,11 @@ class LowerObjective {
   PetscInt data_hessian_products() const noexcept { return data_products_; }
   PetscInt reg_hessian_products() const noexcept { return reg_products_; }
   PetscInt mixed_products() const noexcept { return mixed_products_; }
+  // Products with A or Aᵀ so far (value 1, value_and_gradient 2, a product with H or F 2,
+  // data_gradient_norm 1 when not cached): the cost unit of tomography, where A dominates.
+  // Half of it is the cost in "H-equivalent" products, whatever mix of gradients and Hessian
+  // products an estimator uses.
+  PetscInt operator_applications() const noexcept { return operator_applications_; }
 
  private:
   const ImageGrid& grid_;
@@ -70,9 +75,9 @@ class LowerObjective {
     PetscReal norm;
   };
   std::vector<ScaleCache> scales_;  // ‖Aᵀy‖ per data vector seen
-  OwnedVec residual_;  // data-sized work vector
-  OwnedVec work_;      // image-sized work vector
-  OwnedVec diag_ata_;  // diag(AᵀA), computed once
+  OwnedVec residual_;               // data-sized work vector
+  OwnedVec work_;                   // image-sized work vector
+  OwnedVec diag_ata_;               // diag(AᵀA), computed once
   OwnedMat hessian_;
   OwnedMat data_hessian_;
   OwnedMat reg_hessian_;
@@ -81,6 +86,7 @@ class LowerObjective {
   PetscInt data_products_ = 0;
   PetscInt reg_products_ = 0;
   PetscInt mixed_products_ = 0;
+  PetscInt operator_applications_ = 0;
 };
 
 }  // namespace bilearn
