@@ -44,6 +44,10 @@ void check_value(const std::string& name, const std::string& value, const std::s
   }
 }
 
+bool is_option_name(const std::string& w) {
+  return w.size() >= 2 && w[0] == '-' && (std::isalpha(static_cast<unsigned char>(w[1])) || w[1] == '-');
+}
+
 // PETSc's reading of an options file (PetscOptionsInsertFile): one option per line, its name
 // and an optional value; '#' starts a comment. Returns the words of each line.
 std::vector<std::vector<std::string>> lines_of(const std::string& text, const std::string& file) {
@@ -60,16 +64,15 @@ std::vector<std::vector<std::string>> lines_of(const std::string& text, const st
     if (words.empty()) continue;
     if (words[0] == "alias")
       throw InputError(file + ": line " + std::to_string(number) + ": 'alias' is not allowed in a job");
+    if (!is_option_name(words[0]))
+      throw InputError(file + ": line " + std::to_string(number) + ": '" + words[0] +
+                       "' is not an option (options start with '-')");
     if (words.size() > 2)
       throw InputError(file + ": line " + std::to_string(number) + ": extra word '" + words[2] +
                        "' (one option and its value per line)");
     result.push_back(words);
   }
   return result;
-}
-
-bool is_option_name(const std::string& w) {
-  return w.size() >= 2 && w[0] == '-' && (std::isalpha(static_cast<unsigned char>(w[1])) || w[1] == '-');
 }
 
 }  // namespace
@@ -85,7 +88,6 @@ JobFile parse_job_text(const std::string& text, const std::string& file) {
   JobFile job;
   for (const auto& words : lines_of(text, file)) {
     const std::string& w = words[0];
-    if (!is_option_name(w)) throw InputError(file + ": '" + w + "' is not an option (options start with '-')");
     if (w[1] == '-')
       throw InputError(file + ": " + w + ": long options are not allowed in a job (the service chooses its folder)");
     const std::string value = words.size() > 1 ? words[1] : "";
