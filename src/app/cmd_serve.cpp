@@ -18,6 +18,7 @@
 #include "bilearn/core/error.hpp"
 #include "bilearn/core/options.hpp"
 #include "bilearn/outer/stop_signal.hpp"
+#include "bilearn/problem/operator_cache.hpp"
 
 namespace bilearn {
 namespace {
@@ -26,6 +27,7 @@ struct ServeOptions {
   double poll_seconds = 2;
   double heartbeat_seconds = 2;
   double stale_seconds = 30;
+  double cache_mb = 1024;
 };
 
 ServeOptions read_serve_options(MPI_Comm comm) {
@@ -40,6 +42,10 @@ ServeOptions read_serve_options(MPI_Comm comm) {
                                "a running job whose heartbeat is older than this is taken over (its service is "
                                "presumed dead; same host: as soon as its process is gone)",
                                o.stale_seconds, 0.1, 1e6);
+  o.cache_mb = block.real("-serve_cache_mb",
+                          "MiB (on the rank holding the most) of assembled operators and their transposes kept for "
+                          "later jobs of the same geometry (0: none)",
+                          o.cache_mb, 0, 1e9);
   return o;
 }
 
@@ -50,8 +56,8 @@ struct ServiceCounts {
   int resumed = 0;
 };
 
-std::string status_text(const Spool& spool, const ServiceCounts& counts, double uptime, const std::string& running,
-                        const std::string& state, int ranks) {
+std::string status_text(const Spool& spool, const ServiceCounts& counts, const OperatorCache& cache, double uptime,
+                        const std::string& running, const std::string& state, int ranks) {
   const JobOwner me = JobOwner::self();
   nlohmann::json j;
   j["state"] = state;
@@ -65,7 +71,10 @@ std::string status_text(const Spool& spool, const ServiceCounts& counts, double 
   j["jobs_failed"] = spool.count("failed");
   j["running"] = running.empty() ? nlohmann::json::array() : nlohmann::json::array({running});
   j["service"] = {{"jobs_done", counts.done}, {"jobs_failed", counts.failed}, {"jobs_resumed", counts.resumed}};
-  j["cache"] = {{"hits", 0}, {"misses", 0}};
+  j["cache"] = {{"hits", cache.hits()},
+                {"misses", cache.misses()},
+                {"operators", cache.entries()},
+                {"megabytes", cache.megabytes()}};
   return j.dump(2) + "\n";
 }
 
@@ -106,8 +115,10 @@ int cmd_serve(const CommandLine& cl) {
                             size, me.pid, me.host.c_str(), cl.until_empty ? ", until the queue is empty" : ""));
 
   ServiceCounts counts;
+  OperatorCache cache(opts.cache_mb);
+  ScopedOperatorCache cache_in_use(&cache);
   auto status = [&](const std::string& running, const std::string& state) {
-    if (rank == 0) spool->write_status(status_text(*spool, counts, MPI_Wtime() - start, running, state, size));
+    if (rank == 0) spool->write_status(status_text(*spool, counts, cache, MPI_Wtime() - start, running, state, size));
   };
   status("", "idle");
   int stopped_by = 0;
@@ -144,7 +155,11 @@ int cmd_serve(const CommandLine& cl) {
     status(name, "running");
     BILEARN_CHECK(PetscPrintf(comm, "serve: job %s started%s\n", name.c_str(),
                               taken == "1" ? " (taken over from a stopped or dead service)" : ""));
+    const long hits = cache.hits(), misses = cache.misses();
     const JobOutcome outcome = run_job(comm, job_folder);
+    const std::string cached = cache.hits() > hits       ? "; operator cache: hit"
+                               : cache.misses() > misses ? "; operator cache: miss"
+                                                         : "";
     if (rank == 0) {
       heartbeat->remove(job_folder);
       if (outcome.interrupted)
@@ -159,8 +174,9 @@ int cmd_serve(const CommandLine& cl) {
                                 name.c_str(), outcome.command.c_str(), outcome.seconds));
     } else if (outcome.ok) {
       ++counts.done;
-      BILEARN_CHECK(PetscPrintf(comm, "serve: job %s (%s%s) done in %.2f s\n", name.c_str(), outcome.command.c_str(),
-                                outcome.resumed ? ", resumed from its checkpoint" : "", outcome.seconds));
+      BILEARN_CHECK(PetscPrintf(comm, "serve: job %s (%s%s) done in %.2f s%s\n", name.c_str(), outcome.command.c_str(),
+                                outcome.resumed ? ", resumed from its checkpoint" : "", outcome.seconds,
+                                cached.c_str()));
     } else {
       ++counts.failed;
       BILEARN_CHECK(PetscPrintf(comm, "serve: job %s failed: %s\n", name.c_str(), outcome.error.c_str()));

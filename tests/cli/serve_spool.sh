@@ -6,6 +6,8 @@
 # is no options file, an option writing outside the job folder) ends with the good jobs in
 # done/ (their results equal to standalone runs of the same options, θ to 1e-10) and every bad
 # one in failed/ with a one-line error.txt; the service exits 0 and status.json counts them.
+# All jobs share one geometry: the first assembles the operator, the others hit the cache (and
+# still equal the standalone runs).
 # (serve_refuse.sh: what submit and serve refuse.)
 set -euo pipefail
 source "$(dirname "$0")/lib_expect.sh"
@@ -50,7 +52,7 @@ for np in 1 2; do
   job "$work/a_other.opts" train "${common[@]}" -reg_type tikhonov -outer_type adam -outer_max_it 1
   job "$work/b_train.opts" train "${common[@]}" -outer_max_it 3 -strict_options
   job "$work/c_other.opts" hypergrad "${common[@]}" -hyper_method onestep -reg_theta -1.5
-  job "$work/d_hyper.opts" hypergrad "${common[@]}" -strict_options
+  job "$work/d_hyper.opts" hypergrad "${common[@]}" -strict_options -reg_view ascii:reg.txt
   job "$work/e_recon.opts" reconstruct "${common[@]}" -strict_options
   job "$work/f_typo.opts" train "${common[@]}" -outer_max_it 1 -strict_options -typo_option 3
   job "$work/g_nolower.opts" hypergrad "${common[@]}" -lower_tao_max_it 1
@@ -84,6 +86,7 @@ for np in 1 2; do
   for f in history.csv history.png reconstructions.png checkpoint output.txt job.opts; do
     [ -e "$spool/done/b_train/$f" ] || fail "done/b_train lacks $f"
   done
+  [ -s "$spool/done/d_hyper/reg.txt" ] || fail "-reg_view ascii:reg.txt did not write into the job folder"
   [ ! -e "$spool/done/b_train/owner" ] || fail "the owner file was left in done/"
   python3 - "$spool/status.json" <<'PY' || fail "status.json"
 import json, sys
@@ -93,6 +96,15 @@ assert s["jobs_queued"] == 0 and s["jobs_running"] == 0 and s["service"]["jobs_d
 assert s["uptime_seconds"] > 0 and "hits" in s["cache"] and "misses" in s["cache"], s
 PY
   grep -q "serve: the queue is empty; 5 job(s) done, 5 failed" "$work/serve$np.log" || fail "closing line"
+  # One geometry: the first job assembles A (and Aᵀ), the later ones find it in the cache.
+  grep -q "job a_other (train) done .*operator cache: miss" "$work/serve$np.log" || fail "a_other: no cache miss"
+  for good in b_train d_hyper e_recon; do
+    grep -q "job $good (.*) done .*operator cache: hit" "$work/serve$np.log" || fail "$good: no cache hit"
+  done
+  python3 -c 'import json, sys
+c = json.load(open(sys.argv[1]))["cache"]
+assert c["hits"] >= 4 and c["misses"] == 1 and c["operators"] == 1 and c["megabytes"] > 0, c' "$spool/status.json" ||
+    fail "status.json cache counts"
 
   # The same options standalone, on the same rank count.
   run "$np" train --out "$work/b$np" "${common[@]}" -outer_max_it 3 >/dev/null
