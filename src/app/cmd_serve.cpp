@@ -28,6 +28,7 @@ struct ServeOptions {
   double heartbeat_seconds = 2;
   double stale_seconds = 30;
   double cache_mb = 1024;
+  PetscInt groups = 1;
 };
 
 ServeOptions read_serve_options(MPI_Comm comm) {
@@ -46,6 +47,9 @@ ServeOptions read_serve_options(MPI_Comm comm) {
                           "MiB (on the rank holding the most) of assembled operators and their transposes kept for "
                           "later jobs of the same geometry (0: none)",
                           o.cache_mb, 0, 1e9);
+  o.groups = block.integer("-serve_groups",
+                           "groups of ranks running jobs at once, each on its sub-communicator (must divide the ranks)",
+                           o.groups, 1, 1 << 20);
   return o;
 }
 
@@ -85,33 +89,33 @@ void poll_sleep(double seconds) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
 }
 
-}  // namespace
+// PETSC_COMM_WORLD is the group's communicator while a group serves (the commands and the layers
+// below build everything on PETSC_COMM_WORLD), the world's again afterwards.
+class ScopedWorld {
+ public:
+  explicit ScopedWorld(MPI_Comm comm) : saved_(PETSC_COMM_WORLD) { PETSC_COMM_WORLD = comm; }
+  ~ScopedWorld() { PETSC_COMM_WORLD = saved_; }
+  ScopedWorld(const ScopedWorld&) = delete;
+  ScopedWorld& operator=(const ScopedWorld&) = delete;
 
-int cmd_serve(const CommandLine& cl) {
+ private:
+  MPI_Comm saved_;
+};
+
+// One group of ranks serving the spool on comm, as a service of its own (its rank 0 claims,
+// owns and files its jobs). tag starts its log lines.
+void serve_group(MPI_Comm comm, const CommandLine& cl, const ServeOptions& opts, const std::string& tag) {
   const double start = MPI_Wtime();
-  MPI_Comm comm = PETSC_COMM_WORLD;
-  StopSignalGuard signals;  // outermost: the flag outlives each job's own guard
   int rank = 0, size = 1;
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &size);
-  const ServeOptions opts = read_serve_options(comm);
-  if (help_requested()) return 0;
-  require(!cl.spool.empty(), "serve needs --spool DIR");
-
-  // Rank 0 owns the spool; a spool others can write to is refused before anything runs.
   std::unique_ptr<Spool> spool;
-  std::string error;
-  if (rank == 0) try {
-      spool = std::make_unique<Spool>(cl.spool);
-    } catch (const std::exception& e) {
-      error = e.what();
-    }
-  broadcast_string(comm, error);
-  require(error.empty(), error);
+  if (rank == 0) spool = std::make_unique<Spool>(cl.spool);  // checked by the caller
   std::unique_ptr<Heartbeat> heartbeat;
   const JobOwner me = JobOwner::self();
   if (rank == 0) heartbeat = std::make_unique<Heartbeat>(opts.heartbeat_seconds);
-  BILEARN_CHECK(PetscPrintf(comm, "serve: spool %s, %d rank(s), pid %ld on %s%s\n", spool ? spool->root().c_str() : "",
+  const char* t = tag.c_str();
+  BILEARN_CHECK(PetscPrintf(comm, "%s: spool %s, %d rank(s), pid %ld on %s%s\n", t, spool ? spool->root().c_str() : "",
                             size, me.pid, me.host.c_str(), cl.until_empty ? ", until the queue is empty" : ""));
 
   ServiceCounts counts;
@@ -153,7 +157,7 @@ int cmd_serve(const CommandLine& cl) {
     broadcast_string(comm, job_folder);
     if (rank == 0) heartbeat->add(job_folder);
     status(name, "running");
-    BILEARN_CHECK(PetscPrintf(comm, "serve: job %s started%s\n", name.c_str(),
+    BILEARN_CHECK(PetscPrintf(comm, "%s: job %s started%s\n", t, name.c_str(),
                               taken == "1" ? " (taken over from a stopped or dead service)" : ""));
     const long hits = cache.hits(), misses = cache.misses();
     const JobOutcome outcome = run_job(comm, job_folder);
@@ -169,26 +173,68 @@ int cmd_serve(const CommandLine& cl) {
     }
     counts.resumed += outcome.resumed ? 1 : 0;
     if (outcome.interrupted) {
-      BILEARN_CHECK(PetscPrintf(comm,
-                                "serve: job %s (%s) stopped with a checkpoint after %.2f s; it stays in running/\n",
-                                name.c_str(), outcome.command.c_str(), outcome.seconds));
+      BILEARN_CHECK(PetscPrintf(comm, "%s: job %s (%s) stopped with a checkpoint after %.2f s; it stays in running/\n",
+                                t, name.c_str(), outcome.command.c_str(), outcome.seconds));
     } else if (outcome.ok) {
       ++counts.done;
-      BILEARN_CHECK(PetscPrintf(comm, "serve: job %s (%s%s) done in %.2f s%s\n", name.c_str(), outcome.command.c_str(),
+      BILEARN_CHECK(PetscPrintf(comm, "%s: job %s (%s%s) done in %.2f s%s\n", t, name.c_str(), outcome.command.c_str(),
                                 outcome.resumed ? ", resumed from its checkpoint" : "", outcome.seconds,
                                 cached.c_str()));
     } else {
       ++counts.failed;
-      BILEARN_CHECK(PetscPrintf(comm, "serve: job %s failed: %s\n", name.c_str(), outcome.error.c_str()));
+      BILEARN_CHECK(PetscPrintf(comm, "%s: job %s failed: %s\n", t, name.c_str(), outcome.error.c_str()));
     }
     status("", "idle");
   }
   status("", "stopped");
-  BILEARN_CHECK(PetscPrintf(
-      comm, "serve: %s; %d job(s) done, %d failed, %.2f s\n",
-      stopped_by ? (std::string("received ") + (stopped_by == SIGUSR1 ? "SIGUSR1" : "SIGTERM") + ", stopping").c_str()
-                 : "the queue is empty",
-      counts.done, counts.failed, MPI_Wtime() - start));
+  const std::string why =
+      stopped_by ? std::string("received ") + (stopped_by == SIGUSR1 ? "SIGUSR1" : "SIGTERM") + ", stopping"
+                 : "the queue is empty";
+  BILEARN_CHECK(
+      PetscPrintf(comm, "%s: %s; %d job(s) done, %d failed, %.2f s; operator cache %ld hit(s), %ld miss(es)\n", t,
+                  why.c_str(), counts.done, counts.failed, MPI_Wtime() - start, cache.hits(), cache.misses()));
+}
+
+}  // namespace
+
+int cmd_serve(const CommandLine& cl) {
+  MPI_Comm world = PETSC_COMM_WORLD;
+  StopSignalGuard signals;  // outermost: the flag outlives each job's own guard
+  int rank = 0, size = 1;
+  MPI_Comm_rank(world, &rank);
+  MPI_Comm_size(world, &size);
+  const ServeOptions opts = read_serve_options(world);
+  if (help_requested()) return 0;
+  require(!cl.spool.empty(), "serve needs --spool DIR");
+  require(size % opts.groups == 0 && opts.groups <= size,
+          "-serve_groups " + std::to_string(opts.groups) + " must divide the " + std::to_string(size) + " ranks");
+
+  // A spool others can write to is refused before anything runs (one line, from rank 0).
+  std::string error;
+  if (rank == 0) try {
+      Spool check(cl.spool);
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+  broadcast_string(world, error);
+  require(error.empty(), error);
+
+  // Contiguous groups of size/G ranks, each a service of its own on the spool.
+  const int group_index = rank / (size / opts.groups);
+  MPI_Comm group = MPI_COMM_NULL;
+  BILEARN_CHECK(MPI_Comm_split(world, group_index, rank, &group));
+  {
+    ScopedWorld in_group(group);
+    serve_group(group, cl, opts, opts.groups > 1 ? "serve[" + std::to_string(group_index) + "]" : "serve");
+  }
+  MPI_Comm_free(&group);
+  // The groups end at different times: wait without spinning (the other groups' jobs need the cores).
+  MPI_Request request;
+  MPI_Ibarrier(world, &request);
+  for (int done = 0; !done;) {
+    MPI_Test(&request, &done, MPI_STATUS_IGNORE);
+    if (!done) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
   return 0;
 }
 
