@@ -1,6 +1,6 @@
 // bilearn bench serve: what the solver service saves (docs/user_guide.md, "The solver service").
 // -bench_jobs small tomography train jobs of one geometry (-bench_n, -bench_angles; the jobs
-// differ in the noise level) are run three ways, side by side, each on -bench_ranks ranks:
+// differ in their training set, -data_seed) are run three ways, side by side, each on -bench_ranks ranks:
 //   standalone   one `mpiexec bilearn train` per job
 //   service      one `mpiexec bilearn serve --until-empty` for all, -serve_cache_mb 0 (no cache)
 //   service+cache the same with the operator cache
@@ -106,12 +106,9 @@ int bench_serve(const CommandLine& cl) {
     fs::create_directories(root);
     fs::permissions(root, fs::perms::owner_all);
     auto options = [&](PetscInt k) {
-      std::vector<std::string> v = {"-problem tomo",
-                                    "-problem_n " + std::to_string(o.n),
-                                    "-tomo_angles " + std::to_string(o.angles),
-                                    "-data_samples 2",
-                                    "-data_noise " + std::to_string(0.01 * (1 + k)),
-                                    "-outer_max_it " + std::to_string(o.outer_it)};
+      std::vector<std::string> v = {
+          "-problem tomo",   "-problem_n " + std::to_string(o.n),   "-tomo_angles " + std::to_string(o.angles),
+          "-data_samples 2", "-data_seed " + std::to_string(1 + k), "-outer_max_it " + std::to_string(o.outer_it)};
       return v;
     };
     double best[3] = {1e300, 1e300, 1e300}, inside[3] = {0, 0, 0};
