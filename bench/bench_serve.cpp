@@ -1,13 +1,14 @@
 // bilearn bench serve: what the solver service saves (docs/user_guide.md, "The solver service").
 // -bench_jobs small tomography train jobs of one geometry (-bench_n, -bench_angles; the jobs
-// differ in their training set, -data_seed) are run three ways, side by side, each on -bench_ranks ranks:
-//   standalone   one `mpiexec bilearn train` per job
-//   service      one `mpiexec bilearn serve --until-empty` for all, -serve_cache_mb 0 (no cache)
+// differ in their training set, -data_seed) are run three ways, side by side, each on
+// -bench_ranks ranks:
+//   standalone    one `mpiexec bilearn train` per job
+//   service       one `mpiexec bilearn serve --until-empty` for all, -serve_cache_mb 0 (no cache)
 //   service+cache the same with the operator cache
-// and the table gives the total wall time of each (fastest of -bench_repeats), the per-job
-// overhead (wall time beyond the jobs' own seconds), the part saved by the service's start-up
-// and by the caches, and checks that every job's θ is the same in all three. The runs are
-// separate processes started from rank 0 (the benchmark itself runs on one rank).
+// The table gives the total wall time of each (fastest of -bench_repeats), the per-job overhead
+// (wall time beyond the jobs' own seconds), the part saved by the service's start-up and by the
+// cache, and the operator assemblies (a cache miss is one); every job's θ must be the same in the
+// three ways. The runs are separate processes started by the benchmark (itself on one rank).
 #include <unistd.h>
 
 #include <cstdio>
@@ -112,6 +113,7 @@ int bench_serve(const CommandLine& cl) {
       return v;
     };
     double best[3] = {1e300, 1e300, 1e300}, inside[3] = {0, 0, 0};
+    long assemblies[3] = {o.jobs, 0, 0};  // of A (and Aᵀ): every standalone run assembles its own
     std::vector<std::string> theta[3];
     for (PetscInt r = 0; r < o.repeats; ++r) {
       // Standalone: one launch per job.
@@ -147,6 +149,10 @@ int bench_serve(const CommandLine& cl) {
             launch + " serve --until-empty --spool " + quote(spool.string()) + (way == 1 ? " -serve_cache_mb 0" : ""),
             log);
         if (t < best[way]) best[way] = t, inside[way] = job_seconds(log);
+        std::ifstream status(spool / "status.json");
+        nlohmann::json st;
+        status >> st;
+        assemblies[way] = st["cache"]["misses"].get<long>();  // a miss is an assembly
         theta[way].clear();
         for (PetscInt k = 0; k < o.jobs; ++k) {
           char name[32];
@@ -161,11 +167,12 @@ int bench_serve(const CommandLine& cl) {
         "bench serve: %d train jobs (tomo N = %d, %d angles, 2 samples, %d outer steps) on %d rank(s), "
         "fastest of %d\n",
         (int)o.jobs, (int)o.n, (int)o.angles, (int)o.outer_it, (int)o.ranks, (int)o.repeats);
-    std::printf("  %-22s %10s %12s %14s %10s\n", "way", "wall s", "jobs' own s", "overhead/job s", "vs first");
+    std::printf("  %-22s %10s %12s %14s %10s %11s\n", "way", "wall s", "jobs' own s", "overhead/job s", "vs first",
+                "assemblies");
     const char* names[3] = {"standalone mpiexec", "service, no cache", "service + cache"};
     for (int w = 0; w < 3; ++w)
-      std::printf("  %-22s %10.2f %12.2f %14.3f %9.2fx\n", names[w], best[w], inside[w], (best[w] - inside[w]) / jobs,
-                  best[0] / best[w]);
+      std::printf("  %-22s %10.2f %12.2f %14.3f %9.2fx %11ld\n", names[w], best[w], inside[w],
+                  (best[w] - inside[w]) / jobs, best[0] / best[w], assemblies[w]);
     std::printf("  saved by the service's one start-up: %.2f s (%.3f s per job)\n", best[0] - best[1],
                 (best[0] - best[1]) / jobs);
     std::printf("  saved by the operator cache:         %.2f s (%.3f s per job)\n", best[1] - best[2],
@@ -179,6 +186,7 @@ int bench_serve(const CommandLine& cl) {
     j["wall_seconds_service_no_cache"] = best[1];
     j["wall_seconds_service_cache"] = best[2];
     j["job_seconds"] = {inside[0], inside[1], inside[2]};
+    j["operator_assemblies"] = {assemblies[0], assemblies[1], assemblies[2]};
     j["theta_equal"] = equal;
     std::error_code ec;
     fs::remove_all(root, ec);

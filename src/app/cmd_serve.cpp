@@ -89,6 +89,22 @@ void poll_sleep(double seconds) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
 }
 
+// Runs the spool operation fn on rank 0 of comm; if it throws (a file system error), every rank
+// throws its message, so that the service stops with one error line instead of diverging.
+template <class Fn>
+void on_rank0(MPI_Comm comm, Fn&& fn) {
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  std::string error;
+  if (rank == 0) try {
+      fn();
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+  broadcast_string(comm, error);
+  require(error.empty(), error);
+}
+
 // PETSC_COMM_WORLD is the group's communicator while a group serves (the commands and the layers
 // below build everything on PETSC_COMM_WORLD), the world's again afterwards.
 class ScopedWorld {
@@ -110,7 +126,7 @@ void serve_group(MPI_Comm comm, const CommandLine& cl, const ServeOptions& opts,
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &size);
   std::unique_ptr<Spool> spool;
-  if (rank == 0) spool = std::make_unique<Spool>(cl.spool);  // checked by the caller
+  on_rank0(comm, [&] { spool = std::make_unique<Spool>(cl.spool); });  // checked by the caller already
   std::unique_ptr<Heartbeat> heartbeat;
   const JobOwner me = JobOwner::self();
   if (rank == 0) heartbeat = std::make_unique<Heartbeat>(opts.heartbeat_seconds);
@@ -122,7 +138,9 @@ void serve_group(MPI_Comm comm, const CommandLine& cl, const ServeOptions& opts,
   OperatorCache cache(opts.cache_mb);
   ScopedOperatorCache cache_in_use(&cache);
   auto status = [&](const std::string& running, const std::string& state) {
-    if (rank == 0) spool->write_status(status_text(*spool, counts, cache, MPI_Wtime() - start, running, state, size));
+    on_rank0(comm, [&] {
+      spool->write_status(status_text(*spool, counts, cache, MPI_Wtime() - start, running, state, size));
+    });
   };
   status("", "idle");
   int stopped_by = 0;
@@ -135,7 +153,7 @@ void serve_group(MPI_Comm comm, const CommandLine& cl, const ServeOptions& opts,
     }
     // The next job: first one a dead or stopped service left behind, then the queue.
     std::string name, taken = "0";
-    if (rank == 0) {
+    on_rank0(comm, [&] {
       for (const auto& orphan : spool->orphans(opts.stale_seconds))
         if (spool->take_over(orphan, me, opts.stale_seconds)) {
           name = orphan;
@@ -145,7 +163,7 @@ void serve_group(MPI_Comm comm, const CommandLine& cl, const ServeOptions& opts,
       if (name.empty())
         for (const auto& queued : spool->incoming())
           if (!(name = spool->claim(queued, me)).empty()) break;
-    }
+    });
     broadcast_string(comm, name);
     broadcast_string(comm, taken);
     if (name.empty()) {
@@ -164,13 +182,13 @@ void serve_group(MPI_Comm comm, const CommandLine& cl, const ServeOptions& opts,
     const std::string cached = cache.hits() > hits       ? "; operator cache: hit"
                                : cache.misses() > misses ? "; operator cache: miss"
                                                          : "";
-    if (rank == 0) {
+    on_rank0(comm, [&] {
       heartbeat->remove(job_folder);
       if (outcome.interrupted)
         spool->release(name, me);
       else
         spool->finish(name, outcome.ok, "bilearn: error: " + outcome.error);
-    }
+    });
     counts.resumed += outcome.resumed ? 1 : 0;
     if (outcome.interrupted) {
       BILEARN_CHECK(PetscPrintf(comm, "%s: job %s (%s) stopped with a checkpoint after %.2f s; it stays in running/\n",
@@ -210,14 +228,7 @@ int cmd_serve(const CommandLine& cl) {
           "-serve_groups " + std::to_string(opts.groups) + " must divide the " + std::to_string(size) + " ranks");
 
   // A spool others can write to is refused before anything runs (one line, from rank 0).
-  std::string error;
-  if (rank == 0) try {
-      Spool check(cl.spool);
-    } catch (const std::exception& e) {
-      error = e.what();
-    }
-  broadcast_string(world, error);
-  require(error.empty(), error);
+  on_rank0(world, [&] { Spool check(cl.spool); });
 
   // Contiguous groups of size/G ranks, each a service of its own on the spool.
   const int group_index = rank / (size / opts.groups);

@@ -20,6 +20,7 @@ python3 - "$work/serve.json" <<'PY' || fail "bench serve --json"
 import json, sys
 j = json.load(open(sys.argv[1]))
 assert j["command"] == "bench serve" and j["jobs"] == 2 and j["theta_equal"] is True, j
+assert j["operator_assemblies"] == [2, 2, 1], j["operator_assemblies"]  # standalone, no cache, cache
 assert all(j[k] > 0 for k in ("wall_seconds_standalone", "wall_seconds_service_no_cache", "wall_seconds_service_cache")), j
 PY
 expect_error 2 "bench serve runs on one rank" bench serve -bench_jobs 1
