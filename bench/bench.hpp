@@ -33,6 +33,7 @@ int bench_operator(const CommandLine& cl);           // bench/bench_operator.cpp
 int bench_recycle(const CommandLine& cl);            // bench/bench_recycle.cpp
 int bench_recycle_synthetic(const CommandLine& cl);  // bench/bench_recycle_synthetic.cpp
 int bench_scale(const CommandLine& cl);              // bench/bench_scale.cpp
+int bench_serve(const CommandLine& cl);              // bench/bench_serve.cpp
 
 // PC applications so far of a KSP's circulant PC (0 for another PC or no KSP).
 inline PetscInt circulant_applies(KSP ksp) {

@@ -15,6 +15,8 @@ const std::vector<BenchEntry>& bench_table() {
       {"recycle-synthetic", bench_recycle_synthetic, "rminres/rcg time per iteration and a Laplacian sequence"},
       {"scale", bench_scale,
        "cold/warm lower solve, hypergradient and short training per N, new defaults beside the old configuration"},
+      {"serve", bench_serve,
+       "tomography jobs of one geometry: standalone mpiexec runs vs one service, with/without cache"},
   };
   return table;
 }

@@ -52,3 +52,35 @@ bilearn_watchdog() {
   (sleep "$1" && kill -USR1 "$shell") >/dev/null 2>&1 &
   echo $!
 }
+
+# bilearn_serve SPOOL [more bilearn options]: a solver service on SPOOL (`serve --spool SPOOL
+# --until-empty`) in the background, with the same signal forwarding as bilearn_train: on the
+# scheduler's warning the running job checkpoints and the service exits 0. Returns 75 when jobs
+# remain in the spool (queued, or running/ of a stopped service: continue with the same call),
+# 0 when it is empty, bilearn's status otherwise.
+bilearn_serve() {
+  local spool=$1
+  shift
+  local root program ranks status=0 pid
+  root=$(bilearn_root)
+  program=${BILEARN:-$root/build/bilearn}
+  ranks=${BILEARN_RANKS:-${SLURM_NTASKS:-${PBS_NP:-2}}}
+  read -r -a launcher <<<"${BILEARN_MPIEXEC:-mpiexec}"
+  echo "bilearn_serve: $(date -u +%FT%TZ) ${launcher[*]} -n $ranks $program serve --spool $spool --until-empty $*"
+  "${launcher[@]}" -n "$ranks" "$program" serve --spool "$spool" --until-empty "$@" &
+  pid=$!
+  trap 'echo "bilearn_serve: signal received, asking the service to checkpoint"; kill -USR1 "$pid" 2>/dev/null || true' USR1 TERM
+  while :; do
+    status=0
+    wait "$pid" || status=$?
+    kill -0 "$pid" 2>/dev/null || break # wait returns early when a trapped signal arrives
+  done
+  trap - USR1 TERM
+  [ "$status" -eq 0 ] || return "$status"
+  if [ -n "$(find "$spool/incoming" -maxdepth 1 -name '[!.]*.opts' 2>/dev/null)" ] ||
+    [ -n "$(find "$spool/running" -mindepth 1 -maxdepth 1 2>/dev/null)" ]; then
+    echo "bilearn_serve: jobs remain in $spool: to be continued"
+    return 75
+  fi
+  return 0
+}

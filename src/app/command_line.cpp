@@ -19,12 +19,14 @@ po::options_description long_options() {
       "json", po::value<std::string>(), "write a machine-readable summary to this file")(
       "resume", po::value<std::string>(), "resume a training run from this output directory")(
       "write", po::value<std::string>(), "write the object the command builds to this file")(
-      "force", "train --out DIR: replace an earlier run in DIR (its files and checkpoints are removed)");
+      "force", "train --out DIR: replace an earlier run in DIR (its files and checkpoints are removed)")(
+      "spool", po::value<std::string>(), "serve, submit: the spool folder of the job queue")(
+      "until-empty", "serve: exit 0 once no job is left to run (instead of polling for more)");
   return d;
 }
 
 bool takes_value(const std::string& name) {
-  return name == "out" || name == "json" || name == "resume" || name == "write";
+  return name == "out" || name == "json" || name == "resume" || name == "write" || name == "spool";
 }
 
 }  // namespace
@@ -79,10 +81,12 @@ CommandLine parse_command_line(int argc, char** argv, std::vector<char*>& petsc_
   get("json", cl.json);
   get("resume", cl.resume);
   get("write", cl.write);
+  get("spool", cl.spool);
   cl.help = vm.count("help") > 0;
   cl.version = vm.count("version") > 0;
   cl.force = vm.count("force") > 0;
-  for (const char* key : {"out", "json", "resume", "write"})
+  cl.until_empty = vm.count("until-empty") > 0;
+  for (const char* key : {"out", "json", "resume", "write", "spool"})
     if (vm.count(key) && vm[key].as<std::string>().empty())
       throw InputError(std::string("command line: --") + key + " needs a non-empty value");
   return cl;

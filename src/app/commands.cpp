@@ -14,6 +14,8 @@ const std::vector<CommandEntry>& command_table() {
       {"reconstruct", run_reconstruct_command, "solve the lower level at the given theta for every sample"},
       {"hypergrad", run_hypergrad_command, "one hypergradient at theta (-hyper_method)"},
       {"train", run_train_command, "bilevel learning: --out DIR (--force), --resume DIR"},
+      {"serve", cmd_serve, "a solver service: runs the jobs queued in --spool DIR (--until-empty)"},
+      {"submit", cmd_submit, "queue a job (PETSc options file with -serve_command) in --spool DIR"},
   };
   return table;
 }

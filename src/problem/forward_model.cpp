@@ -6,6 +6,7 @@
 #include "bilearn/core/log.hpp"
 #include "bilearn/core/options.hpp"
 #include "bilearn/problem/explicit_transpose.hpp"
+#include "bilearn/problem/operator_cache.hpp"
 #include "bilearn/problem/operators.hpp"
 
 namespace bilearn {
@@ -44,8 +45,15 @@ ForwardModelRegistry& forward_model_registry() {
 
 ForwardModel create_forward_model(const ImageGrid& grid, const ProblemOptions& options) {
   log::ScopedStage stage(log::stages().setup);
-  ForwardModel model = forward_model_registry().create(options.type, grid);
-  apply_transpose_options(model.A, options.transpose);
+  // In `bilearn serve`, an operator of an earlier job with the same geometry (operator_cache.hpp).
+  OperatorCache* cache = active_operator_cache();
+  const std::string key = cache ? operator_cache_key(grid, options) : std::string();
+  ForwardModel model;
+  if (key.empty() || !cache->find(key, model)) {
+    model = forward_model_registry().create(options.type, grid);
+    apply_transpose_options(model.A, options.transpose);
+    if (!key.empty()) cache->store(grid.comm(), key, model);
+  }
   view_from_options("problem_", "-view", [&](PetscViewer viewer) { view_forward_model(model, grid, viewer); });
   return model;
 }

@@ -8,15 +8,17 @@
 namespace bilearn {
 
 struct CommandLine {
-  std::string command;     // phantom | operator | reconstruct | hypergrad | train | bench
-  std::string subcommand;  // e.g. bench recycle
-  std::string out;         // --out DIR
-  std::string json;        // --json FILE
-  std::string resume;      // --resume DIR
-  std::string write;       // --write FILE
-  bool help = false;       // --help
-  bool version = false;    // --version
-  bool force = false;      // --force (train --out onto an earlier run)
+  std::string command;       // phantom | operator | reconstruct | hypergrad | train | serve | submit | bench
+  std::string subcommand;    // e.g. bench recycle; submit FILE
+  std::string out;           // --out DIR
+  std::string json;          // --json FILE
+  std::string resume;        // --resume DIR
+  std::string write;         // --write FILE
+  bool help = false;         // --help
+  bool version = false;      // --version
+  bool force = false;        // --force (train --out onto an earlier run)
+  std::string spool;         // --spool DIR (serve, submit)
+  bool until_empty = false;  // --until-empty (serve: exit 0 once the queue is empty)
 };
 
 // Splits argv: returns the parsed long options and command, and fills petsc_argv with

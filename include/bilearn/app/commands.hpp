@@ -33,5 +33,7 @@ int run_train_command(const CommandLine& cl);
 
 int cmd_phantom(const CommandLine& cl);   // src/app/cmd_phantom.cpp
 int cmd_operator(const CommandLine& cl);  // src/app/cmd_operator.cpp
+int cmd_serve(const CommandLine& cl);     // src/app/cmd_serve.cpp
+int cmd_submit(const CommandLine& cl);    // src/app/cmd_submit.cpp
 
 }  // namespace bilearn

@@ -1,0 +1,134 @@
+#include "bilearn/problem/operator_cache.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <sstream>
+#include <vector>
+
+#include "bilearn/core/error.hpp"
+#include "bilearn/problem/explicit_transpose.hpp"
+
+namespace bilearn {
+namespace {
+
+OperatorCache*& active() {
+  static OperatorCache* cache = nullptr;
+  return cache;
+}
+
+bool names_geometry(const std::string& name) {
+  for (const char* prefix : {"-problem", "-tomo_", "-blur_", "-inpaint_", "-matrix_", "-samples_groups"})
+    if (name.rfind(prefix, 0) == 0) return true;
+  return false;
+}
+
+bool is_option_name(const std::string& w) {
+  return w.size() >= 2 && w[0] == '-' && std::isalpha(static_cast<unsigned char>(w[1]));
+}
+
+// The option names of a key ("-tomo_angles=20" → "-tomo_angles"), after its first three words.
+std::vector<std::string> names_in(const std::string& key) {
+  std::istringstream words(key);
+  std::vector<std::string> names;
+  int skip = 3;
+  for (std::string w; words >> w;)
+    if (skip-- <= 0) names.push_back(w.substr(0, w.find('=')));
+  return names;
+}
+
+}  // namespace
+
+OperatorCache* active_operator_cache() {
+  return active();
+}
+
+ScopedOperatorCache::ScopedOperatorCache(OperatorCache* cache) : previous_(active()) {
+  active() = cache;
+}
+
+ScopedOperatorCache::~ScopedOperatorCache() {
+  active() = previous_;
+}
+
+ForwardModel share_forward_model(const ForwardModel& source) {
+  ForwardModel m;
+  m.name = source.name;
+  BILEARN_CHECK(PetscObjectReference(reinterpret_cast<PetscObject>(source.A.get())));
+  m.A = OwnedMat(source.A.get());
+  m.data_on_grid = source.data_on_grid;
+  m.data_rows = source.data_rows;
+  m.data_cols = source.data_cols;
+  m.circulant_kernel = source.circulant_kernel;
+  m.geometry = source.geometry;
+  return m;
+}
+
+std::string operator_cache_key(const ImageGrid& grid, const ProblemOptions& options) {
+  char* all = nullptr;
+  BILEARN_CHECK(PetscOptionsGetAll(nullptr, &all));
+  std::istringstream words(all ? all : "");
+  BILEARN_CHECK(PetscFree(all));
+  std::map<std::string, std::string> given;  // sorted: the order in the job file does not matter
+  std::string name;
+  for (std::string w; words >> w;) {
+    if (is_option_name(w)) {
+      name = w;
+      given[name] = "";
+    } else if (!name.empty()) {
+      given[name] = w;
+    }
+  }
+  PetscMPIInt ranks = 1;
+  MPI_Comm_size(grid.comm(), &ranks);
+  std::string key = options.type + " n=" + std::to_string(grid.n()) + " ranks=" + std::to_string(ranks);
+  for (const auto& [option, value] : given) {
+    if (!names_geometry(option)) continue;
+    if (option.size() > 5 && option.compare(option.size() - 5, 5, "_file") == 0) return "";  // may change
+    if (option == "-problem_view") continue;                                                 // prints, builds nothing
+    key += " " + option + (value.empty() ? "" : "=" + value);
+  }
+  return options.type == "matrix" ? "" : key;
+}
+
+bool OperatorCache::find(const std::string& key, ForwardModel& model) {
+  const auto it = std::find_if(entries_.begin(), entries_.end(), [&](const Entry& e) { return e.key == key; });
+  if (it == entries_.end()) {
+    ++misses_;
+    return false;
+  }
+  entries_.splice(entries_.begin(), entries_, it);  // most recently used
+  ++hits_;
+  // The options the build read count as read now too (no unused-option warning on a hit), and
+  // only those (an option the build ignored stays unused, as in a standalone run).
+  for (const auto& name : entries_.front().used) {
+    PetscBool set = PETSC_FALSE;
+    BILEARN_CHECK(PetscOptionsHasName(nullptr, nullptr, name.c_str(), &set));
+  }
+  model = share_forward_model(entries_.front().model);
+  return true;
+}
+
+void OperatorCache::store(MPI_Comm grid_comm, const std::string& key, const ForwardModel& model) {
+  double bytes = local_matrix_bytes(model.A);
+  if (Mat t = explicit_transpose(model.A)) bytes += local_matrix_bytes(t);
+  double mb = bytes / (1024.0 * 1024.0);
+  BILEARN_CHECK(MPI_Allreduce(MPI_IN_PLACE, &mb, 1, MPI_DOUBLE, MPI_MAX, grid_comm));
+  if (mb > max_mb_) return;
+  std::vector<std::string> used;
+  for (const auto& name : names_in(key)) {
+    PetscBool u = PETSC_FALSE;
+    BILEARN_CHECK(PetscOptionsUsed(nullptr, name.c_str() + 1, &u));  // the name without its '-'
+    if (u) used.push_back(name);
+  }
+  entries_.push_front(Entry{key, share_forward_model(model), mb, used});
+  while (megabytes() > max_mb_) entries_.pop_back();
+}
+
+double OperatorCache::megabytes() const {
+  double total = 0;
+  for (const auto& e : entries_) total += e.mb;
+  return total;
+}
+
+}  // namespace bilearn
