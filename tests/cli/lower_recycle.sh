@@ -9,7 +9,7 @@ source "$(dirname "$0")/lib_expect.sh"
 cli_init "$@"
 
 common=(-problem tomo -problem_n 16 -tomo_angles 20 -data_samples 2 -reg_type tv -reg_tv_learn_gamma
-  -hyper_ksp_type rminres -outer_max_it 3 -strict_options)
+  -hyper_ksp_type rminres -outer_max_it 3 -outer_adaptive_tol false -strict_options)
 
 run 2 train --out "$work/plain" "${common[@]}" >/dev/null || fail "train with the default Newton KSP"
 for seed in hyper previous; do
