@@ -14,28 +14,38 @@
 
 bilearn_root() { echo "${BILEARN_ROOT:-${SLURM_SUBMIT_DIR:-${PBS_O_WORKDIR:-$(pwd)}}}"; }
 
-bilearn_train() {
-  local opts=$1 out=$2
-  shift 2
-  local root program ranks mode status=0 pid
+# bilearn_launch TAG COMMAND [ARGS]: runs `launcher -n RANKS bilearn COMMAND ARGS` in the
+# background, forwards SIGUSR1 and SIGTERM to it as SIGUSR1 (the scheduler's warning: bilearn
+# checkpoints and exits 0), waits for it and returns its status. TAG prefixes the log lines.
+bilearn_launch() {
+  local tag=$1
+  shift
+  local root program ranks status=0 pid
   root=$(bilearn_root)
   program=${BILEARN:-$root/build/bilearn}
   ranks=${BILEARN_RANKS:-${SLURM_NTASKS:-${PBS_NP:-2}}}
   read -r -a launcher <<<"${BILEARN_MPIEXEC:-mpiexec}"
-  [ -r "$opts" ] || { echo "bilearn_train: cannot read option file '$opts'" >&2; return 2; }
-  mode=--out
-  [ -e "$out/checkpoint/LATEST" ] && mode=--resume
-  echo "bilearn_train: $(date -u +%FT%TZ) ${launcher[*]} -n $ranks $program train $mode $out -options_file $opts $*"
-  "${launcher[@]}" -n "$ranks" "$program" train "$mode" "$out" -options_file "$opts" "$@" &
+  echo "$tag: $(date -u +%FT%TZ) ${launcher[*]} -n $ranks $program $*"
+  "${launcher[@]}" -n "$ranks" "$program" "$@" &
   pid=$!
   # The scheduler's warning (Slurm: --signal=B:USR1@300; PBS: the watchdog below) or a SIGTERM.
-  trap 'echo "bilearn_train: signal received, asking bilearn to checkpoint"; kill -USR1 "$pid" 2>/dev/null || true' USR1 TERM
+  trap 'echo "'"$tag"': signal received, asking bilearn to checkpoint"; kill -USR1 "$pid" 2>/dev/null || true' USR1 TERM
   while :; do
     status=0
     wait "$pid" || status=$?
     kill -0 "$pid" 2>/dev/null || break # wait returns early when a trapped signal arrives
   done
   trap - USR1 TERM
+  return "$status"
+}
+
+bilearn_train() {
+  local opts=$1 out=$2
+  shift 2
+  local mode=--out status=0
+  [ -r "$opts" ] || { echo "bilearn_train: cannot read option file '$opts'" >&2; return 2; }
+  [ -e "$out/checkpoint/LATEST" ] && mode=--resume
+  bilearn_launch bilearn_train train "$mode" "$out" -options_file "$opts" "$@" || status=$?
   [ "$status" -eq 0 ] || return "$status"
   if python3 -c 'import json, sys; sys.exit(json.load(open(sys.argv[1])).get("stop_reason") != "signal")' \
     "$out/summary.json" 2>/dev/null; then
@@ -61,21 +71,8 @@ bilearn_watchdog() {
 bilearn_serve() {
   local spool=$1
   shift
-  local root program ranks status=0 pid
-  root=$(bilearn_root)
-  program=${BILEARN:-$root/build/bilearn}
-  ranks=${BILEARN_RANKS:-${SLURM_NTASKS:-${PBS_NP:-2}}}
-  read -r -a launcher <<<"${BILEARN_MPIEXEC:-mpiexec}"
-  echo "bilearn_serve: $(date -u +%FT%TZ) ${launcher[*]} -n $ranks $program serve --spool $spool --until-empty $*"
-  "${launcher[@]}" -n "$ranks" "$program" serve --spool "$spool" --until-empty "$@" &
-  pid=$!
-  trap 'echo "bilearn_serve: signal received, asking the service to checkpoint"; kill -USR1 "$pid" 2>/dev/null || true' USR1 TERM
-  while :; do
-    status=0
-    wait "$pid" || status=$?
-    kill -0 "$pid" 2>/dev/null || break # wait returns early when a trapped signal arrives
-  done
-  trap - USR1 TERM
+  local status=0
+  bilearn_launch bilearn_serve serve --spool "$spool" --until-empty "$@" || status=$?
   [ "$status" -eq 0 ] || return "$status"
   if [ -n "$(find "$spool/incoming" -maxdepth 1 -name '[!.]*.opts' 2>/dev/null)" ] ||
     [ -n "$(find "$spool/running" -mindepth 1 -maxdepth 1 2>/dev/null)" ]; then
