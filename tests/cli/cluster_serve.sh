@@ -8,15 +8,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib_expect.sh"
 cli_init "$@"
-root=$(cd "$(dirname "$0")/../.." && pwd)
-
-cat >"$work/sbatch" <<'SH'
-#!/usr/bin/env bash
-printf '%s\n' "$@" >"$(dirname "$0")/submitted.txt"
-SH
-chmod +x "$work/sbatch"
-export BILEARN=$bilearn BILEARN_ROOT=$root BILEARN_MPIEXEC="$mpiexec ${flags[*]}" SBATCH=$work/sbatch
-export SLURM_SUBMIT_DIR=$root SLURM_NTASKS=2
+source "$(dirname "$0")/lib_fake_slurm.sh"
 spool=$work/spool
 for i in 1 2; do
   printf -- '-serve_command train\n-problem tomo\n-problem_n 16\n-tomo_angles 20\n-reg_type foe\n-data_samples 2\n-outer_max_it 12\n-data_noise 0.0%s\n-strict_options\n' \

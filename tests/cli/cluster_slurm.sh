@@ -7,15 +7,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib_expect.sh"
 cli_init "$@"
-root=$(cd "$(dirname "$0")/../.." && pwd)
-
-cat >"$work/sbatch" <<'SH'
-#!/usr/bin/env bash
-printf '%s\n' "$@" >"$(dirname "$0")/submitted.txt"
-SH
-chmod +x "$work/sbatch"
-export BILEARN=$bilearn BILEARN_ROOT=$root BILEARN_MPIEXEC="$mpiexec ${flags[*]}" SBATCH=$work/sbatch
-export SLURM_SUBMIT_DIR=$root SLURM_NTASKS=2
+source "$(dirname "$0")/lib_fake_slurm.sh"
 steps=12
 opts=$root/cluster/options/smoke.opts
 
