@@ -55,6 +55,19 @@ bool guess_nonzero(KSP ksp) {
 // How a solve may start from the w it is given.
 enum class Start { zero, warm_kept, warm_dropped };
 
+// A vector like b kept with the KSP (composed onto it, created at its first use), so that
+// judging a warm start allocates nothing per solve.
+Vec residual_work(KSP ksp, Vec b) {
+  const char* key = "bilearn_warm_start_residual";
+  PetscObject cached = nullptr;
+  BILEARN_CHECK(PetscObjectQuery((PetscObject)ksp, key, &cached));
+  if (cached) return (Vec)cached;
+  OwnedVec r;
+  BILEARN_CHECK(VecDuplicate(b, r.out()));
+  BILEARN_CHECK(PetscObjectCompose((PetscObject)ksp, key, (PetscObject)r.get()));  // the KSP holds it now
+  return r.get();
+}
+
 // w = 0 is a cold start; otherwise w is kept unless it is a worse start for H w = b than zero:
 // ‖b − H w‖ ≥ ‖b‖ (one H product).
 Start judge_start(KSP ksp, Vec b, Vec w) {
@@ -64,8 +77,7 @@ Start judge_start(KSP ksp, Vec b, Vec w) {
   if (w_norm == 0) return Start::zero;
   Mat H;
   BILEARN_CHECK(KSPGetOperators(ksp, &H, nullptr));
-  OwnedVec r;
-  BILEARN_CHECK(VecDuplicate(b, r.out()));
+  Vec r = residual_work(ksp, b);
   BILEARN_CHECK(MatMult(H, w, r));
   BILEARN_CHECK(VecAYPX(r, -1.0, b));  // r = b − H w
   PetscReal r_norm, b_norm;
