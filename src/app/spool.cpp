@@ -15,6 +15,7 @@
 #include <system_error>
 
 #include "bilearn/core/error.hpp"
+#include "bilearn/io/checked_file.hpp"
 
 namespace fs = std::filesystem;
 
@@ -82,10 +83,11 @@ std::string lock_name(const std::string& owner_line) {
 // Creates path exclusively with text (link(2) of a temporary file: atomic, also on NFS).
 bool create_exclusively(const std::string& path, const std::string& text) {
   const std::string tmp = path + ".tmp-" + std::to_string(getpid());
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << text;
-    if (!out.good()) return false;
+  try {
+    write_file_checked(tmp, text, false);
+  } catch (const std::runtime_error&) {
+    unlink(tmp.c_str());
+    return false;
   }
   const bool made = link(tmp.c_str(), path.c_str()) == 0;
   unlink(tmp.c_str());
@@ -124,10 +126,11 @@ JobOwner JobOwner::self() {
 
 void write_file_atomically(const std::string& path, const std::string& text) {
   const std::string tmp = path + ".tmp-" + std::to_string(getpid());
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << text;
-    require(out.good(), "cannot write '" + tmp + "'");
+  try {
+    write_file_checked(tmp, text, false);  // every write and the close checked (a full disk)
+  } catch (const std::runtime_error& e) {
+    unlink(tmp.c_str());
+    throw InputError(e.what());
   }
   require(std::rename(tmp.c_str(), path.c_str()) == 0, "cannot rename '" + tmp + "' to '" + path + "'");
 }
