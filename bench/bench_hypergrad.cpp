@@ -197,7 +197,7 @@ int bench_hypergrad(const CommandLine& cl) {
   };
   // Products with A and Aᵀ so far, summed over the groups (the counters agree on a group's ranks).
   auto operator_applications = [&] {
-    std::vector<PetscReal> count{static_cast<PetscReal>(problem.objective().operator_applications())};
+    std::vector<PetscReal> count{static_cast<PetscReal>(problem.operator_applications())};
     problem.sum_over_groups(count);
     return static_cast<PetscInt>(std::llround(count[0]));
   };

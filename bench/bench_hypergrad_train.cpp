@@ -44,7 +44,7 @@ class RecordingProblem : public UpperProblem {
 
 // Products with A and Aᵀ so far, summed over the sample groups (equal on a group's ranks).
 PetscInt operator_applications(Workspace& ws) {
-  std::vector<PetscReal> count{static_cast<PetscReal>(ws.bilevel->objective().operator_applications())};
+  std::vector<PetscReal> count{static_cast<PetscReal>(ws.bilevel->operator_applications())};
   ws.bilevel->sum_over_groups(count);
   return static_cast<PetscInt>(std::llround(count[0]));
 }

@@ -73,6 +73,14 @@ BilevelProblem::BilevelProblem(const ImageGrid& grid, const ForwardModel& model,
                      "the sample's hypergradient space, or whatever the previous solve left",
                      {"hyper", "previous"}, "hyper") == "hyper";
   }
+  {
+    OptionsBlock block(grid.comm(), "", "Lower-level solves of a sample group");
+    batch_enabled_ = block.flag(
+        "-lower_batch",
+        "Solve the lower levels of a group's samples together: one Newton-Krylov solve of the stacked problem, one "
+        "block product with A for all samples (not with a recycling Newton KSP or a mini-batch)",
+        batch_enabled_);
+  }
 }
 
 PetscInt BilevelProblem::num_params() const {
@@ -110,6 +118,8 @@ void BilevelProblem::set_active_samples(const std::vector<PetscInt>& global_indi
 
 PetscReal BilevelProblem::reconstruct(const std::vector<PetscReal>& theta, EvaluationStats& stats) {
   reg_.check_theta(theta);  // a wrong θ is the caller's error, not a failed solve
+  solved_as_batch_ = batch_usable();
+  if (solved_as_batch_) return reconstruct_batch(theta, stats);
   PetscReal loss_sum = 0;
   std::string failure;
   for (auto& s : samples_) {
@@ -140,6 +150,77 @@ PetscReal BilevelProblem::reconstruct(const std::vector<PetscReal>& theta, Evalu
   }
   if (!tolerate_failures_) raise_if_any_failed(!failure.empty(), failure);
   return sum_over_groups(loss_sum) / static_cast<PetscReal>(active_total_);
+}
+
+bool BilevelProblem::batch_usable() const {
+  if (!batch_enabled_ || samples_.size() < 2 || solver_.recycling()) return false;
+  for (bool active : active_)
+    if (!active) return false;
+  return true;
+}
+
+void BilevelProblem::build_batch() {
+  batch_ = std::make_unique<Batch>();
+  std::vector<LowerObjective*> objectives;
+  std::vector<Vec> data;
+  for (const auto& s : samples_) {
+    batch_->regularisers.push_back(create_regulariser(grid_));
+    batch_->objectives.push_back(std::make_unique<LowerObjective>(grid_, objective_.model(),
+                                                                  *batch_->regularisers.back(), objective_.epsilon()));
+    objectives.push_back(batch_->objectives.back().get());
+    data.push_back(s.data);
+  }
+  batch_->objective = std::make_unique<BatchedLowerObjective>(objectives);
+  batch_->objective->set_data(data);
+  batch_->solver = std::make_unique<LowerSolver>(*batch_->objective);
+  batch_->x = batch_->objective->create_vec();
+  batch_->work = batch_->objective->create_vec();
+}
+
+// All samples of the group in lockstep: x̂ gathered into the stacked vector, one solve (with the
+// continuation start when every x̂ is zero), scattered back (docs/algorithms.md §4.7).
+PetscReal BilevelProblem::reconstruct_batch(const std::vector<PetscReal>& theta, EvaluationStats& stats) {
+  if (!batch_) build_batch();
+  std::vector<Vec> x_hats;
+  for (auto& s : samples_) x_hats.push_back(s.x_hat);
+  BatchedLowerObjective& objective = *batch_->objective;
+  LowerSolver& solver = *batch_->solver;
+  solver.set_gradient_tolerance(solver_.gradient_tolerance());
+  objective.gather(x_hats, batch_->x);
+  const double t0 = MPI_Wtime();
+  std::string failure;
+  LowerSolveResult r;
+  try {
+    const LowerSolveResult stage = cold_start_.prepare(solver, theta, batch_->x, batch_->work);
+    r = solver.solve(batch_->x, theta);
+    r.iterations += stage.iterations;
+    r.hessian_products += stage.hessian_products;
+  } catch (const NumericalError& e) {
+    failure = "samples " + std::to_string(samples_.front().index) + "-" + std::to_string(samples_.back().index) +
+              " (solved together, -lower_batch): " + e.what();
+  }
+  objective.scatter(batch_->x, x_hats);
+  stats.lower_seconds += MPI_Wtime() - t0;
+  // Counted per sample, as the per-sample solves are: B Newton steps per lockstep step.
+  stats.lower_iterations += r.iterations * objective.blocks();
+  stats.hessian_products += r.hessian_products;
+  PetscReal loss_sum = 0;
+  for (auto& s : samples_) {
+    record_sample_quality(s, s.x_hat, work_);
+    loss_sum += s.loss;
+  }
+  if (!failure.empty()) loss_sum = PETSC_INFINITY;
+  if (!tolerate_failures_) raise_if_any_failed(!failure.empty(), failure);
+  return sum_over_groups(loss_sum) / static_cast<PetscReal>(active_total_);
+}
+
+PetscInt BilevelProblem::operator_applications() const {
+  PetscInt count = objective_.operator_applications();
+  if (batch_) {
+    count += batch_->objective->operator_applications();
+    for (const auto& o : batch_->objectives) count += o->operator_applications();
+  }
+  return count;
 }
 
 void BilevelProblem::raise_if_any_failed(bool failed_here, const std::string& message) const {

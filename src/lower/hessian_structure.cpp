@@ -25,9 +25,17 @@ void share_hessian_structure(KSP ksp, LowerObjective& objective) {
   BILEARN_CHECK(KSPRecycleSetMixedOperator(ksp, objective.regulariser().num_params(), mixed_mult_callback, &objective));
   PC pc;
   BILEARN_CHECK(KSPGetPC(ksp, &pc));
+  share_pc_structure(pc, objective);
+}
+
+void share_pc_structure(PC pc, LowerObjective& objective) {
   BILEARN_CHECK(PCCirculantSetDM(pc, objective.grid().dm()));
   BILEARN_CHECK(PCCirculantSetOperatorSplit(pc, objective.data_hessian(), objective.reg_hessian()));
   BILEARN_CHECK(PCCirculantSetDefaultKernel(pc, objective.model().circulant_kernel.c_str()));
+}
+
+void LowerObjective::share_hessian_structure(KSP ksp) {
+  bilearn::share_hessian_structure(ksp, *this);
 }
 
 }  // namespace bilearn

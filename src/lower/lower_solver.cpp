@@ -34,8 +34,8 @@ PetscErrorCode hessian_at(Tao tao, Vec x, Mat, Mat, void* ctx) {
 
 }  // namespace
 
-LowerSolver::LowerSolver(LowerObjective& objective) : objective_(objective) {
-  MPI_Comm comm = objective_.grid().comm();
+LowerSolver::LowerSolver(LowerProblem& objective) : objective_(objective) {
+  MPI_Comm comm = objective_.comm();
   BILEARN_CHECK(TaoCreate(comm, tao_.out()));
   BILEARN_CHECK(TaoSetOptionsPrefix(tao_, "lower_"));
   BILEARN_CHECK(TaoSetType(tao_, TAONLS));
@@ -80,7 +80,7 @@ LowerSolver::LowerSolver(LowerObjective& objective) : objective_(objective) {
   } else {
     use_default_pc_unless_chosen();
   }
-  if (ksp) share_hessian_structure(ksp, objective_);
+  if (ksp) objective_.share_hessian_structure(ksp);
   PetscReal grtol, gttol;
   BILEARN_CHECK(TaoGetTolerances(tao_, &gatol_, &grtol, &gttol));
   require(gatol_ > 0 && std::isfinite(gatol_), "-lower_tao_gatol must be positive");

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "bilearn/hypergrad/sample_problem.hpp"
+#include "bilearn/lower/batched_lower_objective.hpp"
 #include "bilearn/lower/cold_start.hpp"
 #include "bilearn/lower/lower_objective.hpp"
 #include "bilearn/lower/lower_solver.hpp"
@@ -60,6 +61,10 @@ class BilevelProblem : public SampleProblem {
 
   PetscReal sum_over_groups(PetscReal partial) const;
   PetscReal mean_psnr() const;
+  // Products with A or Aᵀ of this group so far (per sample; the cost unit of benchmarks).
+  PetscInt operator_applications() const;
+  // Whether the last reconstruct() solved the group's samples together (-lower_batch).
+  bool solved_as_batch() const noexcept { return solved_as_batch_; }
 
  private:
   const ImageGrid& grid_;
@@ -76,6 +81,21 @@ class BilevelProblem : public SampleProblem {
   MPI_Comm across_groups_;
   OwnedVec work_;
   SpaceSource space_source_;
+
+  // -lower_batch: the group's samples solved as one stacked problem (docs/algorithms.md §4.7).
+  bool batch_enabled_ = true;
+  bool solved_as_batch_ = false;
+  bool batch_usable() const;
+  void build_batch();
+  PetscReal reconstruct_batch(const std::vector<PetscReal>& theta, EvaluationStats& stats);
+  struct Batch {
+    std::vector<std::unique_ptr<Regulariser>> regularisers;  // one per sample: each its own point
+    std::vector<std::unique_ptr<LowerObjective>> objectives;
+    std::unique_ptr<BatchedLowerObjective> objective;
+    std::unique_ptr<LowerSolver> solver;
+    OwnedVec x, work;
+  };
+  std::unique_ptr<Batch> batch_;
 };
 
 }  // namespace bilearn

@@ -15,6 +15,8 @@
 namespace bilearn {
 
 void share_hessian_structure(KSP ksp, LowerObjective& objective);
+// The PC part alone (PC circulant: grid, split, kernel hint; a no-op for other types).
+void share_pc_structure(PC pc, LowerObjective& objective);
 
 // True when the KSP is one of the recycling types (rminres, rcg).
 bool is_recycling_ksp(KSP ksp);

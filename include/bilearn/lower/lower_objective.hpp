@@ -10,12 +10,13 @@
 #include <vector>
 
 #include "bilearn/core/handles.hpp"
+#include "bilearn/lower/lower_problem.hpp"
 #include "bilearn/problem/forward_model.hpp"
 #include "bilearn/reg/regulariser.hpp"
 
 namespace bilearn {
 
-class LowerObjective {
+class LowerObjective : public LowerProblem {
  public:
   // model, reg and data must outlive this object. epsilon ≥ 0.
   LowerObjective(const ImageGrid& grid, const ForwardModel& model, Regulariser& reg, PetscReal epsilon);
@@ -26,18 +27,21 @@ class LowerObjective {
   // ‖Aᵀy‖ = ‖∇_x Φ(0, θ)‖ for any θ (every expert is even and R_θ'(0) = 0): the scale of the
   // gradient, against which the lower solve's relative tolerance is measured. One product
   // with Aᵀ the first time a data vector (or a changed one) is seen; cached after that.
-  PetscReal data_gradient_norm();
+  PetscReal data_gradient_norm() override;
   PetscReal epsilon() const noexcept { return epsilon_; }
   Regulariser& regulariser() noexcept { return reg_; }
+  const Regulariser& regulariser() const noexcept override { return reg_; }
+  MPI_Comm comm() const override { return grid_.comm(); }
+  void share_hessian_structure(KSP ksp) override;
   const ImageGrid& grid() const noexcept { return grid_; }
   const ForwardModel& model() const noexcept { return model_; }
 
   PetscReal value(Vec x, const std::vector<PetscReal>& theta);
-  PetscReal value_and_gradient(Vec x, const std::vector<PetscReal>& theta, Vec g);  // returns Φ, g = ∇_x Φ
+  PetscReal value_and_gradient(Vec x, const std::vector<PetscReal>& theta, Vec g) override;  // returns Φ, g = ∇_x Φ
 
   // Linearisation point (x, θ) of H and J (x is referenced, not copied: keep it alive, unchanged).
-  void set_point(Vec x, const std::vector<PetscReal>& theta);
-  Mat hessian() const noexcept { return hessian_; }  // MatShell: MatMult, MatGetDiagonal
+  void set_point(Vec x, const std::vector<PetscReal>& theta) override;
+  Mat hessian() const noexcept override { return hessian_; }  // MatShell: MatMult, MatGetDiagonal
   void hessian_mult(Vec v, Vec y);                   // y = H v
   void hessian_diagonal(Vec d);
   // The split H = F + R_t used by the recycling KSP types (docs/algorithms.md §4.2, "cheaper C"):
@@ -53,7 +57,7 @@ class LowerObjective {
   void mixed_mult(Vec v, PetscReal* Jv);
   void mixed_mult_transpose(const std::vector<PetscReal>& w, Vec y) { reg_.mixed_mult_transpose(w, y); }
 
-  PetscInt hessian_products() const noexcept { return hessian_products_; }
+  PetscInt hessian_products() const noexcept override { return hessian_products_; }
   PetscInt data_hessian_products() const noexcept { return data_products_; }
   PetscInt reg_hessian_products() const noexcept { return reg_products_; }
   PetscInt mixed_products() const noexcept { return mixed_products_; }

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "bilearn/core/handles.hpp"
-#include "bilearn/lower/lower_objective.hpp"
+#include "bilearn/lower/lower_problem.hpp"
 
 namespace bilearn {
 
@@ -26,7 +26,7 @@ struct LowerSolveResult {
 
 class LowerSolver {
  public:
-  explicit LowerSolver(LowerObjective& objective);
+  explicit LowerSolver(LowerProblem& objective);
   LowerSolver(const LowerSolver&) = delete;
   LowerSolver& operator=(const LowerSolver&) = delete;
 
@@ -45,7 +45,7 @@ class LowerSolver {
   // type (rminres/rcg), whose space can be seeded with KSPRecycleCopySpace before a solve.
   KSP newton_ksp() const;
   bool recycling() const noexcept { return recycling_; }
-  LowerObjective& objective() noexcept { return objective_; }
+  LowerProblem& objective() noexcept { return objective_; }
 
  private:
   void choose_default_solvers();
@@ -62,7 +62,7 @@ class LowerSolver {
   void note_objective(PetscReal f) noexcept { nonfinite_ = nonfinite_ || !std::isfinite(f); }
 
  private:
-  LowerObjective& objective_;
+  LowerProblem& objective_;
   std::vector<PetscReal> theta_;  // of the solve in progress
   // Eisenstat–Walker choice 2: η_k = γ (‖g_k‖/‖g_{k−1}‖)^α, safeguarded (EW 1996).
   bool ew_forcing_ = true;

@@ -1,0 +1,326 @@
+#include "bilearn/lower/batched_lower_objective.hpp"
+
+#include <petsc/private/petscimpl.h>  // PetscObjectStateIncrease
+
+#include <algorithm>
+#include <cmath>
+
+#include "bilearn/core/error.hpp"
+#include "bilearn/core/log.hpp"
+#include "bilearn/krylov/ksp_recycle.hpp"
+#include "bilearn/krylov/pc_circulant.h"
+#include "bilearn/lower/hessian_structure.hpp"
+#include "bilearn/problem/explicit_transpose.hpp"
+
+namespace bilearn {
+
+// The blocks of a stacked vector placed on per-block views for the scope's lifetime. Read-only
+// placement leaves the stacked vector's state alone; writable placement increases it on exit.
+class PlacedBlocks {
+ public:
+  PlacedBlocks(Vec stacked, std::vector<OwnedVec>& views, PetscInt local, bool writable)
+      : stacked_(stacked), views_(views), writable_(writable) {
+    if (writable_) {
+      BILEARN_CHECK(VecGetArray(stacked_, &array_));
+    } else {
+      const PetscScalar* read = nullptr;
+      BILEARN_CHECK(VecGetArrayRead(stacked_, &read));
+      array_ = const_cast<PetscScalar*>(read);  // the views are only read
+    }
+    for (size_t s = 0; s < views_.size(); ++s)
+      BILEARN_CHECK(VecPlaceArray(views_[s], array_ + static_cast<PetscInt>(s) * local));
+  }
+  ~PlacedBlocks() {
+    for (OwnedVec& view : views_) VecResetArray(view);
+    if (writable_) {
+      VecRestoreArray(stacked_, &array_);
+    } else {
+      const PetscScalar* read = array_;
+      VecRestoreArrayRead(stacked_, &read);
+    }
+  }
+  PlacedBlocks(const PlacedBlocks&) = delete;
+  PlacedBlocks& operator=(const PlacedBlocks&) = delete;
+  Vec operator[](size_t s) const { return views_[s]; }
+
+ private:
+  Vec stacked_;
+  std::vector<OwnedVec>& views_;
+  bool writable_;
+  PetscScalar* array_ = nullptr;
+};
+
+namespace {
+
+template <void (BatchedLowerObjective::*product)(Vec, Vec)>
+PetscErrorCode batched_shell_mult(Mat shell, Vec v, Vec y) {
+  return guarded(PetscObjectComm((PetscObject)shell), __func__, [&] {
+    BatchedLowerObjective* objective = nullptr;
+    BILEARN_CHECK(MatShellGetContext(shell, &objective));
+    (objective->*product)(v, y);
+  });
+}
+
+PetscErrorCode batched_shell_diagonal(Mat shell, Vec d) {
+  return guarded(PetscObjectComm((PetscObject)shell), __func__, [&] {
+    BatchedLowerObjective* objective = nullptr;
+    BILEARN_CHECK(MatShellGetContext(shell, &objective));
+    objective->hessian_diagonal(d);
+  });
+}
+
+OwnedMat stacked_shell(MPI_Comm comm, PetscInt local, PetscInt global, BatchedLowerObjective* ctx,
+                       PetscErrorCode (*mult)(Mat, Vec, Vec)) {
+  OwnedMat shell;
+  BILEARN_CHECK(MatCreateShell(comm, local, local, global, global, ctx, shell.out()));
+  BILEARN_CHECK(MatShellSetOperation(shell, MATOP_MULT, (void (*)(void))mult));
+  BILEARN_CHECK(MatSetOption(shell, MAT_SYMMETRIC, PETSC_TRUE));
+  BILEARN_CHECK(MatSetOption(shell, MAT_SYMMETRY_ETERNAL, PETSC_TRUE));
+  return shell;
+}
+
+// stacked (block-major) ↔ interlaced (entry i of block s at i·B + s), this rank's part.
+void interlace(Vec stacked, Vec interlaced, PetscInt blocks, PetscInt local) {
+  ConstVecArray in(stacked);
+  VecArray out(interlaced);
+  for (PetscInt s = 0; s < blocks; ++s) {
+    const PetscScalar* block = in.data() + s * local;
+    for (PetscInt i = 0; i < local; ++i) out[i * blocks + s] = block[i];
+  }
+}
+
+void deinterlace(Vec interlaced, Vec stacked, PetscInt blocks, PetscInt local) {
+  ConstVecArray in(interlaced);
+  VecArray out(stacked);
+  for (PetscInt s = 0; s < blocks; ++s) {
+    PetscScalar* block = out.data() + s * local;
+    for (PetscInt i = 0; i < local; ++i) block[i] = in[i * blocks + s];
+  }
+}
+
+}  // namespace
+
+BatchedLowerObjective::BatchedLowerObjective(const std::vector<LowerObjective*>& samples) : samples_(samples) {
+  require(!samples_.empty(), "batched lower objective: no samples");
+  LowerObjective& first = *samples_.front();
+  for (LowerObjective* s : samples_)
+    require(&s->model() == &first.model() && &s->grid() == &first.grid() && s->epsilon() == first.epsilon(),
+            "batched lower objective: the samples must share the grid, the forward model and epsilon");
+  epsilon_ = first.epsilon();
+  local_ = first.grid().local_size();
+  const PetscInt B = blocks();
+  MPI_Comm comm = first.comm();
+  Mat A = first.model().A;
+  BILEARN_CHECK(MatCreateMAIJ(A, B, block_a_.out()));
+  if (Mat At = explicit_transpose(A)) BILEARN_CHECK(MatCreateMAIJ(At, B, block_at_.out()));
+  BILEARN_CHECK(MatCreateVecs(block_a_, image_int_.out(), data_int_.out()));
+  BILEARN_CHECK(VecDuplicate(data_int_, measured_int_.out()));
+  work_ = create_vec();
+  for (PetscInt s = 0; s < B; ++s) {
+    for (auto* views : {&in_views_, &out_views_}) {
+      OwnedVec view;
+      BILEARN_CHECK(VecCreateMPIWithArray(comm, 1, local_, PETSC_DETERMINE, nullptr, view.out()));
+      views->push_back(std::move(view));
+    }
+  }
+  PetscInt global;
+  BILEARN_CHECK(VecGetSize(work_, &global));
+  hessian_ = stacked_shell(comm, B * local_, global, this, batched_shell_mult<&BatchedLowerObjective::hessian_mult>);
+  BILEARN_CHECK(MatShellSetOperation(hessian_, MATOP_GET_DIAGONAL, (void (*)(void))batched_shell_diagonal));
+  data_hessian_ =
+      stacked_shell(comm, B * local_, global, this, batched_shell_mult<&BatchedLowerObjective::data_hessian_mult>);
+  reg_hessian_ =
+      stacked_shell(comm, B * local_, global, this, batched_shell_mult<&BatchedLowerObjective::reg_hessian_mult>);
+}
+
+OwnedVec BatchedLowerObjective::create_vec() const {
+  OwnedVec v;
+  BILEARN_CHECK(VecCreateMPI(comm(), blocks() * local_, PETSC_DETERMINE, v.out()));
+  return v;
+}
+
+void BatchedLowerObjective::set_data(const std::vector<Vec>& data) {
+  require(data.size() == samples_.size(), "batched lower objective: one data vector per sample");
+  const PetscInt B = blocks();
+  PetscInt data_local;
+  BILEARN_CHECK(VecGetLocalSize(data.front(), &data_local));
+  VecArray out(measured_int_);
+  for (PetscInt s = 0; s < B; ++s) {
+    samples_[static_cast<size_t>(s)]->set_data(data[static_cast<size_t>(s)]);
+    ConstVecArray in(data[static_cast<size_t>(s)]);
+    for (PetscInt i = 0; i < data_local; ++i) out[i * B + s] = in[i];
+  }
+  scale_known_ = false;
+}
+
+void BatchedLowerObjective::gather(const std::vector<Vec>& parts, Vec stacked) const {
+  VecArray out(stacked);
+  for (size_t s = 0; s < parts.size(); ++s) {
+    ConstVecArray in(parts[s]);
+    std::copy(in.data(), in.data() + local_, out.data() + static_cast<PetscInt>(s) * local_);
+  }
+}
+
+void BatchedLowerObjective::scatter(Vec stacked, const std::vector<Vec>& parts) const {
+  ConstVecArray in(stacked);
+  for (size_t s = 0; s < parts.size(); ++s) {
+    VecArray out(parts[s]);
+    std::copy(in.data() + static_cast<PetscInt>(s) * local_, in.data() + static_cast<PetscInt>(s + 1) * local_,
+              out.data());
+  }
+}
+
+PetscReal BatchedLowerObjective::normal_product(Vec x, Vec out, bool subtract_data) {
+  log::ScopedEvent event(log::events().operator_apply);
+  const PetscInt B = blocks();
+  interlace(x, image_int_, B, local_);
+  BILEARN_CHECK(MatMult(block_a_, image_int_, data_int_));
+  PetscReal misfit = 0;
+  if (subtract_data) {
+    BILEARN_CHECK(VecAXPY(data_int_, -1.0, measured_int_));
+    BILEARN_CHECK(VecNorm(data_int_, NORM_2, &misfit));
+  }
+  if (block_at_) {
+    BILEARN_CHECK(MatMult(block_at_, data_int_, image_int_));
+  } else {
+    BILEARN_CHECK(MatMultTranspose(block_a_, data_int_, image_int_));
+  }
+  deinterlace(image_int_, out, B, local_);
+  operator_applications_ += 2 * B;
+  return misfit * misfit;
+}
+
+PetscReal BatchedLowerObjective::value_and_gradient(Vec x, const std::vector<PetscReal>& theta, Vec g) {
+  const PetscReal misfit2 = normal_product(x, g, true);  // g = Aᵀ(Ax − y), block by block
+  PetscReal reg_sum = 0;
+  {
+    PlacedBlocks xs(x, in_views_, local_, false);
+    PlacedBlocks ws(work_, out_views_, local_, true);
+    for (size_t s = 0; s < samples_.size(); ++s) {
+      Regulariser& reg = samples_[s]->regulariser();
+      reg.gradient(xs[s], theta, ws[s]);
+      reg_sum += reg.value(xs[s], theta);
+    }
+  }
+  PetscReal xnorm;
+  BILEARN_CHECK(VecNorm(x, NORM_2, &xnorm));
+  BILEARN_CHECK(VecAXPBYPCZ(g, 1.0, epsilon_, 1.0, work_, x));  // g += ∇R + εx
+  return 0.5 * misfit2 + reg_sum + 0.5 * epsilon_ * xnorm * xnorm;
+}
+
+void BatchedLowerObjective::set_point(Vec x, const std::vector<PetscReal>& theta) {
+  {
+    PlacedBlocks xs(x, in_views_, local_, false);
+    for (size_t s = 0; s < samples_.size(); ++s) samples_[s]->set_point(xs[s], theta);  // the regularisers copy x_s
+  }
+  BILEARN_CHECK(PetscObjectStateIncrease((PetscObject)hessian_.get()));
+  BILEARN_CHECK(PetscObjectStateIncrease((PetscObject)reg_hessian_.get()));
+}
+
+PetscReal BatchedLowerObjective::data_gradient_norm() {
+  if (!scale_known_) {
+    scale_.clear();
+    for (LowerObjective* s : samples_) scale_.push_back(s->data_gradient_norm());
+    scale_known_ = true;
+  }
+  return *std::min_element(scale_.begin(), scale_.end());
+}
+
+void BatchedLowerObjective::hessian_mult(Vec v, Vec y) {
+  log::ScopedEvent event(log::events().hessian_apply);
+  normal_product(v, y, false);
+  reg_hessian_mult(v, work_);
+  BILEARN_CHECK(VecAXPBYPCZ(y, 1.0, epsilon_, 1.0, work_, v));  // y += ∇²R v + εv
+  hessian_products_ += blocks();
+}
+
+void BatchedLowerObjective::data_hessian_mult(Vec v, Vec y) {
+  normal_product(v, y, false);
+  BILEARN_CHECK(VecAXPY(y, epsilon_, v));
+}
+
+void BatchedLowerObjective::reg_hessian_mult(Vec v, Vec y) {
+  PlacedBlocks vs(v, in_views_, local_, false);
+  PlacedBlocks ys(y, out_views_, local_, true);
+  for (size_t s = 0; s < samples_.size(); ++s) samples_[s]->regulariser().hessian_mult(vs[s], ys[s]);
+}
+
+void BatchedLowerObjective::hessian_diagonal(Vec d) {
+  PlacedBlocks ds(d, out_views_, local_, true);
+  for (size_t s = 0; s < samples_.size(); ++s) samples_[s]->hessian_diagonal(ds[s]);
+}
+
+namespace {
+
+// PC circulant per sample: block s of a stacked vector goes through sample s's own PC circulant
+// (its symbol follows that sample's curvature; docs/algorithms.md §4.5, §4.7).
+struct BlockCirculant {
+  std::vector<OwnedPC> pcs;
+  std::vector<OwnedVec> in_views, out_views;
+  PetscInt local = 0;
+};
+
+PetscErrorCode block_circulant_setup(PC pc) {
+  return guarded(PetscObjectComm((PetscObject)pc), __func__, [&] {
+    BlockCirculant* b = nullptr;
+    BILEARN_CHECK(PCShellGetContext(pc, &b));
+    for (OwnedPC& inner : b->pcs) BILEARN_CHECK(PCSetUp(inner));
+  });
+}
+
+PetscErrorCode block_circulant_apply(PC pc, Vec x, Vec y) {
+  return guarded(PetscObjectComm((PetscObject)pc), __func__, [&] {
+    BlockCirculant* b = nullptr;
+    BILEARN_CHECK(PCShellGetContext(pc, &b));
+    PlacedBlocks xs(x, b->in_views, b->local, false);
+    PlacedBlocks ys(y, b->out_views, b->local, true);
+    for (size_t s = 0; s < b->pcs.size(); ++s) BILEARN_CHECK(PCApply(b->pcs[s], xs[s], ys[s]));
+  });
+}
+
+PetscErrorCode block_circulant_destroy(PC pc) {
+  return guarded(PetscObjectComm((PetscObject)pc), __func__, [&] {
+    BlockCirculant* b = nullptr;
+    BILEARN_CHECK(PCShellGetContext(pc, &b));
+    delete b;
+  });
+}
+
+}  // namespace
+
+void BatchedLowerObjective::share_hessian_structure(KSP ksp) {
+  BILEARN_CHECK(KSPRecycleSetOperatorSplit(ksp, data_hessian_, reg_hessian_));
+  PC pc;
+  BILEARN_CHECK(KSPGetPC(ksp, &pc));
+  PetscBool circulant = PETSC_FALSE;
+  BILEARN_CHECK(PetscObjectTypeCompare((PetscObject)pc, PCCIRCULANT, &circulant));
+  if (!circulant) return;  // other PCs see the stacked H (Jacobi: its diagonal)
+  const char* prefix = nullptr;
+  BILEARN_CHECK(PCGetOptionsPrefix(pc, &prefix));
+  auto* block = new BlockCirculant();
+  block->local = local_;
+  MPI_Comm comm = this->comm();
+  for (LowerObjective* s : samples_) {
+    OwnedPC inner;
+    BILEARN_CHECK(PCCreate(comm, inner.out()));
+    BILEARN_CHECK(PCSetOptionsPrefix(inner, prefix));
+    BILEARN_CHECK(PCSetType(inner, PCCIRCULANT));
+    BILEARN_CHECK(PCSetFromOptions(inner));
+    share_pc_structure(inner, *s);
+    BILEARN_CHECK(PCSetOperators(inner, s->hessian(), s->hessian()));
+    block->pcs.push_back(std::move(inner));
+    for (auto* views : {&block->in_views, &block->out_views}) {
+      OwnedVec view;
+      BILEARN_CHECK(VecCreateMPIWithArray(comm, 1, local_, PETSC_DETERMINE, nullptr, view.out()));
+      views->push_back(std::move(view));
+    }
+  }
+  BILEARN_CHECK(PCSetType(pc, PCSHELL));
+  BILEARN_CHECK(PCShellSetContext(pc, block));
+  BILEARN_CHECK(PCShellSetName(pc, "circulant, one per sample of the batch"));
+  BILEARN_CHECK(PCShellSetSetUp(pc, block_circulant_setup));
+  BILEARN_CHECK(PCShellSetApply(pc, block_circulant_apply));
+  BILEARN_CHECK(PCShellSetDestroy(pc, block_circulant_destroy));
+}
+
+}  // namespace bilearn
