@@ -175,6 +175,15 @@ void BilevelProblem::build_batch() {
   batch_->solver = std::make_unique<LowerSolver>(*batch_->objective);
   batch_->x = batch_->objective->create_vec();
   batch_->work = batch_->objective->create_vec();
+  batch_->truth = batch_->objective->create_vec();
+  std::vector<Vec> truth;
+  for (const auto& s : samples_) truth.push_back(s.truth);
+  batch_->objective->gather(truth, batch_->truth);
+}
+
+SampleProblem::Batch BilevelProblem::batch() noexcept {
+  if (!solved_as_batch_ || !batch_) return {};
+  return {batch_->objective.get(), batch_->x, batch_->truth};
 }
 
 // All samples of the group in lockstep: x̂ gathered into the stacked vector, one solve (with the

@@ -4,6 +4,7 @@
 
 #include "bilearn/core/error.hpp"
 #include "bilearn/core/handles.hpp"
+#include "bilearn/krylov/ksp_lockstep_cg.h"
 #include "bilearn/krylov/pc_circulant.h"
 #include "bilearn/lower/hessian_structure.hpp"
 
@@ -139,7 +140,7 @@ HypergradientSolve solve_hypergradient_system(KSP ksp, Vec b, Vec w) {
   return out;
 }
 
-void create_hypergradient_ksp(MPI_Comm comm, LowerObjective& objective, KSP* ksp) {
+void create_hypergradient_ksp(MPI_Comm comm, LowerProblem& objective, KSP* ksp) {
   create_with_defaults(comm, ksp);
   PC pc;
   BILEARN_CHECK(KSPGetPC(*ksp, &pc));
@@ -153,7 +154,7 @@ void create_hypergradient_ksp(MPI_Comm comm, LowerObjective& objective, KSP* ksp
     if (!user_set("-ksp_norm_type")) BILEARN_CHECK(KSPSetNormType(*ksp, KSP_NORM_DEFAULT));
     if (!user_set("-pc_type")) BILEARN_CHECK(PCSetType(pc, PCNONE));
   }
-  share_hessian_structure(*ksp, objective);
+  objective.share_hessian_structure(*ksp);
 }
 
 void print_hypergradient_ksp_options(MPI_Comm comm) {
@@ -165,7 +166,8 @@ void print_hypergradient_ksp_options(MPI_Comm comm) {
 bool switch_to_minres_if_indefinite(KSP ksp) {
   KSPConvergedReason reason;
   BILEARN_CHECK(KSPGetConvergedReason(ksp, &reason));
-  if (reason != KSP_DIVERGED_INDEFINITE_MAT || user_set("-ksp_type") || !has_type(ksp, KSPCG)) return false;
+  if (reason != KSP_DIVERGED_INDEFINITE_MAT || user_set("-ksp_type")) return false;
+  if (!has_type(ksp, KSPCG) && !has_type(ksp, KSPLOCKSTEPCG)) return false;  // lockstepcg: the batch's CG
   BILEARN_CHECK(KSPSetType(ksp, KSPMINRES));
   if (!user_set("-ksp_norm_type")) BILEARN_CHECK(KSPSetNormType(ksp, KSP_NORM_DEFAULT));
   // The circulant symbol is built from the mean curvature, which negative lobes of φ'' can

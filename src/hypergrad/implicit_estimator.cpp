@@ -14,6 +14,7 @@
 #include "bilearn/core/options.hpp"
 #include "bilearn/hypergrad/estimator.hpp"
 #include "bilearn/hypergrad/hypergradient_ksp.hpp"
+#include "bilearn/lower/hessian_structure.hpp"
 
 namespace bilearn {
 namespace {
@@ -72,6 +73,15 @@ class ImplicitEstimator : public HypergradientEstimator {
     const PetscInt p = problem.num_params();
     result.gradient.assign(static_cast<size_t>(p), 0.0);
     std::vector<PetscReal> jw(static_cast<size_t>(p));
+    const SampleProblem::Batch batch = problem.batch();
+    if (batch.objective && !share_space_ && batch_ksp_usable(problem, *batch.objective)) {
+      failure = solve_batch(problem, batch, theta, result);
+      event.end();
+      problem.raise_if_any_failed(!failure.empty(), failure);
+      problem.sum_over_groups(result.gradient);
+      for (auto& g : result.gradient) g /= static_cast<PetscReal>(problem.active_total());
+      return result;
+    }
     if (!rhs_) rhs_ = problem.grid().create_vec();
     LowerObjective& objective = problem.objective();
     for (auto& s : problem.samples()) {
@@ -137,6 +147,67 @@ class ImplicitEstimator : public HypergradientEstimator {
   void set_krylov_rtol(PetscReal rtol) override { rtol_ = rtol; }
 
  private:
+  // The batch's KSP (prefix -hyper_, created on first use) unless it is a recycling type, whose
+  // spaces stay per sample: then the samples are solved one by one.
+  bool batch_ksp_usable(SampleProblem& problem, BatchedLowerObjective& objective) {
+    if (!batch_ksp_) {
+      create_hypergradient_ksp(problem.grid().comm(), objective, batch_ksp_.out());
+      batch_recycling_ = is_recycling_ksp(batch_ksp_);
+      batch_rhs_ = objective.create_vec();
+      batch_adjoint_ = objective.create_vec();
+      PetscReal rtol;
+      BILEARN_CHECK(KSPGetTolerances(batch_ksp_, &rtol, nullptr, nullptr, nullptr));
+      if (configured_rtol_ == 0) configured_rtol_ = rtol;
+    }
+    return !batch_recycling_;
+  }
+
+  // H W = X̂ − X† for the stacked samples in one solve (docs/algorithms.md §4.7), warm started
+  // from the samples' adjoints; ∇L gets −Σ_s J_s w_s. Empty, or the failure.
+  std::string solve_batch(SampleProblem& problem, const SampleProblem::Batch& batch,
+                          const std::vector<PetscReal>& theta, UpperEvaluation& result) {
+    BatchedLowerObjective& objective = *batch.objective;
+    std::vector<SampleState>& samples = problem.samples();
+    std::vector<Vec> adjoints;
+    for (auto& s : samples) adjoints.push_back(s.adjoint);
+    objective.set_point(batch.x_hat, theta);
+    BILEARN_CHECK(VecWAXPY(batch_rhs_, -1.0, batch.truth, batch.x_hat));  // g = x̂ − x†
+    objective.gather(adjoints, batch_adjoint_);
+    BILEARN_CHECK(KSPSetOperators(batch_ksp_, objective.hessian(), objective.hessian()));
+    BILEARN_CHECK(KSPSetTolerances(batch_ksp_, rtol_ > 0 ? rtol_ : configured_rtol_, PETSC_DEFAULT, PETSC_DEFAULT,
+                                   PETSC_DEFAULT));
+    const PetscInt products_before = objective.hessian_products();
+    double t0 = MPI_Wtime();
+    HypergradientSolve solve;
+    {
+      log::ScopedEvent solve_event(log::events().krylov_solve);
+      solve = solve_hypergradient_system(batch_ksp_, batch_rhs_, batch_adjoint_);
+    }
+    if (solve.switched_to_minres)
+      BILEARN_CHECK(PetscPrintf(problem.grid().comm(),
+                                "note: the lower-level Hessian of samples %" PetscInt_FMT "-%" PetscInt_FMT
+                                " is indefinite (non-convex regulariser): their hypergradient KSP switches from cg "
+                                "to minres (-hyper_ksp_type sets it)\n",
+                                samples.front().index, samples.back().index));
+    result.stats.krylov_seconds += MPI_Wtime() - t0;
+    const std::string failure = krylov_failure(batch_ksp_, samples.front());
+    if (!failure.empty()) return failure;
+    objective.scatter(batch_adjoint_, adjoints);
+    // Counted per sample, like the one-by-one solves: B sample iterations per stacked iteration.
+    result.stats.krylov_iterations += solve.iterations * objective.blocks();
+    result.stats.hessian_products += objective.hessian_products() - products_before;
+    t0 = MPI_Wtime();
+    std::vector<PetscReal> jw;
+    {
+      log::ScopedEvent mixed_event(log::events().mixed_apply);
+      objective.mixed_mult_sum(batch_adjoint_, jw);
+    }
+    result.stats.mixed_products += objective.blocks();
+    result.stats.mixed_seconds += MPI_Wtime() - t0;
+    for (size_t i = 0; i < jw.size(); ++i) result.gradient[i] -= jw[i];
+    return {};
+  }
+
   PetscInt key(const SampleState& s) const { return share_space_ ? -1 : s.index; }
 
   bool share_space_ = false;           // -hyper_share_space
@@ -144,6 +215,9 @@ class ImplicitEstimator : public HypergradientEstimator {
   PetscReal rtol_ = 0;                 // 0: as configured
   PetscReal configured_rtol_ = 0;      // read from the first KSP's options
   OwnedVec rhs_;
+  OwnedKSP batch_ksp_;  // for the stacked samples of a batch (-lower_batch)
+  bool batch_recycling_ = false;
+  OwnedVec batch_rhs_, batch_adjoint_;
 };
 
 }  // namespace

@@ -7,6 +7,7 @@
 
 #include "bilearn/core/error.hpp"
 #include "bilearn/core/log.hpp"
+#include "bilearn/krylov/ksp_lockstep_cg.h"
 #include "bilearn/krylov/ksp_recycle.hpp"
 #include "bilearn/krylov/pc_circulant.h"
 #include "bilearn/lower/hessian_structure.hpp"
@@ -245,6 +246,15 @@ void BatchedLowerObjective::reg_hessian_mult(Vec v, Vec y) {
   for (size_t s = 0; s < samples_.size(); ++s) samples_[s]->regulariser().hessian_mult(vs[s], ys[s]);
 }
 
+void BatchedLowerObjective::mixed_mult_sum(Vec w, std::vector<PetscReal>& jw) {
+  PlacedBlocks ws(w, in_views_, local_, false);
+  jw.assign(static_cast<size_t>(regulariser().num_params()), 0.0);
+  for (size_t s = 0; s < samples_.size(); ++s) {
+    samples_[s]->mixed_mult(ws[s], jw_);
+    for (size_t i = 0; i < jw.size(); ++i) jw[i] += jw_[i];
+  }
+}
+
 void BatchedLowerObjective::hessian_diagonal(Vec d) {
   PlacedBlocks ds(d, out_views_, local_, true);
   for (size_t s = 0; s < samples_.size(); ++s) samples_[s]->hessian_diagonal(ds[s]);
@@ -290,6 +300,14 @@ PetscErrorCode block_circulant_destroy(PC pc) {
 
 void BatchedLowerObjective::share_hessian_structure(KSP ksp) {
   BILEARN_CHECK(KSPRecycleSetOperatorSplit(ksp, data_hessian_, reg_hessian_));
+  // CG becomes one CG per sample in lockstep: each sample keeps its own iterates and stopping test
+  // (a CG on the whole stacked system would need the iterations of its hardest sample and more).
+  PetscBool cg = PETSC_FALSE;
+  BILEARN_CHECK(PetscObjectTypeCompare((PetscObject)ksp, KSPCG, &cg));
+  if (cg) {
+    BILEARN_CHECK(KSPSetType(ksp, KSPLOCKSTEPCG));
+    BILEARN_CHECK(KSPLockstepCGSetBlocks(ksp, blocks()));
+  }
   PC pc;
   BILEARN_CHECK(KSPGetPC(ksp, &pc));
   PetscBool circulant = PETSC_FALSE;

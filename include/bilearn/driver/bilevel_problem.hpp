@@ -65,6 +65,7 @@ class BilevelProblem : public SampleProblem {
   PetscInt operator_applications() const;
   // Whether the last reconstruct() solved the group's samples together (-lower_batch).
   bool solved_as_batch() const noexcept { return solved_as_batch_; }
+  Batch batch() noexcept override;
 
  private:
   const ImageGrid& grid_;
@@ -93,7 +94,7 @@ class BilevelProblem : public SampleProblem {
     std::vector<std::unique_ptr<LowerObjective>> objectives;
     std::unique_ptr<BatchedLowerObjective> objective;
     std::unique_ptr<LowerSolver> solver;
-    OwnedVec x, work;
+    OwnedVec x, work, truth;
   };
   std::unique_ptr<Batch> batch_;
 };

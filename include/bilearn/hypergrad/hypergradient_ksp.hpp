@@ -20,7 +20,7 @@ namespace bilearn {
 
 // Creates and configures a sample's hypergradient KSP for H = objective.hessian().
 // The objective must outlive the KSP.
-void create_hypergradient_ksp(MPI_Comm comm, LowerObjective& objective, KSP* ksp);
+void create_hypergradient_ksp(MPI_Comm comm, LowerProblem& objective, KSP* ksp);
 
 // Reads the options of the hypergradient KSPs (-hyper_ksp_*, -hyper_pc_*) on a KSP made for the
 // purpose: -help prints them, and a bad value (unknown type) is an error before the first

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "bilearn/core/handles.hpp"
+#include "bilearn/lower/batched_lower_objective.hpp"
 #include "bilearn/lower/lower_objective.hpp"
 
 namespace bilearn {
@@ -63,6 +64,16 @@ class SampleProblem {
   virtual void raise_if_any_failed(bool failed_here, const std::string& message) const = 0;
   // Σ over groups of a per-group partial sum (every rank gets the total).
   virtual void sum_over_groups(std::vector<PetscReal>& partial) const = 0;
+
+  // When the last reconstruct() solved this group's samples together (-lower_batch,
+  // docs/algorithms.md §4.7): the stacked objective, linearisable at the stacked x̂, and the
+  // stacked x†, in the order of samples(). Otherwise objective is null.
+  struct Batch {
+    BatchedLowerObjective* objective = nullptr;
+    Vec x_hat = nullptr;
+    Vec truth = nullptr;
+  };
+  virtual Batch batch() noexcept { return {}; }
 };
 
 }  // namespace bilearn

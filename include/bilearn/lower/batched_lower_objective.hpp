@@ -50,6 +50,8 @@ class BatchedLowerObjective : public LowerProblem {
   void hessian_diagonal(Vec d);          // d = diag H
   void data_hessian_mult(Vec v, Vec y);  // y = (AᵀA + εI) v, block by block
   void reg_hessian_mult(Vec v, Vec y);   // y = blockdiag(∇²R(x_s)) v
+  // Σ_s J_s w_s (length p) at the point of set_point: the samples' mixed products summed.
+  void mixed_mult_sum(Vec w, std::vector<PetscReal>& jw);
   // Products with A or Aᵀ so far, counted per sample (a block product of B columns counts B).
   PetscInt operator_applications() const noexcept { return operator_applications_; }
 
@@ -72,7 +74,7 @@ class BatchedLowerObjective : public LowerProblem {
   OwnedMat hessian_, data_hessian_, reg_hessian_;
   PetscInt hessian_products_ = 0;
   PetscInt operator_applications_ = 0;
-  std::vector<PetscReal> scale_;  // data_gradient_norm per sample, valid while data is unchanged
+  std::vector<PetscReal> scale_, jw_;  // data_gradient_norm per sample, valid while data is unchanged
   bool scale_known_ = false;
   friend class PlacedBlocks;
 };

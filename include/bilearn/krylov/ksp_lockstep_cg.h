@@ -1,0 +1,25 @@
+/* KSP type "lockstepcg": preconditioned CG run independently on each diagonal block of a
+   block-diagonal SPD system whose vectors stack B blocks (docs/algorithms.md §4.7). On every rank
+   the local part of a vector holds that rank's part of block 0, then of block 1, …, B − 1 (equal
+   sizes). Each block has its own CG scalars, its own stopping test and its own count, so block s
+   follows exactly the iterates of KSPCG on H_s w_s = b_s with the same PC; what the blocks share
+   is each iteration's operator product and PC apply (one block product: A read once for all B
+   samples) and its reductions (one MPI_Allreduce of B or 2B numbers instead of B). A block that
+   has converged is frozen; the solve ends when every block has converged.
+
+   Stopping, per block, as KSPConvergedDefault: ‖r_s‖ ≤ max(rtol·‖b_s‖, atol) with the norm type
+   of the KSP (unpreconditioned: ‖r_s‖ against ‖b_s‖; preconditioned: ‖M⁻¹r_s‖ against ‖M⁻¹b_s‖);
+   divergence ‖r_s‖ > divtol·‖b_s‖; a non-positive pᵀHp in a block that has not converged ends
+   the solve with KSP_DIVERGED_INDEFINITE_MAT (rᵀM⁻¹r < 0: KSP_DIVERGED_INDEFINITE_PC). The
+   iteration count is that of the slowest block; the residual norm reported is ‖r‖ over all blocks.
+
+   KSPLockstepCGSetBlocks(ksp, B) sets B (1: plain PCG). -ksp_lockstep_cg_blocks B as an option. */
+#pragma once
+#include <petscksp.h>
+
+#define KSPLOCKSTEPCG "lockstepcg"
+
+PETSC_EXTERN PetscErrorCode KSPCreate_LockstepCG(KSP ksp);
+PETSC_EXTERN PetscErrorCode KSPLockstepCGSetBlocks(KSP ksp, PetscInt blocks);
+/* Iterations of block s in the last solve (s < B). */
+PETSC_EXTERN PetscErrorCode KSPLockstepCGGetBlockIterations(KSP ksp, PetscInt block, PetscInt* iterations);
