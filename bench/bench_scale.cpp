@@ -39,7 +39,7 @@ using OptionList = std::vector<std::pair<std::string, std::string>>;
 const OptionList kOldOptions = {{"-lower_tao_nls_ksp_type", "stcg"}, {"-lower_tao_nls_pc_type", "jacobi"},
                                 {"-lower_forcing", "fixed"},         {"-lower_continuation", "0"},
                                 {"-lower_gradient_rtol", "0"},       {"-hyper_ksp_type", "minres"},
-                                {"-hyper_pc_type", "none"}};
+                                {"-hyper_pc_type", "none"},          {"-lower_batch", "false"}};
 
 // Puts options into the database for its lifetime and restores what was there before.
 class ScopedOptions {

@@ -152,8 +152,15 @@ PetscReal BilevelProblem::reconstruct(const std::vector<PetscReal>& theta, Evalu
   return sum_over_groups(loss_sum) / static_cast<PetscReal>(active_total_);
 }
 
+// The batch needs Newton systems solved by CG (then one lockstepcg, docs/algorithms.md §4.7): a
+// trust-region TAO (ntr, its stcg/nash KSP) on the stacked problem would share one radius between
+// the samples (measured on the Lorentzian FD test: 3× the Newton steps and another local minimum).
 bool BilevelProblem::batch_usable() const {
   if (!batch_enabled_ || samples_.size() < 2 || solver_.recycling()) return false;
+  KSP newton = solver_.newton_ksp();
+  PetscBool cg = PETSC_FALSE;
+  if (newton) BILEARN_CHECK(PetscObjectTypeCompare((PetscObject)newton, KSPCG, &cg));
+  if (!cg) return false;
   for (bool active : active_)
     if (!active) return false;
   return true;

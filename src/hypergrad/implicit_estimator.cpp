@@ -14,6 +14,7 @@
 #include "bilearn/core/options.hpp"
 #include "bilearn/hypergrad/estimator.hpp"
 #include "bilearn/hypergrad/hypergradient_ksp.hpp"
+#include "bilearn/krylov/ksp_lockstep_cg.h"
 #include "bilearn/lower/hessian_structure.hpp"
 
 namespace bilearn {
@@ -162,6 +163,23 @@ class ImplicitEstimator : public HypergradientEstimator {
     return !batch_recycling_;
   }
 
+  // Krylov iterations per sample, as the one-by-one solves count them: the last lockstepcg solve's
+  // block iterations summed (each block's count is that of KSPCG alone), earlier solves of the
+  // same call (a cold retry) and other KSP types B per stacked iteration.
+  PetscInt sample_iterations(const HypergradientSolve& solve, PetscInt blocks) const {
+    PetscBool lockstep = PETSC_FALSE;
+    BILEARN_CHECK(PetscObjectTypeCompare((PetscObject)batch_ksp_.get(), KSPLOCKSTEPCG, &lockstep));
+    if (!lockstep) return solve.iterations * blocks;
+    PetscInt last = 0, sum = 0;
+    BILEARN_CHECK(KSPGetIterationNumber(batch_ksp_, &last));
+    for (PetscInt s = 0; s < blocks; ++s) {
+      PetscInt its = 0;
+      BILEARN_CHECK(KSPLockstepCGGetBlockIterations(batch_ksp_, s, &its));
+      sum += its;
+    }
+    return sum + (solve.iterations - last) * blocks;
+  }
+
   // H W = X̂ − X† for the stacked samples in one solve (docs/algorithms.md §4.7), warm started
   // from the samples' adjoints; ∇L gets −Σ_s J_s w_s. Empty, or the failure.
   std::string solve_batch(SampleProblem& problem, const SampleProblem::Batch& batch,
@@ -193,8 +211,7 @@ class ImplicitEstimator : public HypergradientEstimator {
     const std::string failure = krylov_failure(batch_ksp_, samples.front());
     if (!failure.empty()) return failure;
     objective.scatter(batch_adjoint_, adjoints);
-    // Counted per sample, like the one-by-one solves: B sample iterations per stacked iteration.
-    result.stats.krylov_iterations += solve.iterations * objective.blocks();
+    result.stats.krylov_iterations += sample_iterations(solve, objective.blocks());
     result.stats.hessian_products += objective.hessian_products() - products_before;
     t0 = MPI_Wtime();
     std::vector<PetscReal> jw;
