@@ -142,7 +142,11 @@ void solve(KSP ksp) {
   BILEARN_CHECK(PCGetOperators(ksp->pc, &Amat, &Pmat));
   PetscInt n;
   BILEARN_CHECK(VecGetLocalSize(X, &n));
-  require(n % B == 0, "KSP lockstepcg: the local vector size is not a multiple of the number of blocks");
+  // Decided on every rank together: a rank whose local size alone is wrong must not leave the
+  // others waiting in the first reduction.
+  int divisible = n % B == 0 ? 1 : 0;
+  BILEARN_CHECK(MPI_Allreduce(MPI_IN_PLACE, &divisible, 1, MPI_INT, MPI_MIN, PetscObjectComm((PetscObject)ksp)));
+  require(divisible == 1, "KSP lockstepcg: the local vector size is not a multiple of the number of blocks");
   const bool preconditioned_norm = ksp->normtype == KSP_NORM_PRECONDITIONED;
   const size_t nb = static_cast<size_t>(B);
   c.block_its.assign(nb, 0);
