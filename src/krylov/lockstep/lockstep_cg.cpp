@@ -173,6 +173,11 @@ void solve(KSP ksp) {
   const Vec measured = preconditioned_norm ? Z : R;
   block_dots(ksp, {{R, Z}, {measured, measured}}, c.sums);
   c.rz.assign(c.sums.begin(), c.sums.begin() + B);
+  // KSPConvergedDefault's special case: a zero b_s with a nonzero guess is measured against the
+  // initial residual norm of that block instead.
+  if (!ksp->guess_zero)
+    for (size_t s = 0; s < nb; ++s)
+      if (c.reference[s] == 0) c.reference[s] = std::sqrt(std::max<PetscReal>(c.sums[nb + s], 0));
   if (!test_blocks(ksp, 0, std::vector<PetscReal>(c.sums.begin() + B, c.sums.end()))) return;
   for (size_t s = 0; s < nb; ++s)
     if (c.active[s] && c.rz[s] < 0) {
