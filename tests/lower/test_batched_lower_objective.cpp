@@ -1,6 +1,6 @@
 // BatchedLowerObjective (include/bilearn/lower/batched_lower_objective.hpp, docs/algorithms.md
 // §4.7) against the samples' own LowerObjectives, built separately (own regulariser instances):
-// on tomography (N = 16, foe) with B = 3 samples of different data, the value is the sum, the
+// on tomography (N = 16, foe with a convex and a non-convex expert) with B = 3 samples of different data, the value is the sum, the
 // gradient, the Hessian products (H, its split into data and regulariser parts), the Hessian
 // diagonal are the per-sample ones block by block at a random stacked point, mixed_mult_sum is
 // the sum of the per-sample mixed products, gather/scatter are inverse, data_gradient_norm is the
@@ -114,14 +114,14 @@ std::vector<Vec> borrowed(const std::vector<OwnedVec>& v) {
 }
 
 // The comparison for one choice of -problem_store_transpose.
-void expect_batch_matches_samples(const char* store_transpose) {
+void expect_batch_matches_samples(const char* store_transpose, const char* expert) {
   ScopedOptions options({{"-problem", "tomo"},
                          {"-tomo_angles", "20"},
                          {"-problem_store_transpose", store_transpose},
                          {"-reg_type", "foe"},
                          {"-reg_foe_filters", "dct3"},
-                         {"-reg_foe_expert", "l1"}});
-  const std::string tag = std::string("store_transpose ") + store_transpose;
+                         {"-reg_foe_expert", expert}});
+  const std::string tag = std::string("store_transpose ") + store_transpose + ", expert " + expert;
   MPI_Comm comm = PETSC_COMM_WORLD;
   const ImageGrid grid(comm, kSide);
   const ForwardModel model = create_forward_model(grid, read_problem_options(comm));
@@ -267,11 +267,11 @@ void expect_batch_matches_samples(const char* store_transpose) {
 }  // namespace
 
 TEST(BatchedLowerObjective, MatchesTheSamplesWithStoredTranspose) {
-  expect_batch_matches_samples("true");
+  for (const char* expert : {"l1", "lorentzian"}) expect_batch_matches_samples("true", expert);
 }
 
 TEST(BatchedLowerObjective, MatchesTheSamplesWithoutStoredTranspose) {
-  expect_batch_matches_samples("false");
+  for (const char* expert : {"l1", "lorentzian"}) expect_batch_matches_samples("false", expert);
 }
 
 TEST(BatchedLowerObjective, SamplesOfDifferentModelsAreAnInputError) {
