@@ -69,8 +69,8 @@ OwnedMat stacked_matrix(MPI_Comm comm, const BlockLayout& l, const std::vector<B
   const PetscInt B = static_cast<PetscInt>(spectra.size());
   const PetscInt local = l.size[static_cast<size_t>(l.rank)], first = l.start[static_cast<size_t>(l.rank)];
   OwnedMat a;
-  BILEARN_CHECK(MatCreateAIJ(comm, B * local, B * local, PETSC_DETERMINE, PETSC_DETERMINE, 3, nullptr, 2, nullptr,
-                             a.out()));
+  BILEARN_CHECK(
+      MatCreateAIJ(comm, B * local, B * local, PETSC_DETERMINE, PETSC_DETERMINE, 3, nullptr, 2, nullptr, a.out()));
   for (PetscInt s = 0; s < B; ++s) {
     const BlockSpectrum& b = spectra[static_cast<size_t>(s)];
     for (PetscInt j = first; j < first + local; ++j) {

@@ -1,10 +1,10 @@
 // BatchedLowerObjective (include/bilearn/lower/batched_lower_objective.hpp, docs/algorithms.md
 // §4.7) against the samples' own LowerObjectives, built separately (own regulariser instances):
-// on tomography (N = 16, foe with a convex and a non-convex expert) with B = 3 samples of different data, the value is the sum, the
-// gradient, the Hessian products (H, its split into data and regulariser parts), the Hessian
-// diagonal are the per-sample ones block by block at a random stacked point, mixed_mult_sum is
-// the sum of the per-sample mixed products, gather/scatter are inverse, data_gradient_norm is the
-// smallest sample's; with the stored Aᵀ and without it; on any rank count.
+// on tomography (N = 16, foe with a convex and a non-convex expert) with B = 3 samples of different data, the value is
+// the sum, the gradient, the Hessian products (H, its split into data and regulariser parts), the Hessian diagonal are
+// the per-sample ones block by block at a random stacked point, mixed_mult_sum is the sum of the per-sample mixed
+// products, gather/scatter are inverse, data_gradient_norm is the smallest sample's; with the stored Aᵀ and without it;
+// on any rank count.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -183,7 +183,7 @@ void expect_batch_matches_samples(const char* store_transpose, const char* exper
     std::vector<OwnedVec> g = grid_vecs(grid, kSamples);
     for (PetscInt s = 0; s < kSamples; ++s)
       sum += reference.objectives[static_cast<size_t>(s)]->value_and_gradient(x[static_cast<size_t>(s)], theta,
-                                                                               g[static_cast<size_t>(s)]);
+                                                                              g[static_cast<size_t>(s)]);
     EXPECT_NEAR(value, sum, 1e-12 * std::abs(sum)) << tag;
     EXPECT_LT(block_difference(batch, grid, G, g), 1e-12) << tag << " gradient";
   }
