@@ -171,7 +171,7 @@ void BilevelProblem::build_batch() {
   std::vector<LowerObjective*> objectives;
   std::vector<Vec> data;
   for (const auto& s : samples_) {
-    batch_->regularisers.push_back(create_regulariser(grid_));
+    batch_->regularisers.push_back(create_regulariser(grid_, false));  // the problem's own was viewed
     batch_->objectives.push_back(std::make_unique<LowerObjective>(grid_, objective_.model(),
                                                                   *batch_->regularisers.back(), objective_.epsilon()));
     objectives.push_back(batch_->objectives.back().get());

@@ -24,9 +24,20 @@ PetscErrorCode objective_and_gradient(Tao tao, Vec x, PetscReal* f, Vec g, void*
   });
 }
 
-PetscErrorCode hessian_at(Tao tao, Vec x, Mat, Mat, void* ctx) {
+// TAO nls perturbs the Hessian it was given with MatShift(H, pert) (non-convex experts: negative
+// curvature); on a MatShell such a shift stays, and adds up over the Newton steps, until the shell
+// is assembled again. Each Newton step starts from the plain H, and the hypergradient solves that
+// use the same shell after the lower solve see H itself, not H plus the last steps' shifts.
+void drop_tao_shift(Mat H) {
+  BILEARN_CHECK(MatAssemblyBegin(H, MAT_FINAL_ASSEMBLY));
+  BILEARN_CHECK(MatAssemblyEnd(H, MAT_FINAL_ASSEMBLY));
+}
+
+PetscErrorCode hessian_at(Tao tao, Vec x, Mat H, Mat Hpre, void* ctx) {
   return guarded(PetscObjectComm((PetscObject)tao), __func__, [&] {
     auto* c = static_cast<LowerSolver*>(ctx);
+    drop_tao_shift(H);
+    if (Hpre != H) drop_tao_shift(Hpre);
     c->objective().set_point(x, c->theta());
     c->begin_newton_step();
   });
@@ -197,6 +208,7 @@ LowerSolveResult LowerSolver::solve(Vec x, const std::vector<PetscReal>& theta) 
   previous_gnorm_ = -1;
   nonfinite_ = false;
   const PetscErrorCode ierr = TaoSolve(tao_);
+  drop_tao_shift(objective_.hessian());
   if (ierr) {
     try {
       throw_petsc(ierr, "TaoSolve(tao_)", __FILE__, __LINE__);

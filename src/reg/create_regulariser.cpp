@@ -19,7 +19,7 @@ RegulariserRegistry& regulariser_registry() {
   return registry;
 }
 
-std::unique_ptr<Regulariser> create_regulariser(const ImageGrid& grid) {
+std::unique_ptr<Regulariser> create_regulariser(const ImageGrid& grid, bool view) {
   std::unique_ptr<RegulariserBase> reg;
   {
     OptionsBlock options(grid.comm(), "reg_", "Regulariser R_θ (docs/algorithms.md §1)");
@@ -39,7 +39,7 @@ std::unique_ptr<Regulariser> create_regulariser(const ImageGrid& grid) {
     reg->set_initial_theta(theta);
     options.view_option("-view", "print the configured regulariser");
   }
-  view_from_options("reg_", "-view", [&](PetscViewer viewer) { reg->view(viewer); });
+  if (view) view_from_options("reg_", "-view", [&](PetscViewer viewer) { reg->view(viewer); });
   return reg;
 }
 

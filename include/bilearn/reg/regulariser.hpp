@@ -48,7 +48,8 @@ class Regulariser {
 };
 
 // Reads -reg_type and the type's options (-reg_theta, -reg_*) and builds the regulariser
-// (the type from the registry, src/reg/create_regulariser.cpp).
-std::unique_ptr<Regulariser> create_regulariser(const ImageGrid& grid);
+// (the type from the registry, src/reg/create_regulariser.cpp). view: print it with -reg_view
+// (false for further instances of a regulariser already viewed, e.g. one per sample of a batch).
+std::unique_ptr<Regulariser> create_regulariser(const ImageGrid& grid, bool view = true);
 
 }  // namespace bilearn

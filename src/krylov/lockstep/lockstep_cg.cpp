@@ -142,7 +142,11 @@ void solve(KSP ksp) {
   BILEARN_CHECK(PCGetOperators(ksp->pc, &Amat, &Pmat));
   PetscInt n;
   BILEARN_CHECK(VecGetLocalSize(X, &n));
-  require(n % B == 0, "KSP lockstepcg: the local vector size is not a multiple of the number of blocks");
+  // Decided on every rank together: a rank whose local size alone is wrong must not leave the
+  // others waiting in the first reduction.
+  int divisible = n % B == 0 ? 1 : 0;
+  BILEARN_CHECK(MPI_Allreduce(MPI_IN_PLACE, &divisible, 1, MPI_INT, MPI_MIN, PetscObjectComm((PetscObject)ksp)));
+  require(divisible == 1, "KSP lockstepcg: the local vector size is not a multiple of the number of blocks");
   const bool preconditioned_norm = ksp->normtype == KSP_NORM_PRECONDITIONED;
   const size_t nb = static_cast<size_t>(B);
   c.block_its.assign(nb, 0);
@@ -169,6 +173,11 @@ void solve(KSP ksp) {
   const Vec measured = preconditioned_norm ? Z : R;
   block_dots(ksp, {{R, Z}, {measured, measured}}, c.sums);
   c.rz.assign(c.sums.begin(), c.sums.begin() + B);
+  // KSPConvergedDefault's special case: a zero b_s with a nonzero guess is measured against the
+  // initial residual norm of that block instead.
+  if (!ksp->guess_zero)
+    for (size_t s = 0; s < nb; ++s)
+      if (c.reference[s] == 0) c.reference[s] = std::sqrt(std::max<PetscReal>(c.sums[nb + s], 0));
   if (!test_blocks(ksp, 0, std::vector<PetscReal>(c.sums.begin() + B, c.sums.end()))) return;
   for (size_t s = 0; s < nb; ++s)
     if (c.active[s] && c.rz[s] < 0) {
