@@ -74,14 +74,8 @@ PetscReal GradientMap::estimate_lipschitz(LowerObjective& objective, const std::
   const MPI_Comm comm = objective.grid().comm();
   const std::string key = lipschitz_key(objective, theta, prefix_);
   std::vector<PetscReal> kept;
-  if (!key.empty() && active_operator_cache()->find_values(comm, CacheKind::lipschitz, key, kept)) {
-    // The eigensolver's options count as read, as in a run that solves (no unused-option warning).
-    OwnedEPS eps;
-    BILEARN_CHECK(EPSCreate(comm, eps.out()));
-    BILEARN_CHECK(EPSSetOptionsPrefix(eps, (prefix_ + "lipschitz_").c_str()));
-    BILEARN_CHECK(EPSSetFromOptions(eps));
+  if (!key.empty() && active_operator_cache()->find_values(comm, CacheKind::lipschitz, key, kept))
     return safety_ * kept.at(0);
-  }
   const PetscReal lambda = largest_eigenvalue(objective);
   if (!key.empty()) active_operator_cache()->store_values(comm, CacheKind::lipschitz, key, {lambda});
   return safety_ * lambda;

@@ -28,14 +28,36 @@ bool is_option_name(const std::string& w) {
   return w.size() >= 2 && w[0] == '-' && std::isalpha(static_cast<unsigned char>(w[1]));
 }
 
-// The option names of a key ("-tomo_angles=20" → "-tomo_angles"), after its first three words.
+// The option names of a key's words ("-tomo_angles=20" → "-tomo_angles"; "n=16", "|" and
+// "theta=…" name none).
 std::vector<std::string> names_in(const std::string& key) {
   std::istringstream words(key);
   std::vector<std::string> names;
-  int skip = 3;
-  for (std::string w; words >> w;)
-    if (skip-- <= 0) names.push_back(w.substr(0, w.find('=')));
+  for (std::string w; words >> w;) {
+    const std::string name = w.substr(0, w.find('='));
+    if (is_option_name(name)) names.push_back(name);
+  }
   return names;
+}
+
+// The options of key that the computation of an entry read (PetscOptionsUsed), to count as read
+// again on a hit: no unused-option warning then, and only for those (an option the computation
+// ignored stays unused, as in a standalone run).
+std::vector<std::string> used_options(const std::string& key) {
+  std::vector<std::string> used;
+  for (const auto& name : names_in(key)) {
+    PetscBool u = PETSC_FALSE;
+    BILEARN_CHECK(PetscOptionsUsed(nullptr, name.c_str() + 1, &u));  // the name without its '-'
+    if (u) used.push_back(name);
+  }
+  return used;
+}
+
+void mark_used(const std::vector<std::string>& names) {
+  for (const auto& name : names) {
+    PetscBool set = PETSC_FALSE;
+    BILEARN_CHECK(PetscOptionsHasName(nullptr, nullptr, name.c_str(), &set));
+  }
 }
 
 }  // namespace
@@ -127,12 +149,7 @@ bool OperatorCache::find(const std::string& key, ForwardModel& model) {
   }
   entries_.splice(entries_.begin(), entries_, it);  // most recently used
   ++counts.hits;
-  // The options the build read count as read now too (no unused-option warning on a hit), and
-  // only those (an option the build ignored stays unused, as in a standalone run).
-  for (const auto& name : entries_.front().used) {
-    PetscBool set = PETSC_FALSE;
-    BILEARN_CHECK(PetscOptionsHasName(nullptr, nullptr, name.c_str(), &set));
-  }
+  mark_used(entries_.front().used);
   model = share_forward_model(entries_.front().model);
   return true;
 }
@@ -143,13 +160,7 @@ void OperatorCache::store(MPI_Comm grid_comm, const std::string& key, const Forw
   double mb = bytes / (1024.0 * 1024.0);
   BILEARN_CHECK(MPI_Allreduce(MPI_IN_PLACE, &mb, 1, MPI_DOUBLE, MPI_MAX, grid_comm));
   if (mb > max_mb_) return;
-  std::vector<std::string> used;
-  for (const auto& name : names_in(key)) {
-    PetscBool u = PETSC_FALSE;
-    BILEARN_CHECK(PetscOptionsUsed(nullptr, name.c_str() + 1, &u));  // the name without its '-'
-    if (u) used.push_back(name);
-  }
-  keep(Entry{CacheKind::op, key, share_forward_model(model), {}, mb, used});
+  keep(Entry{CacheKind::op, key, share_forward_model(model), {}, mb, used_options(key)});
 }
 
 bool OperatorCache::find_values(MPI_Comm comm, CacheKind kind, const std::string& key,
@@ -168,6 +179,7 @@ bool OperatorCache::find_values(MPI_Comm comm, CacheKind kind, const std::string
   entries_.splice(entries_.begin(), entries_, it);  // most recently used
   ++counts.hits;
   values = entries_.front().values;
+  mark_used(entries_.front().used);
   return true;
 }
 
@@ -177,7 +189,7 @@ void OperatorCache::store_values(MPI_Comm comm, CacheKind kind, const std::strin
   BILEARN_CHECK(MPI_Allreduce(MPI_IN_PLACE, &mb, 1, MPI_DOUBLE, MPI_MAX, comm));
   if (mb > max_mb_) return;
   entries_.remove_if([&](const Entry& e) { return e.kind == kind && e.key == key; });  // replaced
-  keep(Entry{kind, key, ForwardModel(), values, mb, {}});
+  keep(Entry{kind, key, ForwardModel(), values, mb, used_options(key)});
 }
 
 void OperatorCache::keep(Entry entry) {

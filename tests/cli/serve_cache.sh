@@ -3,7 +3,8 @@
 # 1 and 2 ranks: a spool with three jobs of one geometry and one of another,
 #   a_train  train, implicit hypergradients          first of its geometry: operator and PC symbol miss
 #   b_step   train, one-step gradient map, 2nd noise  PC symbol hit; Lipschitz estimates miss (new)
-#   c_step   hypergrad, one-step gradient map         PC symbol hit; Lipschitz hit (b's first θ)
+#   c_step   hypergrad, one-step gradient map         PC symbol hit; Lipschitz hit (b's first θ; with
+#                                                     -strict_options: the eigensolver's option counts as read)
 #   d_other  hypergrad as c, 24 angles                another geometry: every kind misses
 # shows the hit and miss counts on every job's log line, in the closing line and in status.json,
 # and every job's result equals a standalone run of its options (θ, hypergradient to 1e-10):
@@ -15,7 +16,7 @@ cli_init "$@"
 
 common=(-problem tomo -problem_n 16 -tomo_angles 20 -data_samples 2 -lower_tao_gatol 1e-9)
 train=(-outer_max_it 2 -outer_adaptive_tol false)
-step=(-hyper_method onestep -hyper_onestep_map gradient)
+step=(-hyper_method onestep -hyper_onestep_map gradient -hyper_lipschitz_eps_tol 1e-3)
 # job FILE COMMAND OPTIONS...: a job file, one option (with its value) per line
 job() {
   local file=$1 command=$2
@@ -35,7 +36,7 @@ job() {
 }
 job "$work/a_train.opts" train "${common[@]}" "${train[@]}"
 job "$work/b_step.opts" train "${common[@]}" "${train[@]}" "${step[@]}" -data_noise 0.02
-job "$work/c_step.opts" hypergrad "${common[@]}" "${step[@]}"
+job "$work/c_step.opts" hypergrad "${common[@]}" "${step[@]}" -strict_options  # its eigensolver option counts as read on a hit
 job "$work/d_other.opts" hypergrad "${common[@]}" "${step[@]}" -tomo_angles 24
 
 # serve NP SPOOL LOG [OPTIONS...]: the four jobs through one service
@@ -144,7 +145,7 @@ PY
   # The same options standalone, on the same rank count (nothing is cached there).
   run "$np" train --out "$work/a$np" "${common[@]}" "${train[@]}" >/dev/null
   run "$np" train --out "$work/b$np" "${common[@]}" "${train[@]}" "${step[@]}" -data_noise 0.02 >/dev/null
-  run "$np" hypergrad --json "$work/c$np.json" "${common[@]}" "${step[@]}" >/dev/null
+  run "$np" hypergrad --json "$work/c$np.json" "${common[@]}" "${step[@]}" -strict_options >/dev/null
   run "$np" hypergrad --json "$work/d$np.json" "${common[@]}" "${step[@]}" -tomo_angles 24 >/dev/null
   same_results "$spool" "$np" "$np rank(s), with the cache"
   echo "serve on $np rank(s): PC symbol and Lipschitz hits and misses as expected, results equal to standalone runs"

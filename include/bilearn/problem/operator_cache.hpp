@@ -47,9 +47,11 @@ class OperatorCache {
 
   // The values kept under (kind, key) (this rank's own, which may differ in length from the
   // other ranks'), or false. Collective over comm: true on every rank or on none (a hit, or a
-  // miss, is counted once per call).
+  // miss, is counted once per call). On a hit the options of key that the computation read count
+  // as read (as find() does for the options of an operator's build).
   bool find_values(MPI_Comm comm, CacheKind kind, const std::string& key, std::vector<PetscReal>& values);
-  // Keeps values under (kind, key), evicting as store() does. Collective over comm.
+  // Keeps values under (kind, key), evicting as store() does; call it right after computing
+  // them (the options of key read by then are recorded). Collective over comm.
   void store_values(MPI_Comm comm, CacheKind kind, const std::string& key, const std::vector<PetscReal>& values);
 
   long hits(CacheKind kind = CacheKind::op) const { return counts_[static_cast<int>(kind)].hits; }
@@ -64,7 +66,7 @@ class OperatorCache {
     ForwardModel model;               // kind op
     std::vector<PetscReal> values;    // the other kinds
     double mb = 0;
-    std::vector<std::string> used;  // kind op: the key's options the build read
+    std::vector<std::string> used;  // the key's options the computation read (marked read on a hit)
   };
   struct Counts {
     long hits = 0, misses = 0;
