@@ -163,8 +163,7 @@ void OperatorCache::store(MPI_Comm grid_comm, const std::string& key, const Forw
   keep(Entry{CacheKind::op, key, share_forward_model(model), {}, mb, used_options(key)});
 }
 
-bool OperatorCache::find_values(MPI_Comm comm, CacheKind kind, const std::string& key,
-                                std::vector<PetscReal>& values) {
+bool OperatorCache::find_values(MPI_Comm comm, CacheKind kind, const std::string& key, std::vector<PetscReal>& values) {
   const auto it =
       std::find_if(entries_.begin(), entries_.end(), [&](const Entry& e) { return e.kind == kind && e.key == key; });
   // Every rank stores and evicts alike, so they agree; the reduction makes sure of it (a rank

@@ -63,8 +63,8 @@ class OperatorCache {
   struct Entry {
     CacheKind kind;
     std::string key;
-    ForwardModel model;               // kind op
-    std::vector<PetscReal> values;    // the other kinds
+    ForwardModel model;             // kind op
+    std::vector<PetscReal> values;  // the other kinds
     double mb = 0;
     std::vector<std::string> used;  // the key's options the computation read (marked read on a hit)
   };

@@ -152,8 +152,8 @@ std::string stored_symbol_key(const Circulant& c) {
   char clip[64];
   std::snprintf(clip, sizeof clip, "%a", static_cast<double>(c.clip));
   return c.fixed_key + " | pc_circulant kernel=" + kKernelNames[static_cast<int>(c.kernel)] +
-         " boundary=" + kBoundaryNames[c.periodic ? 1 : 0] + " clip=" + clip + " grid=" +
-         std::to_string(c.grid->m0()) + "x" + std::to_string(c.grid->m1());
+         " boundary=" + kBoundaryNames[c.periodic ? 1 : 0] + " clip=" + clip + " grid=" + std::to_string(c.grid->m0()) +
+         "x" + std::to_string(c.grid->m1());
 }
 
 // Λ_F from the store into c.fixed_symbol; false (on every rank) when it does not hold it.
@@ -190,8 +190,8 @@ PetscErrorCode setup(PC pc) {
         for (PetscReal& s : c.fixed_symbol) s = std::max(s, floor);
         ++c.info.fixed_setups;
         if (!key.empty())
-          BILEARN_CHECK(c.store.keep(comm, key.c_str(), static_cast<PetscInt>(c.fixed_symbol.size()),
-                                     c.fixed_symbol.data()));
+          BILEARN_CHECK(
+              c.store.keep(comm, key.c_str(), static_cast<PetscInt>(c.fixed_symbol.size()), c.fixed_symbol.data()));
       }
       c.fixed_seen = fixed;
       c.fixed_state = state_of(fixed);
