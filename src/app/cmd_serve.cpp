@@ -44,8 +44,9 @@ ServeOptions read_serve_options(MPI_Comm comm) {
                                "presumed dead; same host: as soon as its process is gone)",
                                o.stale_seconds, 0.1, 1e6);
   o.cache_mb = block.real("-serve_cache_mb",
-                          "MiB (on the rank holding the most) of assembled operators and their transposes kept for "
-                          "later jobs of the same geometry (0: none)",
+                          "MiB (on the rank holding the most) of assembled operators with their transposes, "
+                          "preconditioner symbols and Lipschitz estimates kept together for later jobs of the same "
+                          "geometry (0: none)",
                           o.cache_mb, 0, 1e9);
   o.groups = block.integer("-serve_groups",
                            "groups of ranks running jobs at once, each on its sub-communicator (must divide the ranks)",
@@ -75,11 +76,49 @@ std::string status_text(const Spool& spool, const ServiceCounts& counts, const O
   j["jobs_failed"] = spool.count("failed");
   j["running"] = running.empty() ? nlohmann::json::array() : nlohmann::json::array({running});
   j["service"] = {{"jobs_done", counts.done}, {"jobs_failed", counts.failed}, {"jobs_resumed", counts.resumed}};
+  // hits, misses and operators: the operator cache's; megabytes: every kind together (the bound).
   j["cache"] = {{"hits", cache.hits()},
                 {"misses", cache.misses()},
                 {"operators", cache.entries()},
                 {"megabytes", cache.megabytes()}};
+  for (CacheKind kind : {CacheKind::pc_symbol, CacheKind::lipschitz})
+    j["cache"][cache_kind_name(kind)] = {
+        {"hits", cache.hits(kind)}, {"misses", cache.misses(kind)}, {"entries", cache.entries(kind)}};
   return j.dump(2) + "\n";
+}
+
+// The cache's hits and misses of every kind (CacheKind order), to tell what one job added.
+struct CacheCounts {
+  long hits[kCacheKinds], misses[kCacheKinds];
+};
+
+CacheCounts cache_counts(const OperatorCache& cache) {
+  CacheCounts c{};
+  for (int k = 0; k < kCacheKinds; ++k) {
+    c.hits[k] = cache.hits(static_cast<CacheKind>(k));
+    c.misses[k] = cache.misses(static_cast<CacheKind>(k));
+  }
+  return c;
+}
+
+// What a job found in the cache, for its log line: "; operator cache: hit" (or miss: a job
+// builds one operator), then "; pc symbol cache: H hit(s), M miss(es)" and the same for the
+// Lipschitz estimates, for the kinds the job looked up.
+std::string job_cache_text(const CacheCounts& before, const CacheCounts& after) {
+  std::string text;
+  const int op = static_cast<int>(CacheKind::op);
+  if (after.hits[op] > before.hits[op])
+    text += "; operator cache: hit";
+  else if (after.misses[op] > before.misses[op])
+    text += "; operator cache: miss";
+  for (CacheKind kind : {CacheKind::pc_symbol, CacheKind::lipschitz}) {
+    const int k = static_cast<int>(kind);
+    const long hits = after.hits[k] - before.hits[k], misses = after.misses[k] - before.misses[k];
+    if (hits + misses == 0) continue;
+    text += std::string("; ") + (kind == CacheKind::pc_symbol ? "pc symbol" : "lipschitz") +
+            " cache: " + std::to_string(hits) + " hit(s), " + std::to_string(misses) + " miss(es)";
+  }
+  return text;
 }
 
 // Sleeps up to seconds, returning early once a stop signal has arrived on this rank.
@@ -177,11 +216,9 @@ void serve_group(MPI_Comm comm, const CommandLine& cl, const ServeOptions& opts,
     status(name, "running");
     BILEARN_CHECK(PetscPrintf(comm, "%s: job %s started%s\n", t, name.c_str(),
                               taken == "1" ? " (taken over from a stopped or dead service)" : ""));
-    const long hits = cache.hits(), misses = cache.misses();
+    const CacheCounts before = cache_counts(cache);
     const JobOutcome outcome = run_job(comm, job_folder);
-    const std::string cached = cache.hits() > hits       ? "; operator cache: hit"
-                               : cache.misses() > misses ? "; operator cache: miss"
-                                                         : "";
+    const std::string cached = job_cache_text(before, cache_counts(cache));
     on_rank0(comm, [&] {
       heartbeat->remove(job_folder);
       if (outcome.interrupted)
@@ -208,9 +245,13 @@ void serve_group(MPI_Comm comm, const CommandLine& cl, const ServeOptions& opts,
   const std::string why =
       stopped_by ? std::string("received ") + (stopped_by == SIGUSR1 ? "SIGUSR1" : "SIGTERM") + ", stopping"
                  : "the queue is empty";
-  BILEARN_CHECK(
-      PetscPrintf(comm, "%s: %s; %d job(s) done, %d failed, %.2f s; operator cache %ld hit(s), %ld miss(es)\n", t,
-                  why.c_str(), counts.done, counts.failed, MPI_Wtime() - start, cache.hits(), cache.misses()));
+  const CacheCounts total = cache_counts(cache);
+  BILEARN_CHECK(PetscPrintf(
+      comm,
+      "%s: %s; %d job(s) done, %d failed, %.2f s; operator cache %ld hit(s), %ld miss(es); pc symbol cache %ld "
+      "hit(s), %ld miss(es); lipschitz cache %ld hit(s), %ld miss(es)\n",
+      t, why.c_str(), counts.done, counts.failed, MPI_Wtime() - start, total.hits[0], total.misses[0], total.hits[1],
+      total.misses[1], total.hits[2], total.misses[2]));
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include "bilearn/core/error.hpp"
 #include "bilearn/core/log.hpp"
 #include "bilearn/core/options.hpp"
+#include "bilearn/problem/operator_cache.hpp"
 
 namespace bilearn {
 namespace {
@@ -16,6 +17,25 @@ namespace {
 constexpr PetscInt kChunk = 32;  // iterate vectors added at a time
 
 using OwnedEPS = Handle<EPS, EPSDestroy>;
+
+// The key of λmax(H(0, θ)) in the service's cache (operator_cache.hpp), or "" when it is not
+// kept (outside the service, an operator read from a file, a filter bank read from a file).
+// H(0, θ) = AᵀA + ∇²R_θ(0) + εI depends on the operator (its key), ε, the regulariser (its
+// options as given; -reg_theta only starts θ) and θ itself, bit for bit; the estimate also on the
+// eigensolver's options (-<prefix>lipschitz_*, less the safety factor applied afterwards). Not on
+// the data: x = 0.
+std::string lipschitz_key(const LowerObjective& objective, const std::vector<PetscReal>& theta,
+                          const std::string& prefix) {
+  if (!active_operator_cache() || objective.model().cache_key.empty()) return "";
+  std::string key = objective.model().cache_key + " | epsilon=" + exact_number(objective.epsilon()) + " theta=";
+  for (PetscReal t : theta) key += exact_number(t) + ",";
+  const std::string eigensolver = "-" + prefix + "lipschitz_", safety = eigensolver + "safety";
+  const bool cacheable = append_given_options(key, [&](const std::string& option) {
+    if (option.rfind("-reg_", 0) == 0) return option != "-reg_theta" && option != "-reg_view";
+    return option.rfind(eigensolver, 0) == 0 && option != safety;
+  });
+  return cacheable ? key : "";
+}
 
 }  // namespace
 
@@ -50,7 +70,18 @@ PetscReal GradientMap::estimate_lipschitz(LowerObjective& objective, const std::
     zero_ = objective.grid().create_vec();
     BILEARN_CHECK(VecSet(zero_, 0.0));
   }
-  objective.set_point(zero_, theta);
+  objective.set_point(zero_, theta);  // also on a hit: the objective is left as the estimate leaves it
+  const MPI_Comm comm = objective.grid().comm();
+  const std::string key = lipschitz_key(objective, theta, prefix_);
+  std::vector<PetscReal> kept;
+  if (!key.empty() && active_operator_cache()->find_values(comm, CacheKind::lipschitz, key, kept))
+    return safety_ * kept.at(0);
+  const PetscReal lambda = largest_eigenvalue(objective);
+  if (!key.empty()) active_operator_cache()->store_values(comm, CacheKind::lipschitz, key, {lambda});
+  return safety_ * lambda;
+}
+
+PetscReal GradientMap::largest_eigenvalue(LowerObjective& objective) {
   OwnedEPS eps;
   BILEARN_CHECK(EPSCreate(objective.grid().comm(), eps.out()));
   BILEARN_CHECK(EPSSetOperators(eps, objective.hessian(), nullptr));
@@ -70,7 +101,7 @@ PetscReal GradientMap::estimate_lipschitz(LowerObjective& objective, const std::
         prefix_ + "gradient_step");
   PetscScalar lambda = 0;
   BILEARN_CHECK(EPSGetEigenpair(eps, 0, &lambda, nullptr, nullptr, nullptr));
-  return safety_ * PetscRealPart(lambda);
+  return PetscRealPart(lambda);
 }
 
 PetscReal GradientMap::prepare(LowerObjective& objective, const std::vector<PetscReal>& theta) {

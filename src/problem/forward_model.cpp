@@ -54,6 +54,7 @@ ForwardModel create_forward_model(const ImageGrid& grid, const ProblemOptions& o
     apply_transpose_options(model.A, options.transpose);
     if (!key.empty()) cache->store(grid.comm(), key, model);
   }
+  model.cache_key = key;  // values derived from A are kept under it (even when A itself was too large)
   view_from_options("problem_", "-view", [&](PetscViewer viewer) { view_forward_model(model, grid, viewer); });
   return model;
 }

@@ -5,8 +5,11 @@
 #include <petscdmda.h>
 #include <petscksp.h>
 
+#include <algorithm>
 #include <cmath>
+#include <map>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "bilearn/core/error.hpp"
@@ -226,4 +229,83 @@ TEST(PCCirculant, BadOptionsAndMissingGridAreOneLineErrors) {
   BILEARN_CHECK(PCSetType(pc, PCCIRCULANT));
   BILEARN_CHECK(PCSetOperators(pc, h, h));
   EXPECT_NE(PCSetUp(pc), 0);
+}
+
+namespace {
+
+// A symbol store for the tests: this rank's symbols by key (every rank holds its own part).
+std::map<std::string, std::vector<PetscReal>>& stored_symbols() {
+  static std::map<std::string, std::vector<PetscReal>> symbols;
+  return symbols;
+}
+int g_finds = 0, g_keeps = 0;
+
+PetscErrorCode test_find(MPI_Comm comm, const char key[], PetscInt n, PetscReal values[], PetscBool* found) {
+  ++g_finds;
+  const auto it = stored_symbols().find(key);
+  int here = it != stored_symbols().end() && static_cast<PetscInt>(it->second.size()) == n;
+  MPI_Allreduce(MPI_IN_PLACE, &here, 1, MPI_INT, MPI_MIN, comm);
+  if (here) std::copy(it->second.begin(), it->second.end(), values);
+  *found = here ? PETSC_TRUE : PETSC_FALSE;
+  return 0;
+}
+
+PetscErrorCode test_keep(MPI_Comm, const char key[], PetscInt n, const PetscReal values[]) {
+  ++g_keeps;
+  stored_symbols()[key] = std::vector<PetscReal>(values, values + n);
+  return 0;
+}
+
+// M⁻¹v of a PC with the split of x, named key in the test store; its info in *info.
+std::vector<PetscScalar> stored_pc_apply(const XraySplit& x, const char* key, const char* clip, PCCirculantInfo* info) {
+  krylov::register_package();
+  OwnedPC pc;
+  BILEARN_CHECK(PCCreate(PETSC_COMM_WORLD, pc.out()));
+  BILEARN_CHECK(PCSetType(pc, PCCIRCULANT));
+  BILEARN_CHECK(PCSetOptionsPrefix(pc, "store_"));
+  BILEARN_CHECK(PetscOptionsSetValue(nullptr, "-store_pc_circulant_clip", clip));
+  BILEARN_CHECK(PCSetFromOptions(pc));
+  BILEARN_CHECK(PetscOptionsClearValue(nullptr, "-store_pc_circulant_clip"));
+  BILEARN_CHECK(PCCirculantSetDM(pc, x.grid->dm()));
+  BILEARN_CHECK(PCCirculantSetOperatorSplit(pc, x.f, x.r));
+  static const PCCirculantSymbolStore store{test_find, test_keep};
+  BILEARN_CHECK(PCCirculantSetFixedSymbolStore(pc, key, &store));
+  BILEARN_CHECK(PCSetOperators(pc, x.h, x.h));
+  BILEARN_CHECK(PCSetUp(pc));
+  OwnedVec v = natural_vector(x.grid->dm(), 31), mv;
+  BILEARN_CHECK(VecDuplicate(v, mv.out()));
+  BILEARN_CHECK(PCApply(pc, v, mv));
+  BILEARN_CHECK(PCCirculantGetInfo(pc, info));
+  return x.grid->gather_natural(mv);
+}
+
+}  // namespace
+
+TEST(PCCirculant, FixedSymbolFromTheStoreActsAsTheEstimate) {
+  // bilearn serve keeps Λ_F across jobs this way (lower/hessian_structure.cpp): a second PC of the
+  // same F finds it instead of estimating it, and applies the very same M⁻¹.
+  XraySplit x(PETSC_COMM_WORLD, 20, 0.05);
+  stored_symbols().clear();
+  g_finds = g_keeps = 0;
+  PCCirculantInfo first{}, second{}, other_clip{}, unnamed{};
+  const std::vector<PetscScalar> a = stored_pc_apply(x, "F", "1e-8", &first);
+  EXPECT_EQ(first.fixed_products, 4);  // estimated
+  EXPECT_EQ(first.fixed_stored, 0);
+  EXPECT_EQ(g_keeps, 1);
+  const std::vector<PetscScalar> b = stored_pc_apply(x, "F", "1e-8", &second);
+  EXPECT_EQ(second.fixed_products, 0);  // found
+  EXPECT_EQ(second.fixed_setups, 0);
+  EXPECT_EQ(second.fixed_stored, 1);
+  EXPECT_EQ(g_keeps, 1);
+  EXPECT_EQ(a, b);  // bit for bit
+  // Another clip is another symbol (the PC adds its options to the key): estimated and kept anew.
+  stored_pc_apply(x, "F", "1e-6", &other_clip);
+  EXPECT_EQ(other_clip.fixed_products, 4);
+  EXPECT_EQ(g_keeps, 2);
+  // No key: nothing asked, nothing kept.
+  const int finds = g_finds;
+  stored_pc_apply(x, "", "1e-8", &unnamed);
+  EXPECT_EQ(unnamed.fixed_products, 4);
+  EXPECT_EQ(g_finds, finds);
+  EXPECT_EQ(g_keeps, 2);
 }

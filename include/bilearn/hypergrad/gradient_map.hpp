@@ -22,7 +22,8 @@
 // eigenvalue (in practice of λmax: Lanczos finds the extreme end first), which the factor
 // covers ten times. A tight tolerance is not affordable: denoising's top spectrum is a
 // continuum (on N = 32, foe, 1000 restarts left a residual of 7e-7 where 1e-3 takes 7).
-// One estimate per θ, cached (the same for every sample of the geometry).
+// One estimate per θ, cached (the same for every sample of the geometry); `bilearn serve` keeps
+// it for later jobs of the same geometry, ε, regulariser options and θ (estimate_lipschitz).
 // τ is a constant of the algorithm: the derivative does not follow its θ-dependence.
 //
 // Storage: the iterates live in vectors kept across calls and samples, grown to the largest
@@ -69,7 +70,10 @@ class GradientMap {
 
  private:
   void ensure_capacity(Vec like, PetscInt count, bool chunked);
+  // safety × λmax(H(0, θ)); in `bilearn serve` λmax is kept for later jobs with the same
+  // operator, ε, regulariser options and θ (operator_cache.hpp), elsewhere computed here.
   PetscReal estimate_lipschitz(LowerObjective& objective, const std::vector<PetscReal>& theta);
+  PetscReal largest_eigenvalue(LowerObjective& objective);  // of H at the point set, by SLEPc
 
   PetscReal fraction_ = 1.0;  // -step_fraction
   PetscReal user_step_ = 0;   // -gradient_step (0: τ = fraction / Lip)

@@ -31,6 +31,7 @@ typedef struct {
   PetscInt fixed_setups;   /* estimates of Λ_F so far */
   PetscInt varying_setups; /* estimates of Λ_R so far */
   PetscInt fixed_products; /* products with F (or the whole Pmat) spent on estimates */
+  PetscInt fixed_stored;   /* Λ_F taken from the symbol store instead of an estimate */
   PetscInt varying_products; /* products with R spent on estimates */
   PetscInt applies;        /* PCApply calls */
   PetscInt clamped;        /* diagonal entries raised to the floor in the last scaling */
@@ -50,3 +51,16 @@ PETSC_EXTERN PetscErrorCode PCCirculantSetOperatorSplit(PC, Mat fixed, Mat varyi
    No-op for other PC types. */
 PETSC_EXTERN PetscErrorCode PCCirculantSetDefaultKernel(PC, const char kernel[]);
 PETSC_EXTERN PetscErrorCode PCCirculantGetInfo(PC, PCCirculantInfo*);
+
+/* A place that keeps Λ_F beyond one PC (bilearn serve keeps it for the next job with the same
+   operator). find: *found = PETSC_TRUE on every rank of comm with this rank's n values of the
+   symbol named key, or PETSC_FALSE on every rank (collective); keep: stores them (collective). */
+typedef struct {
+  PetscErrorCode (*find)(MPI_Comm comm, const char key[], PetscInt n, PetscReal values[], PetscBool* found);
+  PetscErrorCode (*keep)(MPI_Comm comm, const char key[], PetscInt n, const PetscReal values[]);
+} PCCirculantSymbolStore;
+/* With a declared split, takes Λ_F from store when it holds it and keeps a new estimate there.
+   key names F: two PCs given the same key have the same F on grids of the same layout (the PC
+   adds its kernel, boundary, clip and grid size). NULL store or an empty key: Λ_F stays with this
+   PC (the default). No-op for other PC types. */
+PETSC_EXTERN PetscErrorCode PCCirculantSetFixedSymbolStore(PC, const char key[], const PCCirculantSymbolStore* store);

@@ -31,6 +31,10 @@ struct ForwardModel {
   // tomo_source_distance, tomo_detector_distance). Data set files store them as attributes;
   // loading a file made with other values is an error. Empty for the other models.
   std::vector<std::pair<std::string, PetscReal>> geometry;
+  // In `bilearn serve`: the key of this operator in the service's cache (operator_cache.hpp),
+  // under which values derived from it (PC circulant's symbol, Lipschitz estimates) are kept for
+  // later jobs. "" outside the service and for operators read from files: nothing is kept.
+  std::string cache_key;
 };
 
 // Options shared by every command: -problem, -problem_n and the storage of Aᵀ

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <memory>
 #include <string>
 
@@ -43,6 +44,8 @@ struct Circulant {
   // what it acts on
   DM dm = nullptr;  // referenced
   Mat fixed = nullptr, varying = nullptr;  // referenced; null: no split
+  std::string fixed_key;                   // names `fixed` for the symbol store ("": none)
+  PCCirculantSymbolStore store{};          // where Λ_F may be kept beyond this PC
   // state
   std::unique_ptr<FourierGrid> grid;
   std::vector<PetscReal> fixed_symbol, varying_symbol, multiplier;
@@ -142,6 +145,28 @@ PetscObjectState state_of(Mat m) {
   return s;
 }
 
+// The store's name of Λ_F as this PC estimates it: F's key and everything of the PC the estimate
+// depends on (the grid's size; its layout over the ranks is F's key's business).
+std::string stored_symbol_key(const Circulant& c) {
+  if (c.fixed_key.empty()) return "";
+  char clip[64];
+  std::snprintf(clip, sizeof clip, "%a", static_cast<double>(c.clip));
+  return c.fixed_key + " | pc_circulant kernel=" + kKernelNames[static_cast<int>(c.kernel)] +
+         " boundary=" + kBoundaryNames[c.periodic ? 1 : 0] + " clip=" + clip + " grid=" + std::to_string(c.grid->m0()) +
+         "x" + std::to_string(c.grid->m1());
+}
+
+// Λ_F from the store into c.fixed_symbol; false (on every rank) when it does not hold it.
+bool find_stored_symbol(MPI_Comm comm, Circulant& c, const std::string& key) {
+  std::vector<PetscReal> symbol(c.grid->spectral_size());
+  PetscBool found = PETSC_FALSE;
+  BILEARN_CHECK(c.store.find(comm, key.c_str(), static_cast<PetscInt>(symbol.size()), symbol.data(), &found));
+  if (!found) return false;
+  c.fixed_symbol = std::move(symbol);
+  ++c.info.fixed_stored;
+  return true;
+}
+
 PetscErrorCode setup(PC pc) {
   return guarded(comm_of(pc), __func__, [&] {
     Circulant& c = data(pc);
@@ -154,15 +179,22 @@ PetscErrorCode setup(PC pc) {
     const MPI_Comm comm = comm_of(pc);
     Mat fixed = c.fixed ? c.fixed : pc->pmat;
     if (fixed != c.fixed_seen || state_of(fixed) != c.fixed_state) {
-      c.fixed_symbol = long_range_symbol(c, fixed, dm);
-      // The estimated kernel is not exactly shift-invariant (ray sampling aliases at the highest
-      // frequencies), so its symbol has negative lobes; values below their size are noise.
-      const PetscReal noise = -std::min(global_min(comm, c.fixed_symbol), 0.0);
-      const PetscReal floor = std::max(c.clip * global_max(comm, c.fixed_symbol), noise);
-      for (PetscReal& s : c.fixed_symbol) s = std::max(s, floor);
+      // Only F of a declared split has a name in the store (a whole Pmat changes with the point).
+      const std::string key = c.fixed && c.store.find ? stored_symbol_key(c) : std::string();
+      if (key.empty() || !find_stored_symbol(comm, c, key)) {
+        c.fixed_symbol = long_range_symbol(c, fixed, dm);
+        // The estimated kernel is not exactly shift-invariant (ray sampling aliases at the highest
+        // frequencies), so its symbol has negative lobes; values below their size are noise.
+        const PetscReal noise = -std::min(global_min(comm, c.fixed_symbol), 0.0);
+        const PetscReal floor = std::max(c.clip * global_max(comm, c.fixed_symbol), noise);
+        for (PetscReal& s : c.fixed_symbol) s = std::max(s, floor);
+        ++c.info.fixed_setups;
+        if (!key.empty())
+          BILEARN_CHECK(
+              c.store.keep(comm, key.c_str(), static_cast<PetscInt>(c.fixed_symbol.size()), c.fixed_symbol.data()));
+      }
       c.fixed_seen = fixed;
       c.fixed_state = state_of(fixed);
-      ++c.info.fixed_setups;
     }
     if (c.fixed && c.varying && (c.varying != c.varying_seen || state_of(c.varying) != c.varying_state)) {
       c.varying_symbol = short_range_symbol(c, c.varying, dm);
@@ -279,11 +311,11 @@ PetscErrorCode view(PC pc, PetscViewer viewer) {
   if (c.grid)
     PetscCall(PetscViewerASCIIPrintf(viewer,
                                      "  grid %d x %d; symbol in [%g, %g]; estimates: fixed %d (%d products), "
-                                     "varying %d (%d products); %d applies; %d diagonal entries clamped\n",
+                                     "varying %d (%d products); %d applies; %d diagonal entries clamped%s\n",
                                      (int)c.info.grid_rows, (int)c.info.grid_cols, (double)c.info.symbol_min,
                                      (double)c.info.symbol_max, (int)c.info.fixed_setups, (int)c.info.fixed_products,
                                      (int)c.info.varying_setups, (int)c.info.varying_products, (int)c.info.applies,
-                                     (int)c.info.clamped));
+                                     (int)c.info.clamped, c.info.fixed_stored ? "; fixed symbol from the store" : ""));
   PetscFunctionReturn(0);
 }
 
@@ -306,7 +338,7 @@ PetscErrorCode destroy(PC pc) {
     delete c;
     pc->data = nullptr;
     for (const char* name : {"PCCirculantSetDM_C", "PCCirculantSetOperatorSplit_C", "PCCirculantSetDefaultKernel_C",
-                             "PCCirculantGetInfo_C"})
+                             "PCCirculantGetInfo_C", "PCCirculantSetFixedSymbolStore_C"})
       BILEARN_CHECK(PetscObjectComposeFunction((PetscObject)pc, name, nullptr));
   });
 }
@@ -346,6 +378,15 @@ PetscErrorCode set_default_kernel_impl(PC pc, const char kernel[]) {
   });
 }
 
+PetscErrorCode set_store_impl(PC pc, const char key[], const PCCirculantSymbolStore* store) {
+  return guarded(comm_of(pc), __func__, [&] {
+    Circulant& c = data(pc);
+    const bool named = store && store->find && store->keep && key && key[0];
+    c.fixed_key = named ? key : "";
+    c.store = named ? *store : PCCirculantSymbolStore{};
+  });
+}
+
 PetscErrorCode get_info_impl(PC pc, PCCirculantInfo* info) {
   PetscFunctionBegin;
   *info = data(pc).info;
@@ -375,6 +416,7 @@ PetscErrorCode PCCreate_Circulant(PC pc) {
     BILEARN_CHECK(PetscObjectComposeFunction((PetscObject)pc, "PCCirculantSetOperatorSplit_C", set_split_impl));
     BILEARN_CHECK(PetscObjectComposeFunction((PetscObject)pc, "PCCirculantSetDefaultKernel_C", set_default_kernel_impl));
     BILEARN_CHECK(PetscObjectComposeFunction((PetscObject)pc, "PCCirculantGetInfo_C", get_info_impl));
+    BILEARN_CHECK(PetscObjectComposeFunction((PetscObject)pc, "PCCirculantSetFixedSymbolStore_C", set_store_impl));
   });
 }
 
@@ -396,6 +438,14 @@ PetscErrorCode PCCirculantSetDefaultKernel(PC pc, const char kernel[]) {
   PetscFunctionBegin;
   PetscValidHeaderSpecific(pc, PC_CLASSID, 1);
   PetscTryMethod(pc, "PCCirculantSetDefaultKernel_C", (PC, const char[]), (pc, kernel));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode PCCirculantSetFixedSymbolStore(PC pc, const char key[], const PCCirculantSymbolStore* store) {
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(pc, PC_CLASSID, 1);
+  PetscTryMethod(pc, "PCCirculantSetFixedSymbolStore_C", (PC, const char[], const PCCirculantSymbolStore*),
+                 (pc, key, store));
   PetscFunctionReturn(0);
 }
 
