@@ -51,8 +51,11 @@ for s, line in enumerate(lines):
 PY
 }
 
+# -lower_batch false: the -samples_groups 2 run is compared with the one-group run at 1e-10, and a
+# batch's lower iterates depend on the grouping (docs/algorithms.md §4.7); cli_train_lower_batch
+# covers the batch.
 common=(-problem tomo -problem_n 20 -tomo_angles 30 -reg_type tv -reg_tv_learn_gamma -data_samples 2
-  -lower_tao_gatol 1e-9 -hyper_ksp_rtol 1e-10 -hyper_ksp_type rminres -outer_adaptive_tol false)
+  -lower_tao_gatol 1e-9 -hyper_ksp_rtol 1e-10 -hyper_ksp_type rminres -outer_adaptive_tol false -lower_batch false)
 
 # same_theta A B [TOL]: the θ of two summary.json files agree to TOL relative (0: bitwise), by
 # default 1e-12 (the bar): a resumed recycling KSP gets back its basis Ũ, the carried F·Ũ
