@@ -61,7 +61,7 @@ class BatchedLowerObjective : public LowerProblem {
   PetscReal normal_product(Vec x, Vec out, bool subtract_data);
 
   std::vector<LowerObjective*> samples_;
-  PetscInt local_ = 0;     // this rank's entries of one block
+  PetscInt local_ = 0;  // this rank's entries of one block
   PetscReal epsilon_ = 0;
   OwnedMat block_a_;       // MAIJ(A, B)
   OwnedMat block_at_;      // MAIJ(Aᵀ, B) when Aᵀ is stored, else null (MAIJ's own transpose)

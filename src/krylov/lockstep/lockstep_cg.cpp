@@ -1,8 +1,6 @@
 // KSP type "lockstepcg" (include/bilearn/krylov/ksp_lockstep_cg.h; docs/algorithms.md §4.7):
 // one preconditioned CG per diagonal block of a stacked system, advanced in lockstep so that the
 // blocks share each operator product, PC apply and reduction.
-#include "bilearn/krylov/ksp_lockstep_cg.h"
-
 #include <petsc/private/kspimpl.h>
 
 #include <algorithm>
@@ -14,6 +12,7 @@
 
 #include "bilearn/core/error.hpp"
 #include "bilearn/core/handles.hpp"
+#include "bilearn/krylov/ksp_lockstep_cg.h"
 
 namespace bilearn::krylov {
 namespace {
@@ -26,7 +25,9 @@ struct LockstepCG {
   std::vector<char> active;
 };
 
-LockstepCG& data(KSP ksp) { return *static_cast<LockstepCG*>(ksp->data); }
+LockstepCG& data(KSP ksp) {
+  return *static_cast<LockstepCG*>(ksp->data);
+}
 
 // For each pair (x, y): the B block inner products x_sᵀy_s, all reduced in one MPI_Allreduce;
 // out[k·B + s] for pair k.
