@@ -28,6 +28,7 @@ int run_hypergrad_command(const CommandLine& cl) {
   add_operator_fields(j, operator_storage(ws->model.A, comm));
   j["n"] = ws->grid->n();
   j["samples"] = ws->bilevel->total_samples();
+  j["lower_batch"] = ws->bilevel->solved_as_batch();  // rank 0's group solved its samples together (docs/algorithms.md §4.7)
   PetscReal gnorm = 0;
   for (PetscReal g : eval.gradient) gnorm += g * g;
   gnorm = std::sqrt(gnorm);

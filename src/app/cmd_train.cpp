@@ -87,6 +87,7 @@ int run_train_command(const CommandLine& cl) {
   j["n"] = ws->grid->n();
   j["samples"] = ws->bilevel->total_samples();
   j["samples_groups"] = ws->groups.count;
+  j["lower_batch"] = ws->bilevel->solved_as_batch();  // the last evaluation of rank 0's group (docs/algorithms.md §4.7)
   j["method"] = ws->estimator->name();
   const EvaluationStats& t = problem.totals();
   j["seconds_split"] = {{"lower", t.lower_seconds},

@@ -31,6 +31,7 @@ assert theta < 1e-6, (theta, a["theta"], b["theta"])
 # Counted per sample: a lockstep Newton step is B = 4 sample steps.
 assert a["lower_iterations_total"] % 4 == 0 and a["lower_iterations_total"] > 0, a["lower_iterations_total"]
 assert a["samples"] == 4 and a["samples_groups"] == 1, (a["samples"], a["samples_groups"])
+assert a["lower_batch"] is True and b["lower_batch"] is False, (a["lower_batch"], b["lower_batch"])
 print("  batched vs per sample: upper loss %.2e, theta %.2e relative; lower iterations %d vs %d, Krylov %d vs %d"
       % (loss, theta, a["lower_iterations_total"], b["lower_iterations_total"], a["krylov_iterations_total"],
          b["krylov_iterations_total"]))
