@@ -17,79 +17,12 @@
 #include "bilearn/hypergrad/estimator.hpp"
 #include "bilearn/problem/operators.hpp"
 #include "bilearn/reg/regulariser.hpp"
+#include "bilevel_fixture.hpp"
 
 using namespace bilearn;
+using namespace bilearn::testing;
 
 namespace {
-
-class ScopedOptions {
- public:
-  explicit ScopedOptions(std::vector<std::pair<std::string, std::string>> options) : options_(std::move(options)) {
-    for (auto& [name, value] : options_)
-      BILEARN_CHECK(PetscOptionsSetValue(nullptr, name.c_str(), value.empty() ? nullptr : value.c_str()));
-  }
-  ~ScopedOptions() {
-    for (auto& [name, value] : options_) PetscOptionsClearValue(nullptr, name.c_str());
-  }
-
- private:
-  std::vector<std::pair<std::string, std::string>> options_;
-};
-
-// Smooth test image s (natural order).
-std::vector<PetscScalar> test_image(PetscInt n, int s) {
-  std::vector<PetscScalar> img(static_cast<size_t>(n * n));
-  for (PetscInt r = 0; r < n; ++r)
-    for (PetscInt c = 0; c < n; ++c) {
-      const double x = (c + 0.5) / n - 0.5, y = (r + 0.5) / n - 0.5;
-      const double a = std::exp(-((x - 0.12 * (s + 1)) * (x - 0.12 * (s + 1)) + y * y) / 0.02);
-      img[static_cast<size_t>(r * n + c)] = 0.1 + a + ((r / 4 + c / 4) % 2 == 0 ? 0.2 : 0.0);
-    }
-  return img;
-}
-
-struct Fixture {
-  std::unique_ptr<ImageGrid> grid;
-  ForwardModel model;
-  std::unique_ptr<Regulariser> reg;
-  std::vector<OwnedVec> truth, data;
-  std::unique_ptr<BilevelProblem> problem;
-
-  Fixture(MPI_Comm comm, PetscInt n, PetscInt samples) {
-    grid = std::make_unique<ImageGrid>(comm, n);
-    model = create_forward_model(*grid, read_problem_options(comm));
-    reg = create_regulariser(*grid);
-    std::vector<Vec> t, d;
-    std::vector<PetscInt> idx;
-    for (PetscInt s = 0; s < samples; ++s) {
-      truth.push_back(grid->create_vec());
-      grid->set_from_natural(test_image(n, static_cast<int>(s)), truth.back());
-      OwnedVec y;
-      BILEARN_CHECK(MatCreateVecs(model.A, nullptr, y.out()));
-      BILEARN_CHECK(MatMult(model.A, truth.back(), y));
-      PetscInt lo, hi;
-      BILEARN_CHECK(VecGetOwnershipRange(y, &lo, &hi));
-      {
-        VecArray a(y);
-        for (PetscInt i = lo; i < hi; ++i) a[i - lo] += 0.05 * std::sin(1.7 * i + 3.0 * s);
-      }
-      data.push_back(std::move(y));
-      t.push_back(truth.back());
-      d.push_back(data.back());
-      idx.push_back(s);
-    }
-    problem = std::make_unique<BilevelProblem>(*grid, model, *reg, 1e-3, t, d, idx, samples);
-  }
-};
-
-double relative_difference(const std::vector<PetscReal>& a, const std::vector<PetscReal>& b) {
-  double num = 0, den = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    num += (a[i] - b[i]) * (a[i] - b[i]);
-    den += b[i] * b[i];
-  }
-  return std::sqrt(num / den);
-}
 
 struct Outcome {
   UpperEvaluation evaluation;
@@ -99,7 +32,7 @@ struct Outcome {
 
 Outcome evaluate(const char* lower_batch) {
   ScopedOptions o(std::vector<std::pair<std::string, std::string>>{{"-lower_batch", lower_batch}});
-  Fixture f(PETSC_COMM_WORLD, 16, 3);
+  Fixture f(PETSC_COMM_WORLD, 16, 3, 1e-3);
   std::vector<PetscReal> theta = f.reg->initial_theta();
   for (auto& t : theta) t -= 0.5;  // lighter weights: one minimiser near the start for the Lorentzian
   Outcome out;
