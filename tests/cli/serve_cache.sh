@@ -12,28 +12,12 @@
 # gives the same results.
 set -euo pipefail
 source "$(dirname "$0")/lib_expect.sh"
+source "$(dirname "$0")/lib_serve.sh"
 cli_init "$@"
 
 common=(-problem tomo -problem_n 16 -tomo_angles 20 -data_samples 2 -lower_tao_gatol 1e-9)
 train=(-outer_max_it 2 -outer_adaptive_tol false)
 step=(-hyper_method onestep -hyper_onestep_map gradient -hyper_lipschitz_eps_tol 1e-3)
-# job FILE COMMAND OPTIONS...: a job file, one option (with its value) per line
-job() {
-  local file=$1 command=$2
-  shift 2
-  {
-    echo "-serve_command $command"
-    while [ $# -gt 0 ]; do
-      if [ $# -gt 1 ] && [[ $2 != -[a-z]* ]]; then
-        echo "$1 $2"
-        shift 2
-      else
-        echo "$1"
-        shift
-      fi
-    done
-  } >"$file"
-}
 job "$work/a_train.opts" train "${common[@]}" "${train[@]}"
 job "$work/b_step.opts" train "${common[@]}" "${train[@]}" "${step[@]}" -data_noise 0.02
 job "$work/c_step.opts" hypergrad "${common[@]}" "${step[@]}" -strict_options  # its eigensolver option counts as read on a hit
@@ -72,18 +56,6 @@ expect_counts() {
     { cat "$1"; fail "job $2: $3 cache hits and misses '$c' fail: $4"; }
 }
 
-# json_field FILE KEY: the value of KEY (arrays joined by ',') with full precision
-json_field() {
-  python3 -c 'import json, sys
-v = json.load(open(sys.argv[1]))[sys.argv[2]]
-print(",".join(repr(x) for x in v) if isinstance(v, list) else repr(v))' "$1" "$2"
-}
-# close A B: equal lists of numbers to 1e-10 (relative)
-close() {
-  python3 -c 'import sys
-a = [float(x) for x in sys.argv[1].split(",")]; b = [float(x) for x in sys.argv[2].split(",")]
-assert len(a) == len(b) and all(abs(x - y) <= 1e-10 * max(1, abs(y)) for x, y in zip(a, b)), (a, b)' "$1" "$2"
-}
 # same_results SPOOL NP WHAT: the jobs' results equal the standalone runs on NP ranks, and so do
 # their iteration counts (a preconditioner built from a wrong symbol changes them before θ) and
 # the Lipschitz estimates

@@ -11,40 +11,11 @@
 # (serve_refuse.sh: what submit and serve refuse.)
 set -euo pipefail
 source "$(dirname "$0")/lib_expect.sh"
+source "$(dirname "$0")/lib_serve.sh"
 cli_init "$@"
 
 common=(-problem tomo -problem_n 16 -tomo_angles 20 -data_samples 2 -lower_tao_gatol 1e-9)
-# job FILE COMMAND OPTIONS...: a job file, one option per line
-job() {
-  local file=$1 command=$2
-  shift 2
-  {
-    echo "# a job of the serve_spool test"
-    echo "-serve_command $command"
-    while [ $# -gt 0 ]; do
-      if [ $# -gt 1 ] && [[ $2 != -[a-z]* ]]; then
-        echo "$1 $2"
-        shift 2
-      else
-        echo "$1"
-        shift
-      fi
-    done
-  } >"$file"
-}
 
-# json_field FILE KEY: the value of KEY (arrays joined by ',') with full precision
-json_field() {
-  python3 -c 'import json, sys
-v = json.load(open(sys.argv[1]))[sys.argv[2]]
-print(",".join(repr(x) for x in v) if isinstance(v, list) else repr(v))' "$1" "$2"
-}
-# close A B: equal lists of numbers to 1e-10 (relative)
-close() {
-  python3 -c 'import sys
-a = [float(x) for x in sys.argv[1].split(",")]; b = [float(x) for x in sys.argv[2].split(",")]
-assert len(a) == len(b) and all(abs(x - y) <= 1e-10 * max(1, abs(y)) for x, y in zip(a, b)), (a, b)' "$1" "$2"
-}
 
 for np in 1 2; do
   spool=$work/spool$np
