@@ -69,20 +69,56 @@ class ImplicitEstimator : public HypergradientEstimator {
     result.loss = problem.reconstruct(theta, result.stats);
     if (!need_gradient || !std::isfinite(result.loss)) return result;  // the loss is the same on every rank
     log::ScopedStage stage(log::stages().hypergradient);
-    std::string failure;
     log::ScopedEvent event(log::events().hypergradient);
-    const PetscInt p = problem.num_params();
-    result.gradient.assign(static_cast<size_t>(p), 0.0);
-    std::vector<PetscReal> jw(static_cast<size_t>(p));
+    result.gradient.assign(static_cast<size_t>(problem.num_params()), 0.0);
     const SampleProblem::Batch batch = problem.batch();
-    if (batch.objective && !share_space_ && batch_ksp_usable(problem, *batch.objective)) {
-      failure = solve_batch(problem, batch, theta, result);
-      event.end();
-      problem.raise_if_any_failed(!failure.empty(), failure);
-      problem.sum_over_groups(result.gradient);
-      for (auto& g : result.gradient) g /= static_cast<PetscReal>(problem.active_total());
-      return result;
-    }
+    const bool together = batch.objective && !share_space_ && batch_ksp_usable(problem, *batch.objective);
+    const std::string failure =
+        together ? solve_batch(problem, batch, theta, result) : solve_one_by_one(problem, theta, result);
+    event.end();
+    problem.raise_if_any_failed(!failure.empty(), failure);
+    problem.sum_over_groups(result.gradient);
+    for (auto& g : result.gradient) g /= static_cast<PetscReal>(problem.active_total());
+    return result;
+  }
+
+  // The sample's KSP (created on first use, hypergradient_ksp.hpp: prefix -hyper_, its
+  // defaults), with the relative tolerance in force.
+  KSP sample_ksp(SampleProblem& problem, const SampleState& s) override {
+    OwnedKSP& ksp = ksps_[key(s)];
+    if (!ksp) create_ksp(problem.grid().comm(), problem.objective(), ksp);
+    apply_rtol(ksp);
+    return ksp;
+  }
+
+  KSP existing_sample_ksp(const SampleState& s) const override {
+    auto it = ksps_.find(key(s));
+    return it == ksps_.end() ? nullptr : it->second.get();
+  }
+
+  void set_krylov_rtol(PetscReal rtol) override { rtol_ = rtol; }
+
+ private:
+  // A hypergradient KSP for objective (hypergradient_ksp.hpp); the first one tells the configured rtol.
+  void create_ksp(MPI_Comm comm, LowerProblem& objective, OwnedKSP& ksp) {
+    create_hypergradient_ksp(comm, objective, ksp.out());
+    PetscReal rtol;
+    BILEARN_CHECK(KSPGetTolerances(ksp, &rtol, nullptr, nullptr, nullptr));
+    if (configured_rtol_ == 0) configured_rtol_ = rtol;
+  }
+
+  // The relative tolerance in force: set_krylov_rtol's, else the configured one.
+  void apply_rtol(KSP ksp) const {
+    BILEARN_CHECK(
+        KSPSetTolerances(ksp, rtol_ > 0 ? rtol_ : configured_rtol_, PETSC_DEFAULT, PETSC_DEFAULT, PETSC_DEFAULT));
+  }
+
+  // H_s w_s = x̂_s − x†_s for each active sample with its own KSP; ∇L gets −Σ_s J_s w_s. Empty, or
+  // the failure.
+  std::string solve_one_by_one(SampleProblem& problem, const std::vector<PetscReal>& theta, UpperEvaluation& result) {
+    const PetscInt p = problem.num_params();
+    std::vector<PetscReal> jw(static_cast<size_t>(p));
+    std::string failure;
     if (!rhs_) rhs_ = problem.grid().create_vec();
     LowerObjective& objective = problem.objective();
     for (auto& s : problem.samples()) {
@@ -118,47 +154,17 @@ class ImplicitEstimator : public HypergradientEstimator {
       result.stats.mixed_seconds += MPI_Wtime() - t0;
       for (PetscInt i = 0; i < p; ++i) result.gradient[static_cast<size_t>(i)] -= jw[static_cast<size_t>(i)];
     }
-    event.end();
-    problem.raise_if_any_failed(!failure.empty(), failure);
-    problem.sum_over_groups(result.gradient);
-    for (auto& g : result.gradient) g /= static_cast<PetscReal>(problem.active_total());
-    return result;
+    return failure;
   }
 
-  // The sample's KSP (created on first use, hypergradient_ksp.hpp: prefix -hyper_, its
-  // defaults), with the relative tolerance in force.
-  KSP sample_ksp(SampleProblem& problem, const SampleState& s) override {
-    OwnedKSP& ksp = ksps_[key(s)];
-    if (!ksp) {
-      create_hypergradient_ksp(problem.grid().comm(), problem.objective(), ksp.out());
-      PetscReal rtol;
-      BILEARN_CHECK(KSPGetTolerances(ksp, &rtol, nullptr, nullptr, nullptr));
-      if (configured_rtol_ == 0) configured_rtol_ = rtol;
-    }
-    BILEARN_CHECK(
-        KSPSetTolerances(ksp, rtol_ > 0 ? rtol_ : configured_rtol_, PETSC_DEFAULT, PETSC_DEFAULT, PETSC_DEFAULT));
-    return ksp;
-  }
-
-  KSP existing_sample_ksp(const SampleState& s) const override {
-    auto it = ksps_.find(key(s));
-    return it == ksps_.end() ? nullptr : it->second.get();
-  }
-
-  void set_krylov_rtol(PetscReal rtol) override { rtol_ = rtol; }
-
- private:
   // The batch's KSP (prefix -hyper_, created on first use) unless it is a recycling type, whose
   // spaces stay per sample: then the samples are solved one by one.
   bool batch_ksp_usable(SampleProblem& problem, BatchedLowerObjective& objective) {
     if (!batch_ksp_) {
-      create_hypergradient_ksp(problem.grid().comm(), objective, batch_ksp_.out());
+      create_ksp(problem.grid().comm(), objective, batch_ksp_);
       batch_recycling_ = is_recycling_ksp(batch_ksp_);
       batch_rhs_ = objective.create_vec();
       batch_adjoint_ = objective.create_vec();
-      PetscReal rtol;
-      BILEARN_CHECK(KSPGetTolerances(batch_ksp_, &rtol, nullptr, nullptr, nullptr));
-      if (configured_rtol_ == 0) configured_rtol_ = rtol;
     }
     return !batch_recycling_;
   }
@@ -192,8 +198,7 @@ class ImplicitEstimator : public HypergradientEstimator {
     BILEARN_CHECK(VecWAXPY(batch_rhs_, -1.0, batch.truth, batch.x_hat));  // g = x̂ − x†
     objective.gather(adjoints, batch_adjoint_);
     BILEARN_CHECK(KSPSetOperators(batch_ksp_, objective.hessian(), objective.hessian()));
-    BILEARN_CHECK(KSPSetTolerances(batch_ksp_, rtol_ > 0 ? rtol_ : configured_rtol_, PETSC_DEFAULT, PETSC_DEFAULT,
-                                   PETSC_DEFAULT));
+    apply_rtol(batch_ksp_);
     const PetscInt products_before = objective.hessian_products();
     double t0 = MPI_Wtime();
     HypergradientSolve solve;

@@ -80,14 +80,24 @@ OwnedMat stacked_shell(MPI_Comm comm, PetscInt local, PetscInt global, BatchedLo
   return shell;
 }
 
-// stacked (block-major) ↔ interlaced (entry i of block s at i·B + s), this rank's part.
+// count grid-layout Vecs without arrays of their own, to be placed on the blocks of stacked vectors.
+std::vector<OwnedVec> block_views(MPI_Comm comm, PetscInt local, size_t count) {
+  std::vector<OwnedVec> views(count);
+  for (OwnedVec& view : views)
+    BILEARN_CHECK(VecCreateMPIWithArray(comm, 1, local, PETSC_DETERMINE, nullptr, view.out()));
+  return views;
+}
+
+// Block s (n entries) into the interlaced array out (entry i of block s at i·B + s).
+void interlace_block(const PetscScalar* block, PetscScalar* out, PetscInt s, PetscInt blocks, PetscInt n) {
+  for (PetscInt i = 0; i < n; ++i) out[i * blocks + s] = block[i];
+}
+
+// stacked (block-major) ↔ interlaced, this rank's part.
 void interlace(Vec stacked, Vec interlaced, PetscInt blocks, PetscInt local) {
   ConstVecArray in(stacked);
   VecArray out(interlaced);
-  for (PetscInt s = 0; s < blocks; ++s) {
-    const PetscScalar* block = in.data() + s * local;
-    for (PetscInt i = 0; i < local; ++i) out[i * blocks + s] = block[i];
-  }
+  for (PetscInt s = 0; s < blocks; ++s) interlace_block(in.data() + s * local, out.data(), s, blocks, local);
 }
 
 void deinterlace(Vec interlaced, Vec stacked, PetscInt blocks, PetscInt local) {
@@ -117,13 +127,8 @@ BatchedLowerObjective::BatchedLowerObjective(const std::vector<LowerObjective*>&
   BILEARN_CHECK(MatCreateVecs(block_a_, image_int_.out(), data_int_.out()));
   BILEARN_CHECK(VecDuplicate(data_int_, measured_int_.out()));
   work_ = create_vec();
-  for (PetscInt s = 0; s < B; ++s) {
-    for (auto* views : {&in_views_, &out_views_}) {
-      OwnedVec view;
-      BILEARN_CHECK(VecCreateMPIWithArray(comm, 1, local_, PETSC_DETERMINE, nullptr, view.out()));
-      views->push_back(std::move(view));
-    }
-  }
+  in_views_ = block_views(comm, local_, samples_.size());
+  out_views_ = block_views(comm, local_, samples_.size());
   PetscInt global;
   BILEARN_CHECK(VecGetSize(work_, &global));
   hessian_ = stacked_shell(comm, B * local_, global, this, batched_shell_mult<&BatchedLowerObjective::hessian_mult>);
@@ -149,9 +154,8 @@ void BatchedLowerObjective::set_data(const std::vector<Vec>& data) {
   for (PetscInt s = 0; s < B; ++s) {
     samples_[static_cast<size_t>(s)]->set_data(data[static_cast<size_t>(s)]);
     ConstVecArray in(data[static_cast<size_t>(s)]);
-    for (PetscInt i = 0; i < data_local; ++i) out[i * B + s] = in[i];
+    interlace_block(in.data(), out.data(), s, B, data_local);
   }
-  scale_known_ = false;
 }
 
 void BatchedLowerObjective::gather(const std::vector<Vec>& parts, Vec stacked) const {
@@ -219,12 +223,9 @@ void BatchedLowerObjective::set_point(Vec x, const std::vector<PetscReal>& theta
 }
 
 PetscReal BatchedLowerObjective::data_gradient_norm() {
-  if (!scale_known_) {
-    scale_.clear();
-    for (LowerObjective* s : samples_) scale_.push_back(s->data_gradient_norm());
-    scale_known_ = true;
-  }
-  return *std::min_element(scale_.begin(), scale_.end());
+  PetscReal smallest = PETSC_INFINITY;
+  for (LowerObjective* s : samples_) smallest = std::min(smallest, s->data_gradient_norm());  // each cached
+  return smallest;
 }
 
 void BatchedLowerObjective::hessian_mult(Vec v, Vec y) {
@@ -318,6 +319,8 @@ void BatchedLowerObjective::share_hessian_structure(KSP ksp) {
   auto* block = new BlockCirculant();
   block->local = local_;
   MPI_Comm comm = this->comm();
+  block->in_views = block_views(comm, local_, samples_.size());
+  block->out_views = block_views(comm, local_, samples_.size());
   for (LowerObjective* s : samples_) {
     OwnedPC inner;
     BILEARN_CHECK(PCCreate(comm, inner.out()));
@@ -327,11 +330,6 @@ void BatchedLowerObjective::share_hessian_structure(KSP ksp) {
     share_pc_structure(inner, *s);
     BILEARN_CHECK(PCSetOperators(inner, s->hessian(), s->hessian()));
     block->pcs.push_back(std::move(inner));
-    for (auto* views : {&block->in_views, &block->out_views}) {
-      OwnedVec view;
-      BILEARN_CHECK(VecCreateMPIWithArray(comm, 1, local_, PETSC_DETERMINE, nullptr, view.out()));
-      views->push_back(std::move(view));
-    }
   }
   BILEARN_CHECK(PCSetType(pc, PCSHELL));
   BILEARN_CHECK(PCShellSetContext(pc, block));

@@ -74,8 +74,7 @@ class BatchedLowerObjective : public LowerProblem {
   OwnedMat hessian_, data_hessian_, reg_hessian_;
   PetscInt hessian_products_ = 0;
   PetscInt operator_applications_ = 0;
-  std::vector<PetscReal> scale_, jw_;  // data_gradient_norm per sample, valid while data is unchanged
-  bool scale_known_ = false;
+  std::vector<PetscReal> jw_;  // one sample's J w
   friend class PlacedBlocks;
 };
 

@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <initializer_list>
-#include <memory>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -40,12 +40,9 @@ void block_dots(KSP ksp, std::initializer_list<std::pair<Vec, Vec>> pairs, std::
     BILEARN_CHECK(VecGetLocalSize(x, &n));
     const PetscInt local = n / B;
     ConstVecArray a(x);
-    const PetscScalar* b = a.data();
-    std::unique_ptr<ConstVecArray> other;
-    if (y != x) {
-      other = std::make_unique<ConstVecArray>(y);
-      b = other->data();
-    }
+    std::optional<ConstVecArray> other;  // y's array when y is another vector (no allocation)
+    if (y != x) other.emplace(y);
+    const PetscScalar* b = other ? other->data() : a.data();
     for (PetscInt s = 0; s < B; ++s) {
       PetscReal sum = 0;
       const PetscScalar* xs = a.data() + s * local;
