@@ -33,3 +33,8 @@ close() {
 a = [float(x) for x in sys.argv[1].split(",")]; b = [float(x) for x in sys.argv[2].split(",")]
 assert len(a) == len(b) and all(abs(x - y) <= 1e-10 * max(1, abs(y)) for x, y in zip(a, b)), (a, b)' "$1" "$2"
 }
+
+# same_as_standalone JOB_JSON STANDALONE_JSON KEY MESSAGE: KEY equal in both to 1e-10, else fail MESSAGE
+same_as_standalone() {
+  close "$(json_field "$1" "$3")" "$(json_field "$2" "$3")" || fail "$4"
+}

@@ -73,14 +73,10 @@ same_results() {
     [ "$(json_field "$spool/done/d_other/summary.json" $key)" = "$(json_field "$work/d$np.json" $key)" ] ||
       fail "$what: d_other's $key differs from the standalone run"
   done
-  close "$(json_field "$spool/done/a_train/summary.json" theta)" "$(json_field "$work/a$np/summary.json" theta)" ||
-    fail "$what: a_train's theta differs from the standalone run"
-  close "$(json_field "$spool/done/b_step/summary.json" theta)" "$(json_field "$work/b$np/summary.json" theta)" ||
-    fail "$what: b_step's theta differs from the standalone run"
-  close "$(json_field "$spool/done/c_step/summary.json" hypergradient)" "$(json_field "$work/c$np.json" hypergradient)" ||
-    fail "$what: c_step's hypergradient differs from the standalone run"
-  close "$(json_field "$spool/done/d_other/summary.json" hypergradient)" "$(json_field "$work/d$np.json" hypergradient)" ||
-    fail "$what: d_other's hypergradient differs from the standalone run"
+  same_as_standalone "$spool/done/a_train/summary.json" "$work/a$np/summary.json" theta "$what: a_train's theta differs from the standalone run"
+  same_as_standalone "$spool/done/b_step/summary.json" "$work/b$np/summary.json" theta "$what: b_step's theta differs from the standalone run"
+  same_as_standalone "$spool/done/c_step/summary.json" "$work/c$np.json" hypergradient "$what: c_step's hypergradient differs from the standalone run"
+  same_as_standalone "$spool/done/d_other/summary.json" "$work/d$np.json" hypergradient "$what: d_other's hypergradient differs from the standalone run"
 }
 
 for np in 1 2; do

@@ -81,12 +81,9 @@ assert c["hits"] >= 4 and c["misses"] == 1 and c["operators"] == 1 and c["megaby
   run "$np" train --out "$work/b$np" "${common[@]}" -outer_max_it 3 >/dev/null
   run "$np" hypergrad --json "$work/d$np.json" "${common[@]}" >/dev/null
   run "$np" reconstruct --json "$work/e$np.json" "${common[@]}" >/dev/null
-  close "$(json_field "$spool/done/b_train/summary.json" theta)" "$(json_field "$work/b$np/summary.json" theta)" ||
-    fail "$np rank(s): the train job's theta differs from the standalone run"
-  close "$(json_field "$spool/done/d_hyper/summary.json" hypergradient)" "$(json_field "$work/d$np.json" hypergradient)" ||
-    fail "$np rank(s): the hypergrad job's hypergradient differs from the standalone run"
-  close "$(json_field "$spool/done/e_recon/summary.json" upper_loss)" "$(json_field "$work/e$np.json" upper_loss)" ||
-    fail "$np rank(s): the reconstruct job's loss differs from the standalone run"
+  same_as_standalone "$spool/done/b_train/summary.json" "$work/b$np/summary.json" theta "$np rank(s): the train job's theta differs from the standalone run"
+  same_as_standalone "$spool/done/d_hyper/summary.json" "$work/d$np.json" hypergradient "$np rank(s): the hypergrad job's hypergradient differs from the standalone run"
+  same_as_standalone "$spool/done/e_recon/summary.json" "$work/e$np.json" upper_loss "$np rank(s): the reconstruct job's loss differs from the standalone run"
   echo "serve on $np rank(s): 5 jobs done (equal to standalone runs), 5 failed with one error line each"
 done
 echo "serve_spool: ok"
