@@ -62,6 +62,16 @@ PetscErrorCode batched_shell_mult(Mat shell, Vec v, Vec y) {
   });
 }
 
+// KSP lockstepcg's notice of the blocks still iterating (ksp_lockstep_cg.h).
+PetscErrorCode hessian_set_active_blocks(PetscObject shell, PetscInt blocks, const PetscBool active[]) {
+  return guarded(PetscObjectComm(shell), __func__, [&] {
+    BatchedLowerObjective* objective = nullptr;
+    BILEARN_CHECK(MatShellGetContext((Mat)shell, &objective));
+    require(blocks == objective->blocks(), "batched lower objective: lockstepcg's block count is not the batch's");
+    objective->set_active_blocks(active);
+  });
+}
+
 PetscErrorCode batched_shell_diagonal(Mat shell, Vec d) {
   return guarded(PetscObjectComm((PetscObject)shell), __func__, [&] {
     BatchedLowerObjective* objective = nullptr;
@@ -133,6 +143,10 @@ BatchedLowerObjective::BatchedLowerObjective(const std::vector<LowerObjective*>&
   BILEARN_CHECK(VecGetSize(work_, &global));
   hessian_ = stacked_shell(comm, B * local_, global, this, batched_shell_mult<&BatchedLowerObjective::hessian_mult>);
   BILEARN_CHECK(MatShellSetOperation(hessian_, MATOP_GET_DIAGONAL, (void (*)(void))batched_shell_diagonal));
+  BILEARN_CHECK(PetscObjectComposeFunction((PetscObject)hessian_.get(), KSPLOCKSTEPCG_SET_ACTIVE_BLOCKS,
+                                           hessian_set_active_blocks));
+  active_.assign(samples_.size(), 1);
+  fewer_columns_.resize(samples_.size() - 1);
   data_hessian_ =
       stacked_shell(comm, B * local_, global, this, batched_shell_mult<&BatchedLowerObjective::data_hessian_mult>);
   reg_hessian_ =
@@ -195,6 +209,62 @@ PetscReal BatchedLowerObjective::normal_product(Vec x, Vec out, bool subtract_da
   return misfit * misfit;
 }
 
+BatchedLowerObjective::BlockProduct& BatchedLowerObjective::block_product(PetscInt columns) {
+  BlockProduct& p = fewer_columns_[static_cast<size_t>(columns - 1)];
+  if (p.a) return p;
+  Mat A = samples_.front()->model().A;
+  BILEARN_CHECK(MatCreateMAIJ(A, columns, p.a.out()));  // A itself for one column
+  if (Mat At = explicit_transpose(A)) BILEARN_CHECK(MatCreateMAIJ(At, columns, p.at.out()));
+  PetscInt data_local;
+  BILEARN_CHECK(VecGetLocalSize(data_int_, &data_local));
+  data_local /= blocks();
+  BILEARN_CHECK(VecCreateMPIWithArray(comm(), 1, columns * local_, PETSC_DETERMINE, nullptr, p.image.out()));
+  BILEARN_CHECK(VecCreateMPIWithArray(comm(), 1, columns * data_local, PETSC_DETERMINE, nullptr, p.data.out()));
+  return p;
+}
+
+void BatchedLowerObjective::active_normal_product(Vec x, Vec out) {
+  log::ScopedEvent event(log::events().operator_apply);
+  const PetscInt B = blocks();
+  const PetscInt b = static_cast<PetscInt>(std::count(active_.begin(), active_.end(), 1));
+  if (b == 0) {
+    BILEARN_CHECK(VecZeroEntries(out));
+    return;
+  }
+  BlockProduct& p = block_product(b);
+  {
+    VecArray image(image_int_), data(data_int_);
+    {
+      ConstVecArray in(x);
+      for (PetscInt s = 0, k = 0; s < B; ++s)
+        if (active_[static_cast<size_t>(s)]) interlace_block(in.data() + s * local_, image.data(), k++, b, local_);
+    }
+    BILEARN_CHECK(VecPlaceArray(p.image, image.data()));
+    BILEARN_CHECK(VecPlaceArray(p.data, data.data()));
+    const PetscErrorCode forward = MatMult(p.a, p.image, p.data);
+    const PetscErrorCode back =
+        forward ? forward : (p.at ? MatMult(p.at, p.data, p.image) : MatMultTranspose(p.a, p.data, p.image));
+    BILEARN_CHECK(VecResetArray(p.image));
+    BILEARN_CHECK(VecResetArray(p.data));
+    BILEARN_CHECK(back);
+    VecArray o(out);
+    for (PetscInt s = 0, k = 0; s < B; ++s) {
+      PetscScalar* block = o.data() + s * local_;
+      if (!active_[static_cast<size_t>(s)]) {
+        std::fill(block, block + local_, 0.0);
+        continue;
+      }
+      for (PetscInt i = 0; i < local_; ++i) block[i] = image[i * b + k];
+      ++k;
+    }
+  }
+  operator_applications_ += 2 * b;
+}
+
+void BatchedLowerObjective::set_active_blocks(const PetscBool active[]) {
+  for (size_t s = 0; s < active_.size(); ++s) active_[s] = !active || active[s] ? 1 : 0;
+}
+
 PetscReal BatchedLowerObjective::value_and_gradient(Vec x, const std::vector<PetscReal>& theta, Vec g) {
   const PetscReal misfit2 = normal_product(x, g, true);  // g = Aᵀ(Ax − y), block by block
   PetscReal reg_sum = 0;
@@ -230,10 +300,20 @@ PetscReal BatchedLowerObjective::data_gradient_norm() {
 
 void BatchedLowerObjective::hessian_mult(Vec v, Vec y) {
   log::ScopedEvent event(log::events().hessian_apply);
-  normal_product(v, y, false);
+  const PetscInt active = static_cast<PetscInt>(std::count(active_.begin(), active_.end(), 1));
+  if (active == blocks()) {
+    normal_product(v, y, false);
+  } else {
+    active_normal_product(v, y);  // zero on the inactive blocks
+  }
   reg_hessian_mult(v, work_);
   BILEARN_CHECK(VecAXPBYPCZ(y, 1.0, epsilon_, 1.0, work_, v));  // y += ∇²R v + εv
-  hessian_products_ += blocks();
+  if (active < blocks()) {
+    VecArray o(y);
+    for (size_t s = 0; s < active_.size(); ++s)
+      if (!active_[s]) std::fill(o.data() + static_cast<PetscInt>(s) * local_, o.data() + static_cast<PetscInt>(s + 1) * local_, 0.0);
+  }
+  hessian_products_ += active;
 }
 
 void BatchedLowerObjective::data_hessian_mult(Vec v, Vec y) {
@@ -244,7 +324,13 @@ void BatchedLowerObjective::data_hessian_mult(Vec v, Vec y) {
 void BatchedLowerObjective::reg_hessian_mult(Vec v, Vec y) {
   PlacedBlocks vs(v, in_views_, local_, false);
   PlacedBlocks ys(y, out_views_, local_, true);
-  for (size_t s = 0; s < samples_.size(); ++s) samples_[s]->regulariser().hessian_mult(vs[s], ys[s]);
+  for (size_t s = 0; s < samples_.size(); ++s) {
+    if (active_[s]) {
+      samples_[s]->regulariser().hessian_mult(vs[s], ys[s]);
+    } else {
+      BILEARN_CHECK(VecZeroEntries(ys[s]));
+    }
+  }
 }
 
 void BatchedLowerObjective::mixed_mult_sum(Vec w, std::vector<PetscReal>& jw) {
@@ -269,7 +355,18 @@ struct BlockCirculant {
   std::vector<OwnedPC> pcs;
   std::vector<OwnedVec> in_views, out_views;
   PetscInt local = 0;
+  std::vector<char> active;  // blocks KSP lockstepcg still iterates (the others' output is zero)
 };
+
+PetscErrorCode block_circulant_set_active_blocks(PetscObject pc, PetscInt blocks, const PetscBool active[]) {
+  return guarded(PetscObjectComm(pc), __func__, [&] {
+    BlockCirculant* b = nullptr;
+    BILEARN_CHECK(PCShellGetContext((PC)pc, &b));
+    require(blocks == static_cast<PetscInt>(b->pcs.size()),
+            "batched PC circulant: lockstepcg's block count is not the batch's");
+    for (size_t s = 0; s < b->active.size(); ++s) b->active[s] = !active || active[s] ? 1 : 0;
+  });
+}
 
 PetscErrorCode block_circulant_setup(PC pc) {
   return guarded(PetscObjectComm((PetscObject)pc), __func__, [&] {
@@ -285,7 +382,13 @@ PetscErrorCode block_circulant_apply(PC pc, Vec x, Vec y) {
     BILEARN_CHECK(PCShellGetContext(pc, &b));
     PlacedBlocks xs(x, b->in_views, b->local, false);
     PlacedBlocks ys(y, b->out_views, b->local, true);
-    for (size_t s = 0; s < b->pcs.size(); ++s) BILEARN_CHECK(PCApply(b->pcs[s], xs[s], ys[s]));
+    for (size_t s = 0; s < b->pcs.size(); ++s) {
+      if (b->active[s]) {
+        BILEARN_CHECK(PCApply(b->pcs[s], xs[s], ys[s]));
+      } else {
+        BILEARN_CHECK(VecZeroEntries(ys[s]));
+      }
+    }
   });
 }
 
@@ -294,6 +397,7 @@ PetscErrorCode block_circulant_destroy(PC pc) {
     BlockCirculant* b = nullptr;
     BILEARN_CHECK(PCShellGetContext(pc, &b));
     delete b;
+    BILEARN_CHECK(PetscObjectComposeFunction((PetscObject)pc, KSPLOCKSTEPCG_SET_ACTIVE_BLOCKS, nullptr));
   });
 }
 
@@ -318,6 +422,7 @@ void BatchedLowerObjective::share_hessian_structure(KSP ksp) {
   BILEARN_CHECK(PCGetOptionsPrefix(pc, &prefix));
   auto* block = new BlockCirculant();
   block->local = local_;
+  block->active.assign(samples_.size(), 1);
   MPI_Comm comm = this->comm();
   block->in_views = block_views(comm, local_, samples_.size());
   block->out_views = block_views(comm, local_, samples_.size());
@@ -337,6 +442,8 @@ void BatchedLowerObjective::share_hessian_structure(KSP ksp) {
   BILEARN_CHECK(PCShellSetSetUp(pc, block_circulant_setup));
   BILEARN_CHECK(PCShellSetApply(pc, block_circulant_apply));
   BILEARN_CHECK(PCShellSetDestroy(pc, block_circulant_destroy));
+  BILEARN_CHECK(
+      PetscObjectComposeFunction((PetscObject)pc, KSPLOCKSTEPCG_SET_ACTIVE_BLOCKS, block_circulant_set_active_blocks));
 }
 
 }  // namespace bilearn

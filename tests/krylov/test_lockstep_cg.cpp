@@ -3,7 +3,9 @@
 // block's solution and iteration count are those of KSPCG with the same PC (jacobi) on that block
 // alone, for both norm types and for zero and nonzero initial guesses; an indefinite block is
 // reported as KSP_DIVERGED_INDEFINITE_MAT; B = 1 is KSPCG; bad block counts and local sizes that
-// the blocks do not divide are clear errors on every rank.
+// the blocks do not divide are clear errors on every rank; an operator and a PC that skip frozen
+// blocks (KSPLOCKSTEPCG_SET_ACTIVE_BLOCKS) change no iterate and compute each block only while it
+// iterates.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -319,5 +321,144 @@ TEST(LockstepCG, LocalSizeNotAMultipleOfTheBlocksIsAnError) {
     BILEARN_CHECK(KSPLockstepCGSetBlocks(ls, c.blocks));
     const std::string what = failure_message([&] { solve(ls, a, b, x, false); });
     EXPECT_TRUE(bilearn_test::contains(what, "not a multiple of the number of blocks")) << what;
+  }
+}
+
+namespace {
+
+// The stacked matrix as a MatShell that follows lockstepcg's active-block notices: an inactive
+// block's output is zero and not computed; products are counted per block.
+struct SkippingOperator {
+  Mat stacked = nullptr;
+  PetscInt blocks = 0, local = 0;
+  std::vector<char> active;
+  std::vector<PetscInt> products;
+  PetscInt notices = 0;
+};
+
+PetscErrorCode skipping_mult(Mat shell, Vec x, Vec y) {
+  return guarded(PetscObjectComm((PetscObject)shell), __func__, [&] {
+    SkippingOperator* op = nullptr;
+    BILEARN_CHECK(MatShellGetContext(shell, &op));
+    BILEARN_CHECK(MatMult(op->stacked, x, y));
+    VecArray out(y);
+    for (PetscInt s = 0; s < op->blocks; ++s) {
+      if (op->active[static_cast<size_t>(s)]) {
+        ++op->products[static_cast<size_t>(s)];
+      } else {
+        std::fill(out.data() + s * op->local, out.data() + (s + 1) * op->local, 0.0);
+      }
+    }
+  });
+}
+
+PetscErrorCode skipping_set_active(PetscObject obj, PetscInt blocks, const PetscBool active[]) {
+  return guarded(PetscObjectComm(obj), __func__, [&] {
+    SkippingOperator* op = nullptr;
+    BILEARN_CHECK(MatShellGetContext((Mat)obj, &op));
+    require(blocks == op->blocks, "wrong block count");
+    for (PetscInt s = 0; s < blocks; ++s) op->active[static_cast<size_t>(s)] = !active || active[s];
+    ++op->notices;
+  });
+}
+
+// Jacobi per block as a PCSHELL that follows the notices: an inactive block's output is a finite
+// value no iterate may depend on (7), and its applies are not counted.
+struct SkippingJacobi {
+  OwnedVec inverse_diagonal;
+  PetscInt blocks = 0, local = 0;
+  std::vector<char> active;
+  std::vector<PetscInt> applies;
+};
+
+PetscErrorCode skipping_jacobi_apply(PC pc, Vec x, Vec y) {
+  return guarded(PetscObjectComm((PetscObject)pc), __func__, [&] {
+    SkippingJacobi* j = nullptr;
+    BILEARN_CHECK(PCShellGetContext(pc, &j));
+    BILEARN_CHECK(VecPointwiseMult(y, j->inverse_diagonal, x));
+    VecArray out(y);
+    for (PetscInt s = 0; s < j->blocks; ++s) {
+      if (j->active[static_cast<size_t>(s)]) {
+        ++j->applies[static_cast<size_t>(s)];
+      } else {
+        std::fill(out.data() + s * j->local, out.data() + (s + 1) * j->local, 7.0);
+      }
+    }
+  });
+}
+
+PetscErrorCode skipping_jacobi_set_active(PetscObject obj, PetscInt blocks, const PetscBool active[]) {
+  return guarded(PetscObjectComm(obj), __func__, [&] {
+    SkippingJacobi* j = nullptr;
+    BILEARN_CHECK(PCShellGetContext((PC)obj, &j));
+    for (PetscInt s = 0; s < blocks; ++s) j->active[static_cast<size_t>(s)] = !active || active[s];
+  });
+}
+
+}  // namespace
+
+TEST(LockstepCG, SkippingFrozenBlocksChangesNoIterate) {
+  MPI_Comm comm = PETSC_COMM_WORLD;
+  const PetscInt B = static_cast<PetscInt>(kSpd.size());
+  const BlockLayout l = block_layout(comm, kBlockSize);
+  OwnedMat a = stacked_matrix(comm, l, kSpd);
+  OwnedVec b, x_plain, x_skip;
+  BILEARN_CHECK(MatCreateVecs(a, x_plain.out(), b.out()));
+  BILEARN_CHECK(VecDuplicate(x_plain, x_skip.out()));
+  for (PetscInt s = 0; s < B; ++s) fill_block(l, b, s, s, 11, 1.0);
+  for (KSPNormType norm : {KSP_NORM_UNPRECONDITIONED, KSP_NORM_PRECONDITIONED}) {
+    const std::string tag = norm_name(norm);
+    OwnedKSP plain = jacobi_ksp(comm, KSPLOCKSTEPCG, "skip_plain_" + tag + "_", 1e-10, norm);
+    BILEARN_CHECK(KSPLockstepCGSetBlocks(plain, B));
+    const SolveResult r_plain = solve(plain, a, b, x_plain, false);
+    ASSERT_GT(r_plain.reason, 0) << tag;
+
+    PetscInt n;
+    BILEARN_CHECK(VecGetLocalSize(b, &n));
+    SkippingOperator op{a, B, n / B, std::vector<char>(static_cast<size_t>(B), 1),
+                        std::vector<PetscInt>(static_cast<size_t>(B), 0), 0};
+    OwnedMat shell;
+    BILEARN_CHECK(MatCreateShell(comm, n, n, PETSC_DETERMINE, PETSC_DETERMINE, &op, shell.out()));
+    BILEARN_CHECK(MatShellSetOperation(shell, MATOP_MULT, (void (*)(void))skipping_mult));
+    BILEARN_CHECK(
+        PetscObjectComposeFunction((PetscObject)shell.get(), KSPLOCKSTEPCG_SET_ACTIVE_BLOCKS, skipping_set_active));
+    SkippingJacobi jac;
+    BILEARN_CHECK(VecDuplicate(b, jac.inverse_diagonal.out()));
+    BILEARN_CHECK(MatGetDiagonal(a, jac.inverse_diagonal));
+    BILEARN_CHECK(VecReciprocal(jac.inverse_diagonal));
+    jac.blocks = B;
+    jac.local = n / B;
+    jac.active.assign(static_cast<size_t>(B), 1);
+    jac.applies.assign(static_cast<size_t>(B), 0);
+    OwnedKSP skip = make_ksp(comm, KSPLOCKSTEPCG, "skip_" + tag + "_", 1e-10);
+    BILEARN_CHECK(KSPSetNormType(skip, norm));
+    BILEARN_CHECK(KSPLockstepCGSetBlocks(skip, B));
+    PC pc;
+    BILEARN_CHECK(KSPGetPC(skip, &pc));
+    BILEARN_CHECK(PCSetType(pc, PCSHELL));
+    BILEARN_CHECK(PCShellSetContext(pc, &jac));
+    BILEARN_CHECK(PCShellSetApply(pc, skipping_jacobi_apply));
+    BILEARN_CHECK(PetscObjectComposeFunction((PetscObject)pc, KSPLOCKSTEPCG_SET_ACTIVE_BLOCKS, skipping_jacobi_set_active));
+    const SolveResult r_skip = solve(skip, shell, b, x_skip, false);
+    ASSERT_EQ(r_skip.reason, r_plain.reason) << tag;
+    EXPECT_EQ(r_skip.its, r_plain.its) << tag;
+    ASSERT_EQ(r_skip.history.size(), r_plain.history.size()) << tag;
+    for (size_t i = 0; i < r_plain.history.size(); ++i) EXPECT_EQ(r_skip.history[i], r_plain.history[i]) << tag << " it " << i;
+    EXPECT_EQ(relative_difference(x_skip, x_plain), 0.0) << tag;
+    PetscInt total = 0;
+    for (PetscInt s = 0; s < B; ++s) {
+      PetscInt its = -1;
+      BILEARN_CHECK(KSPLockstepCGGetBlockIterations(skip, s, &its));
+      // Block s takes part in the products of iterations 1 … its and in the PC applies of
+      // iterations 0 … its, no more.
+      EXPECT_EQ(op.products[static_cast<size_t>(s)], its) << tag << " block " << s;
+      EXPECT_EQ(jac.applies[static_cast<size_t>(s)], its + 1) << tag << " block " << s;
+      total += its;
+    }
+    EXPECT_LT(total, B * r_skip.its) << tag;  // some block was frozen before the last iteration
+    // After the solve the operator and the PC compute every block again.
+    EXPECT_GE(op.notices, 2) << tag;
+    EXPECT_TRUE(std::all_of(op.active.begin(), op.active.end(), [](char c) { return c != 0; })) << tag;
+    EXPECT_TRUE(std::all_of(jac.active.begin(), jac.active.end(), [](char c) { return c != 0; })) << tag;
   }
 }

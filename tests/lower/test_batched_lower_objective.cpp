@@ -17,6 +17,7 @@
 #include "bilearn/core/error.hpp"
 #include "bilearn/core/image_grid.hpp"
 #include "bilearn/core/reduce.hpp"
+#include "bilearn/krylov/ksp_lockstep_cg.h"
 #include "bilearn/lower/batched_lower_objective.hpp"
 #include "bilearn/lower/lower_objective.hpp"
 #include "bilearn/problem/explicit_transpose.hpp"
@@ -250,6 +251,38 @@ void expect_batch_matches_samples(const char* store_transpose, const char* exper
   BILEARN_CHECK(MatMult(batch.hessian(), V, Y));
   EXPECT_EQ(batch.operator_applications() - before, 2 * kSamples) << tag;
   EXPECT_EQ(batch.hessian_products() - products, kSamples) << tag;
+
+  // KSP lockstepcg's notice (ksp_lockstep_cg.h): with some blocks inactive, the active ones get
+  // their own product (one block product of as many columns as there are active blocks), the
+  // inactive ones zero, and only the active ones are paid for; NULL gives every block back.
+  {
+    KSPLockstepCGSetActiveBlocksFn notify = nullptr;
+    BILEARN_CHECK(PetscObjectQueryFunction((PetscObject)batch.hessian(), KSPLOCKSTEPCG_SET_ACTIVE_BLOCKS, &notify));
+    ASSERT_TRUE(notify != nullptr) << tag;
+    for (const std::vector<PetscBool>& mask :
+         {std::vector<PetscBool>{PETSC_FALSE, PETSC_TRUE, PETSC_FALSE}, std::vector<PetscBool>{PETSC_TRUE, PETSC_FALSE, PETSC_TRUE}}) {
+      ASSERT_EQ(static_cast<PetscInt>(mask.size()), kSamples);
+      BILEARN_CHECK(notify((PetscObject)batch.hessian(), kSamples, mask.data()));
+      BILEARN_CHECK(VecSet(Y, 5.0));
+      const PetscInt ops = batch.operator_applications(), paid = batch.hessian_products();
+      BILEARN_CHECK(MatMult(batch.hessian(), V, Y));
+      const PetscInt active = static_cast<PetscInt>(std::count(mask.begin(), mask.end(), PETSC_TRUE));
+      EXPECT_EQ(batch.operator_applications() - ops, 2 * active) << tag;
+      EXPECT_EQ(batch.hessian_products() - paid, active) << tag;
+      for (PetscInt s = 0; s < kSamples; ++s) {
+        if (mask[static_cast<size_t>(s)])
+          reference.objectives[static_cast<size_t>(s)]->hessian_mult(v[static_cast<size_t>(s)], y[static_cast<size_t>(s)]);
+        else
+          BILEARN_CHECK(VecZeroEntries(y[static_cast<size_t>(s)]));
+      }
+      EXPECT_LT(block_difference(batch, grid, Y, y), 1e-12) << tag << " H v on the active blocks";
+    }
+    BILEARN_CHECK(notify((PetscObject)batch.hessian(), kSamples, nullptr));
+    BILEARN_CHECK(MatMult(batch.hessian(), V, Y));
+    for (PetscInt s = 0; s < kSamples; ++s)
+      reference.objectives[static_cast<size_t>(s)]->hessian_mult(v[static_cast<size_t>(s)], y[static_cast<size_t>(s)]);
+    EXPECT_LT(block_difference(batch, grid, Y, y), 1e-12) << tag << " H v, all blocks again";
+  }
 
   // A new point moves every block's products (state of the shell increases, products follow x_s).
   const double shift = 0.25;

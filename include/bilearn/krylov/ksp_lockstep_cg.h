@@ -13,7 +13,16 @@
    the solve with KSP_DIVERGED_INDEFINITE_MAT (rᵀM⁻¹r < 0: KSP_DIVERGED_INDEFINITE_PC). The
    iteration count is that of the slowest block; the residual norm reported is ‖r‖ over all blocks.
 
-   KSPLockstepCGSetBlocks(ksp, B) sets B (1: plain PCG). -ksp_lockstep_cg_blocks B as an option. */
+   KSPLockstepCGSetBlocks(ksp, B) sets B (1: plain PCG). -ksp_lockstep_cg_blocks B as an option.
+
+   Frozen blocks cost nothing where the operator and the PC allow it: a frozen block's direction
+   is zero, its residual no longer changes and its preconditioned residual is no longer read. An
+   operator (the KSP's Amat) or a PC that can skip blocks composes the function
+   KSPLOCKSTEPCG_SET_ACTIVE_BLOCKS (PetscObjectComposeFunction) of type
+   KSPLockstepCGSetActiveBlocksFn; lockstepcg calls it with the blocks still iterating before
+   each product and PC apply whose set of blocks has changed, and with active = NULL (all blocks)
+   when the solve ends. While a block is inactive, the operator must write zero into that block
+   of its output (what H_s·0 would give); the PC may write anything finite there (it is not read). */
 #pragma once
 #include <petscksp.h>
 
@@ -21,5 +30,8 @@
 
 PETSC_EXTERN PetscErrorCode KSPCreate_LockstepCG(KSP ksp);
 PETSC_EXTERN PetscErrorCode KSPLockstepCGSetBlocks(KSP ksp, PetscInt blocks);
+#define KSPLOCKSTEPCG_SET_ACTIVE_BLOCKS "KSPLockstepCGSetActiveBlocks_C"
+/* active[s]: block s is still iterating; NULL: every block (the operator's or PC's normal use). */
+typedef PetscErrorCode (*KSPLockstepCGSetActiveBlocksFn)(PetscObject obj, PetscInt blocks, const PetscBool active[]);
 /* Iterations of block s in the last solve (s < B). */
 PETSC_EXTERN PetscErrorCode KSPLockstepCGGetBlockIterations(KSP ksp, PetscInt block, PetscInt* iterations);

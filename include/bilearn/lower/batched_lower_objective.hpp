@@ -52,13 +52,25 @@ class BatchedLowerObjective : public LowerProblem {
   void reg_hessian_mult(Vec v, Vec y);   // y = blockdiag(∇²R(x_s)) v
   // Σ_s J_s w_s (length p) at the point of set_point: the samples' mixed products summed.
   void mixed_mult_sum(Vec w, std::vector<PetscReal>& jw);
-  // Products with A or Aᵀ so far, counted per sample (a block product of B columns counts B).
+  // Products with A or Aᵀ so far, counted per sample (a block product of b columns counts b).
   PetscInt operator_applications() const noexcept { return operator_applications_; }
+  // Which blocks the Hessian products compute (KSP lockstepcg's protocol, ksp_lockstep_cg.h):
+  // an inactive block's output is zero and costs nothing; the active ones share one block
+  // product of A with as many columns as there are active blocks. NULL: every block.
+  void set_active_blocks(const PetscBool active[]);
 
  private:
   // y_int = A_B x (interlaced), then out = Aᵀ_B y_int de-interlaced into stacked out; with
   // data, the residual A x − y is formed in between and its squared norm returned.
   PetscReal normal_product(Vec x, Vec out, bool subtract_data);
+  // out = AᵀA x on the active blocks only (zero on the others), through MAIJ(A, b), b of them.
+  void active_normal_product(Vec x, Vec out);
+  // MAIJ(A, b) and MAIJ(Aᵀ, b) with work vectors placed on the B-column arrays; made when first used.
+  struct BlockProduct {
+    OwnedMat a, at;
+    OwnedVec image, data;  // array-less headers of b·(image, data) local entries
+  };
+  BlockProduct& block_product(PetscInt columns);
 
   std::vector<LowerObjective*> samples_;
   PetscInt local_ = 0;  // this rank's entries of one block
@@ -75,6 +87,8 @@ class BatchedLowerObjective : public LowerProblem {
   PetscInt hessian_products_ = 0;
   PetscInt operator_applications_ = 0;
   std::vector<PetscReal> jw_;  // one sample's J w
+  std::vector<char> active_;   // blocks the Hessian products compute (all unless lockstepcg says otherwise)
+  std::vector<BlockProduct> fewer_columns_;  // [b − 1]: products for b < B active blocks
   friend class PlacedBlocks;
 };
 

@@ -92,6 +92,48 @@ void block_update_direction(Vec p, const std::vector<PetscReal>& b, Vec z, const
   }
 }
 
+// Tells the operator and the PC, when they compose KSPLOCKSTEPCG_SET_ACTIVE_BLOCKS, which blocks
+// are still iterating, so that they can skip the frozen ones (ksp_lockstep_cg.h); whoever does not
+// compose it keeps computing every block. The destructor gives them all blocks back, also when
+// the solve ends with an error.
+class ActiveBlocksNotice {
+ public:
+  ActiveBlocksNotice(Mat amat, PC pc) {
+    for (PetscObject obj : {(PetscObject)amat, (PetscObject)pc}) {
+      KSPLockstepCGSetActiveBlocksFn f = nullptr;
+      BILEARN_CHECK(PetscObjectQueryFunction(obj, KSPLOCKSTEPCG_SET_ACTIVE_BLOCKS, &f));
+      if (f) listeners_.push_back({obj, f});
+    }
+  }
+  ~ActiveBlocksNotice() {
+    if (!told_.empty())
+      for (const Listener& l : listeners_) l.set(l.obj, static_cast<PetscInt>(told_.size()), nullptr);
+  }
+  ActiveBlocksNotice(const ActiveBlocksNotice&) = delete;
+  ActiveBlocksNotice& operator=(const ActiveBlocksNotice&) = delete;
+
+  // Before a product or PC apply: the blocks still active, told only when they changed.
+  void update(const std::vector<char>& active) {
+    if (listeners_.empty()) return;
+    const bool all = std::all_of(active.begin(), active.end(), [](char a) { return a != 0; });
+    if (all && told_.empty()) return;
+    std::vector<PetscBool> mask(active.size());
+    for (size_t s = 0; s < active.size(); ++s) mask[s] = active[s] ? PETSC_TRUE : PETSC_FALSE;
+    if (mask == told_) return;
+    for (const Listener& l : listeners_)
+      BILEARN_CHECK(l.set(l.obj, static_cast<PetscInt>(mask.size()), all ? nullptr : mask.data()));
+    told_ = all ? std::vector<PetscBool>() : std::move(mask);
+  }
+
+ private:
+  struct Listener {
+    PetscObject obj;
+    KSPLockstepCGSetActiveBlocksFn set;
+  };
+  std::vector<Listener> listeners_;
+  std::vector<PetscBool> told_;  // the mask last told; empty: all blocks
+};
+
 // Records the residual norms (sq: squared block norms), monitors, and retires converged blocks.
 // Returns false when the solve must stop (ksp->reason set).
 bool test_blocks(KSP ksp, PetscInt it, const std::vector<PetscReal>& sq) {
@@ -185,8 +227,10 @@ void solve(KSP ksp) {
   std::vector<PetscReal> zero(nb, 0.0);
   block_update_direction(P, zero, Z, c.active, B);  // p = z (active blocks)
   std::vector<PetscReal> squares(nb);
+  ActiveBlocksNotice notice(Amat, ksp->pc);
   for (PetscInt it = 1; it <= ksp->max_it; ++it) {
-    BILEARN_CHECK(KSP_MatMult(ksp, Amat, P, W));  // one product for every block
+    notice.update(c.active);
+    BILEARN_CHECK(KSP_MatMult(ksp, Amat, P, W));  // one product for every active block
     block_dots(ksp, {{P, W}}, c.sums);
     for (size_t s = 0; s < nb; ++s) {
       c.alpha[s] = 0;
