@@ -11,6 +11,7 @@
 #include "bilearn/krylov/ksp_recycle.hpp"
 #include "bilearn/krylov/pc_circulant.h"
 #include "bilearn/lower/hessian_structure.hpp"
+#include "bilearn/lower/tao_block_armijo.h"
 #include "bilearn/problem/explicit_transpose.hpp"
 
 namespace bilearn {
@@ -189,16 +190,12 @@ void BatchedLowerObjective::scatter(Vec stacked, const std::vector<Vec>& parts) 
   }
 }
 
-PetscReal BatchedLowerObjective::normal_product(Vec x, Vec out, bool subtract_data) {
+void BatchedLowerObjective::normal_product(Vec x, Vec out, bool subtract_data) {
   log::ScopedEvent event(log::events().operator_apply);
   const PetscInt B = blocks();
   interlace(x, image_int_, B, local_);
   BILEARN_CHECK(MatMult(block_a_, image_int_, data_int_));
-  PetscReal misfit = 0;
-  if (subtract_data) {
-    BILEARN_CHECK(VecAXPY(data_int_, -1.0, measured_int_));
-    BILEARN_CHECK(VecNorm(data_int_, NORM_2, &misfit));
-  }
+  if (subtract_data) BILEARN_CHECK(VecAXPY(data_int_, -1.0, measured_int_));
   if (block_at_) {
     BILEARN_CHECK(MatMult(block_at_, data_int_, image_int_));
   } else {
@@ -206,7 +203,6 @@ PetscReal BatchedLowerObjective::normal_product(Vec x, Vec out, bool subtract_da
   }
   deinterlace(image_int_, out, B, local_);
   operator_applications_ += 2 * B;
-  return misfit * misfit;
 }
 
 BatchedLowerObjective::BlockProduct& BatchedLowerObjective::block_product(PetscInt columns) {
@@ -266,21 +262,36 @@ void BatchedLowerObjective::set_active_blocks(const PetscBool active[]) {
 }
 
 PetscReal BatchedLowerObjective::value_and_gradient(Vec x, const std::vector<PetscReal>& theta, Vec g) {
-  const PetscReal misfit2 = normal_product(x, g, true);  // g = Aᵀ(Ax − y), block by block
-  PetscReal reg_sum = 0;
+  normal_product(x, g, true);  // g = Aᵀ(Ax − y), block by block; data_int_ keeps Ax − y
+  const PetscInt B = blocks();
+  const size_t nb = samples_.size();
+  // Φ_s = ½‖A x_s − y_s‖² + R(x_s) + ½ε‖x_s‖², each block's own value (the line search's).
+  std::vector<PetscReal> sums(2 * nb, 0.0);
+  {
+    ConstVecArray r(data_int_), xa(x);
+    PetscInt data_local;
+    BILEARN_CHECK(VecGetLocalSize(data_int_, &data_local));
+    data_local /= B;
+    for (PetscInt i = 0; i < data_local; ++i)
+      for (PetscInt s = 0; s < B; ++s) sums[static_cast<size_t>(s)] += r[i * B + s] * r[i * B + s];
+    for (PetscInt s = 0; s < B; ++s)
+      for (PetscInt i = s * local_; i < (s + 1) * local_; ++i) sums[nb + static_cast<size_t>(s)] += xa[i] * xa[i];
+  }
+  BILEARN_CHECK(MPI_Allreduce(MPI_IN_PLACE, sums.data(), static_cast<int>(sums.size()), MPIU_REAL, MPIU_SUM, comm()));
+  block_values_.assign(nb, 0.0);
   {
     PlacedBlocks xs(x, in_views_, local_, false);
     PlacedBlocks ws(work_, out_views_, local_, true);
-    for (size_t s = 0; s < samples_.size(); ++s) {
+    for (size_t s = 0; s < nb; ++s) {
       Regulariser& reg = samples_[s]->regulariser();
       reg.gradient(xs[s], theta, ws[s]);
-      reg_sum += reg.value(xs[s], theta);
+      block_values_[s] = 0.5 * sums[s] + reg.value(xs[s], theta) + 0.5 * epsilon_ * sums[nb + s];
     }
   }
-  PetscReal xnorm;
-  BILEARN_CHECK(VecNorm(x, NORM_2, &xnorm));
   BILEARN_CHECK(VecAXPBYPCZ(g, 1.0, epsilon_, 1.0, work_, x));  // g += ∇R + εx
-  return 0.5 * misfit2 + reg_sum + 0.5 * epsilon_ * xnorm * xnorm;
+  PetscReal total = 0;
+  for (PetscReal v : block_values_) total += v;
+  return total;
 }
 
 void BatchedLowerObjective::set_point(Vec x, const std::vector<PetscReal>& theta) {
@@ -444,6 +455,31 @@ void BatchedLowerObjective::share_hessian_structure(KSP ksp) {
   BILEARN_CHECK(PCShellSetDestroy(pc, block_circulant_destroy));
   BILEARN_CHECK(
       PetscObjectComposeFunction((PetscObject)pc, KSPLOCKSTEPCG_SET_ACTIVE_BLOCKS, block_circulant_set_active_blocks));
+}
+
+namespace {
+
+PetscErrorCode batch_block_values(void* ctx, PetscReal f[]) {
+  const auto* batch = static_cast<const BatchedLowerObjective*>(ctx);
+  const std::vector<PetscReal>& v = batch->block_values();
+  std::copy(v.begin(), v.end(), f);
+  return 0;
+}
+
+}  // namespace
+
+// One TAO line search for the stacked problem moved every sample by the step the hardest one
+// allowed (N = 64, S = 4, cold: steps of 0.2–0.3 for all, 56 Newton iterations against 38 one
+// sample at a time); blockarmijo gives each sample its own step (docs/algorithms.md §4.7).
+void BatchedLowerObjective::share_line_search(TaoLineSearch ls) {
+  static bool registered = false;
+  if (!registered) {
+    BILEARN_CHECK(TaoLineSearchRegister(TAOLINESEARCHBLOCKARMIJO, TaoLineSearchCreate_BlockArmijo));
+    registered = true;
+  }
+  BILEARN_CHECK(TaoLineSearchSetType(ls, TAOLINESEARCHBLOCKARMIJO));
+  BILEARN_CHECK(TaoLineSearchBlockArmijoSetBlocks(ls, blocks(), batch_block_values, this));
+  BILEARN_CHECK(TaoLineSearchSetFromOptions(ls));
 }
 
 }  // namespace bilearn

@@ -5,8 +5,10 @@
 #include <sstream>
 
 #include "bilearn/core/error.hpp"
+#include "bilearn/core/handles.hpp"
 #include "bilearn/core/log.hpp"
 #include "bilearn/core/options.hpp"
+#include "bilearn/krylov/ksp_lockstep_cg.h"
 #include "bilearn/krylov/ksp_recycle.hpp"
 #include "bilearn/krylov/pc_circulant.h"
 #include "bilearn/lower/hessian_structure.hpp"
@@ -92,6 +94,13 @@ LowerSolver::LowerSolver(LowerProblem& objective) : objective_(objective) {
     use_default_pc_unless_chosen();
   }
   if (ksp) objective_.share_hessian_structure(ksp);
+  {
+    PetscBool chosen = PETSC_FALSE;
+    BILEARN_CHECK(PetscOptionsHasName(nullptr, "lower_", "-tao_ls_type", &chosen));
+    TaoLineSearch ls = nullptr;
+    BILEARN_CHECK(TaoGetLineSearch(tao_, &ls));
+    if (ls && !chosen) objective_.share_line_search(ls);
+  }
   PetscReal grtol, gttol;
   BILEARN_CHECK(TaoGetTolerances(tao_, &gatol_, &grtol, &gttol));
   require(gatol_ > 0 && std::isfinite(gatol_), "-lower_tao_gatol must be positive");
@@ -159,25 +168,65 @@ void LowerSolver::use_default_pc_unless_chosen() {
   BILEARN_CHECK(PCSetFromOptions(pc));  // -lower_tao_<type>_pc_circulant_*
 }
 
-void LowerSolver::begin_newton_step() {
-  KSP ksp = newton_ksp();
-  if (!ksp || !ew_forcing_) return;
-  PetscInt its;
-  PetscReal f, gnorm, cnorm, xdiff;
-  TaoConvergedReason reason;
-  BILEARN_CHECK(TaoGetSolutionStatus(tao_, &its, &f, &gnorm, &cnorm, &xdiff, &reason));
+PetscReal LowerSolver::forcing_term(PetscReal gnorm, PetscReal previous_gnorm, PetscReal previous_eta,
+                                    PetscReal tolerance) const {
   PetscReal eta = first_rtol_;
-  if (previous_gnorm_ > 0 && gnorm > 0) {
-    const PetscReal ratio = gnorm / previous_gnorm_;
+  if (previous_gnorm > 0 && gnorm > 0) {
+    const PetscReal ratio = gnorm / previous_gnorm;
     eta = ew_gamma_ * std::pow(ratio, ew_alpha_);
-    const PetscReal safeguard = ew_gamma_ * std::pow(previous_eta_, ew_alpha_);
+    const PetscReal safeguard = ew_gamma_ * std::pow(previous_eta, ew_alpha_);
     if (safeguard > 0.1) eta = std::max(eta, safeguard);
     eta = std::min(eta, ew_max_);
     eta = std::max(eta, ew_min_);
   }
   // No oversolving: the Newton step need not reduce ‖∇Φ‖ far below the tolerance.
-  if (gnorm > 0) eta = std::max(eta, 0.5 * tolerance_ / gnorm);
-  eta = std::min(eta, ew_max_);
+  if (gnorm > 0) eta = std::max(eta, 0.5 * tolerance / gnorm);
+  return std::min(eta, ew_max_);
+}
+
+bool LowerSolver::set_block_forcing(KSP ksp) {
+  const PetscInt B = objective_.blocks();
+  PetscBool lockstep = PETSC_FALSE;
+  BILEARN_CHECK(PetscObjectTypeCompare((PetscObject)ksp, KSPLOCKSTEPCG, &lockstep));
+  if (B < 2 || !lockstep) return false;
+  Vec g = nullptr;
+  BILEARN_CHECK(TaoGetGradient(tao_, &g, nullptr, nullptr));
+  PetscInt n;
+  BILEARN_CHECK(VecGetLocalSize(g, &n));
+  const size_t nb = static_cast<size_t>(B);
+  block_gnorm_.assign(nb, 0.0);
+  {
+    ConstVecArray a(g);
+    const PetscInt local = n / B;
+    for (PetscInt s = 0; s < B; ++s)
+      for (PetscInt i = s * local; i < (s + 1) * local; ++i) block_gnorm_[static_cast<size_t>(s)] += a[i] * a[i];
+  }
+  BILEARN_CHECK(MPI_Allreduce(MPI_IN_PLACE, block_gnorm_.data(), B, MPIU_REAL, MPIU_SUM, objective_.comm()));
+  block_eta_.assign(nb, 0.0);
+  block_previous_gnorm_.resize(nb, -1.0);
+  block_previous_eta_.resize(nb, 0.0);
+  // TAO stops on the stacked norm ≤ tolerance_: a sample whose own ‖∇Φ_s‖ ≤ tolerance_/√B has
+  // done its share and takes no Newton step (its CG does not iterate); the others aim at that share.
+  const PetscReal share = tolerance_ / std::sqrt(static_cast<PetscReal>(B));
+  for (size_t s = 0; s < nb; ++s) {
+    const PetscReal gnorm = std::sqrt(block_gnorm_[s]);
+    block_eta_[s] = gnorm <= share ? 1.0 : forcing_term(gnorm, block_previous_gnorm_[s], block_previous_eta_[s], share);
+    block_previous_gnorm_[s] = gnorm;
+    block_previous_eta_[s] = block_eta_[s];
+  }
+  BILEARN_CHECK(KSPLockstepCGSetBlockTolerances(ksp, block_eta_.data()));
+  return true;
+}
+
+void LowerSolver::begin_newton_step() {
+  KSP ksp = newton_ksp();
+  if (!ksp || !ew_forcing_) return;
+  if (set_block_forcing(ksp)) return;
+  PetscInt its;
+  PetscReal f, gnorm, cnorm, xdiff;
+  TaoConvergedReason reason;
+  BILEARN_CHECK(TaoGetSolutionStatus(tao_, &its, &f, &gnorm, &cnorm, &xdiff, &reason));
+  const PetscReal eta = forcing_term(gnorm, previous_gnorm_, previous_eta_, tolerance_);
   BILEARN_CHECK(KSPSetTolerances(ksp, eta, PETSC_DEFAULT, PETSC_DEFAULT, PETSC_DEFAULT));
   previous_gnorm_ = gnorm;
   previous_eta_ = eta;
@@ -206,6 +255,8 @@ LowerSolveResult LowerSolver::solve(Vec x, const std::vector<PetscReal>& theta) 
   BILEARN_CHECK(TaoSetTolerances(tao_, tolerance_, 0.0, 0.0));
   BILEARN_CHECK(TaoSetSolution(tao_, x));
   previous_gnorm_ = -1;
+  block_previous_gnorm_.clear();
+  block_previous_eta_.clear();
   nonfinite_ = false;
   const PetscErrorCode ierr = TaoSolve(tao_);
   drop_tao_shift(objective_.hessian());

@@ -198,7 +198,9 @@ TEST(GradientMap, StepAtOrAboveTwoOverLipIsAnInputErrorAndLipBoundsTheHessian) {
 // Rank-count invariance. The loose one-step solve (CG stopped at rtol 1e-2, ~30 iterations here)
 // is the exception that proves the rule: CG's loss of orthogonality amplifies the round-off of a
 // different reduction order (the residual norms of 1 and 2 ranks differ by 1e-3 relative at
-// iteration 29), so it is compared to 1e-4; converged, it agrees to 1e-8 like the others.
+// iteration 29; a sample that converges first leaves the others a block product with fewer
+// columns, which sums in another order: 1.4e-4 measured on 3 ranks), so it is compared to 5e-4;
+// converged, it agrees to 1e-8 like the others.
 TEST(Estimators, SameOnAnyRankCount) {
   ScopedOptions o(kTomoFoe + kTight + Options{{"-hyper_unrolled_max_it", "60"}, {"-hyper_retune_k", "20"}});
   struct Case {
@@ -206,7 +208,7 @@ TEST(Estimators, SameOnAnyRankCount) {
     const char* onestep_rtol;
     double tolerance;
   };
-  for (const Case& c : {Case{"onestep", "1e-10", 1e-8}, Case{"onestep", "1e-2", 1e-4}, Case{"retune", "1e-2", 1e-8},
+  for (const Case& c : {Case{"onestep", "1e-10", 1e-8}, Case{"onestep", "1e-2", 5e-4}, Case{"retune", "1e-2", 1e-8},
                         Case{"unrolled", "1e-2", 1e-8}}) {
     ScopedOptions rtol(Options{{"-hyper_onestep_rtol", c.onestep_rtol}});
     std::vector<PetscReal> here, serial;

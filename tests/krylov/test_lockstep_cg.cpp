@@ -462,3 +462,53 @@ TEST(LockstepCG, SkippingFrozenBlocksChangesNoIterate) {
     EXPECT_TRUE(std::all_of(jac.active.begin(), jac.active.end(), [](char c) { return c != 0; })) << tag;
   }
 }
+
+// Per-block tolerances: block s stops where KSPCG with rtol[s] stops on that block alone; a block
+// with rtol 1 does not iterate (its solution stays the zero guess); NULL gives the KSP's rtol back.
+TEST(LockstepCG, PerBlockTolerancesFollowKspCgWithThatTolerance) {
+  MPI_Comm comm = PETSC_COMM_WORLD;
+  const PetscInt B = static_cast<PetscInt>(kSpd.size());
+  const BlockLayout l = block_layout(comm, kBlockSize);
+  OwnedMat a = stacked_matrix(comm, l, kSpd);
+  OwnedVec b, x;
+  BILEARN_CHECK(MatCreateVecs(a, x.out(), b.out()));
+  for (PetscInt s = 0; s < B; ++s) fill_block(l, b, s, s, 11, 1.0);
+  const std::vector<PetscReal> rtol = {1e-3, 1.0, 1e-9};
+  OwnedKSP ls = jacobi_ksp(comm, KSPLOCKSTEPCG, "tol_ls_", 1e-6, KSP_NORM_UNPRECONDITIONED);
+  BILEARN_CHECK(KSPLockstepCGSetBlocks(ls, B));
+  BILEARN_CHECK(KSPLockstepCGSetBlockTolerances(ls, rtol.data()));
+  const SolveResult r = solve(ls, a, b, x, false);
+  ASSERT_GT(r.reason, 0);
+  for (PetscInt s = 0; s < B; ++s) {
+    OwnedMat as = block_matrix(comm, l, kSpd[static_cast<size_t>(s)], s);
+    OwnedVec bs, xs, mine;
+    BILEARN_CHECK(MatCreateVecs(as, xs.out(), bs.out()));
+    BILEARN_CHECK(VecDuplicate(xs, mine.out()));
+    fill_block(l, bs, s, 0, 11, 1.0);
+    PetscInt its = -1;
+    BILEARN_CHECK(KSPLockstepCGGetBlockIterations(ls, s, &its));
+    if (rtol[static_cast<size_t>(s)] < 1) {  // KSPCG takes no rtol of 1
+      OwnedKSP cg = jacobi_ksp(comm, KSPCG, "tol_cg_" + std::to_string(s) + "_", rtol[static_cast<size_t>(s)],
+                               KSP_NORM_UNPRECONDITIONED);
+      EXPECT_EQ(its, solve(cg, as, bs, xs, false).its) << "block " << s;
+    }
+    copy_block(l, x, s, mine);
+    PetscReal mine_norm = 0;
+    BILEARN_CHECK(VecNorm(mine, NORM_2, &mine_norm));
+    if (rtol[static_cast<size_t>(s)] >= 1) {
+      EXPECT_EQ(its, 0) << "block " << s;
+      EXPECT_EQ(mine_norm, 0.0) << "block " << s;
+    } else {
+      EXPECT_LT(relative_difference(mine, xs), 1e-12) << "block " << s;
+    }
+  }
+  // Back to the KSP's rtol for every block: block 1 iterates again.
+  BILEARN_CHECK(KSPLockstepCGSetBlockTolerances(ls, nullptr));
+  solve(ls, a, b, x, false);
+  PetscInt its1 = 0;
+  BILEARN_CHECK(KSPLockstepCGGetBlockIterations(ls, 1, &its1));
+  EXPECT_GT(its1, 0);
+  const std::vector<PetscReal> bad = {1e-3, -1.0, 1e-3};
+  const std::string what = failure_message([&] { BILEARN_CHECK(KSPLockstepCGSetBlockTolerances(ls, bad.data())); });
+  EXPECT_TRUE(bilearn_test::contains(what, "negative or not finite")) << what;
+}

@@ -49,6 +49,7 @@ using OwnedMat = Handle<Mat, MatDestroy>;
 using OwnedKSP = Handle<KSP, KSPDestroy>;
 using OwnedPC = Handle<PC, PCDestroy>;
 using OwnedTao = Handle<Tao, TaoDestroy>;
+using OwnedTaoLineSearch = Handle<TaoLineSearch, TaoLineSearchDestroy>;
 using OwnedIS = Handle<IS, ISDestroy>;
 using OwnedDM = Handle<DM, DMDestroy>;
 using OwnedViewer = Handle<PetscViewer, PetscViewerDestroy>;

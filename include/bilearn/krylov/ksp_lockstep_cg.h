@@ -33,5 +33,9 @@ PETSC_EXTERN PetscErrorCode KSPLockstepCGSetBlocks(KSP ksp, PetscInt blocks);
 #define KSPLOCKSTEPCG_SET_ACTIVE_BLOCKS "KSPLockstepCGSetActiveBlocks_C"
 /* active[s]: block s is still iterating; NULL: every block (the operator's or PC's normal use). */
 typedef PetscErrorCode (*KSPLockstepCGSetActiveBlocksFn)(PetscObject obj, PetscInt blocks, const PetscBool active[]);
+/* Per-block relative tolerances: block s stops at ‖r_s‖ ≤ max(rtol[s]·‖b_s‖, atol) instead of the
+   KSP's rtol (rtol[s] ≥ 1 with a zero guess: block s does not iterate at all). NULL: the KSP's rtol
+   for every block. The values are copied; they hold until changed. */
+PETSC_EXTERN PetscErrorCode KSPLockstepCGSetBlockTolerances(KSP ksp, const PetscReal rtol[]);
 /* Iterations of block s in the last solve (s < B). */
 PETSC_EXTERN PetscErrorCode KSPLockstepCGGetBlockIterations(KSP ksp, PetscInt block, PetscInt* iterations);

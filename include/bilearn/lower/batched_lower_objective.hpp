@@ -27,7 +27,7 @@ class BatchedLowerObjective : public LowerProblem {
   BatchedLowerObjective(const BatchedLowerObjective&) = delete;
   BatchedLowerObjective& operator=(const BatchedLowerObjective&) = delete;
 
-  PetscInt blocks() const noexcept { return static_cast<PetscInt>(samples_.size()); }
+  PetscInt blocks() const noexcept override { return static_cast<PetscInt>(samples_.size()); }
   OwnedVec create_vec() const;  // a stacked vector
   // Sets the samples' data (borrowed, one per block) and interlaces them for the block product.
   void set_data(const std::vector<Vec>& data);
@@ -58,11 +58,15 @@ class BatchedLowerObjective : public LowerProblem {
   // an inactive block's output is zero and costs nothing; the active ones share one block
   // product of A with as many columns as there are active blocks. NULL: every block.
   void set_active_blocks(const PetscBool active[]);
+  // Φ_s of every block at the point of the last value_and_gradient (their sum is its value).
+  const std::vector<PetscReal>& block_values() const noexcept { return block_values_; }
+  // The lower-level line search: one Armijo step length per sample (TaoLineSearch blockarmijo).
+  void share_line_search(TaoLineSearch ls) override;
 
  private:
   // y_int = A_B x (interlaced), then out = Aᵀ_B y_int de-interlaced into stacked out; with
-  // data, the residual A x − y is formed in between and its squared norm returned.
-  PetscReal normal_product(Vec x, Vec out, bool subtract_data);
+  // data, the residual A x − y is formed in between (and left in data_int_).
+  void normal_product(Vec x, Vec out, bool subtract_data);
   // out = AᵀA x on the active blocks only (zero on the others), through MAIJ(A, b), b of them.
   void active_normal_product(Vec x, Vec out);
   // MAIJ(A, b) and MAIJ(Aᵀ, b) with work vectors placed on the B-column arrays; made when first used.
@@ -87,6 +91,7 @@ class BatchedLowerObjective : public LowerProblem {
   PetscInt hessian_products_ = 0;
   PetscInt operator_applications_ = 0;
   std::vector<PetscReal> jw_;  // one sample's J w
+  std::vector<PetscReal> block_values_;  // Φ_s at the last value_and_gradient
   std::vector<char> active_;   // blocks the Hessian products compute (all unless lockstepcg says otherwise)
   std::vector<BlockProduct> fewer_columns_;  // [b − 1]: products for b < B active blocks
   friend class PlacedBlocks;

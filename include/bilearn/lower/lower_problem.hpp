@@ -5,6 +5,7 @@
 // lockstep with one block product of A per Hessian product; docs/algorithms.md §4.7).
 #pragma once
 #include <petscksp.h>
+#include <petsctao.h>
 
 #include <vector>
 
@@ -28,6 +29,11 @@ class LowerProblem {
   virtual PetscInt hessian_products() const = 0;  // products with hessian() so far (a batch: per sample)
   // Hands the Hessian's structure to the Newton KSP (hessian_structure.hpp).
   virtual void share_hessian_structure(KSP ksp) = 0;
+  // Sets up the Newton method's line search when the problem has one of its own (a batch: one
+  // step length per sample); the default leaves TAO's.
+  virtual void share_line_search(TaoLineSearch) {}
+  // Samples stacked in x (a batch: B equal blocks, each rank's part block after block); 1 otherwise.
+  virtual PetscInt blocks() const { return 1; }
 };
 
 }  // namespace bilearn

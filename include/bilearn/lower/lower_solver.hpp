@@ -55,6 +55,11 @@ class LowerSolver {
  public:
   // Called with every new Hessian: sets the Newton system's relative tolerance (forcing term).
   void begin_newton_step();
+  // Eisenstat–Walker choice 2 with its safeguards, the floor and no oversolving (the step need
+  // not take ‖∇Φ‖ far below tolerance).
+  PetscReal forcing_term(PetscReal gnorm, PetscReal previous_gnorm, PetscReal previous_eta, PetscReal tolerance) const;
+  // A batch solved by lockstepcg: one forcing term per sample; false when that does not apply.
+  bool set_block_forcing(KSP ksp);
   // Called with every objective value (plus the gradient's norm): a non-finite Φ or ∇Φ (weights so
   // large that R_θ overflows, e.g. a long trial step of the outer line search) makes the solve fail
   // with a NumericalError, which a line search treats as a rejected trial, instead of TAO's PETSc
@@ -69,6 +74,8 @@ class LowerSolver {
   PetscReal ew_gamma_ = 0.9, ew_alpha_ = 2.0, ew_max_ = 0.9, ew_min_ = 0.1;
   PetscReal first_rtol_ = 1e-2;  // η_0 (and the fixed forcing term): -lower_tao_<type>_ksp_rtol
   PetscReal previous_gnorm_ = -1, previous_eta_ = 0;
+  // A batch: the same per sample (its own forcing term from its own ‖∇Φ_s‖, KSP lockstepcg).
+  std::vector<PetscReal> block_gnorm_, block_previous_gnorm_, block_previous_eta_, block_eta_;
   OwnedTao tao_;
   PetscReal gatol_ = 1e-8;
   PetscReal configured_gatol_ = 1e-8;

@@ -23,6 +23,7 @@ struct LockstepCG {
   // Per block: reference norm, rᵀM⁻¹r, residual norm, step sizes; whether still iterating.
   std::vector<PetscReal> reference, rz, norm, alpha, beta, sums;
   std::vector<char> active;
+  std::vector<PetscReal> block_rtol;  // per-block relative tolerances; empty: the KSP's rtol
 };
 
 LockstepCG& data(KSP ksp) {
@@ -156,7 +157,8 @@ bool test_blocks(KSP ksp, PetscInt it, const std::vector<PetscReal>& sq) {
       return false;
     }
     c.block_its[k] = it;
-    if (c.norm[k] <= std::max(ksp->rtol * c.reference[k], ksp->abstol)) {
+    const PetscReal rtol = c.block_rtol.size() == static_cast<size_t>(c.blocks) ? c.block_rtol[k] : ksp->rtol;
+    if (c.norm[k] <= std::max(rtol * c.reference[k], ksp->abstol)) {
       c.active[k] = 0;
       continue;
     }
@@ -278,7 +280,8 @@ PetscErrorCode destroy(KSP ksp) {
     delete static_cast<LockstepCG*>(ksp->data);
     ksp->data = nullptr;
     BILEARN_CHECK(KSPDestroyDefault(ksp));
-    for (const char* name : {"KSPLockstepCGSetBlocks_C", "KSPLockstepCGGetBlockIterations_C"})
+    for (const char* name :
+         {"KSPLockstepCGSetBlocks_C", "KSPLockstepCGGetBlockIterations_C", "KSPLockstepCGSetBlockTolerances_C"})
       BILEARN_CHECK(PetscObjectComposeFunction((PetscObject)ksp, name, nullptr));
   });
 }
@@ -313,6 +316,19 @@ PetscErrorCode set_blocks_impl(KSP ksp, PetscInt blocks) {
   });
 }
 
+PetscErrorCode set_block_tolerances_impl(KSP ksp, const PetscReal rtol[]) {
+  return guarded(PetscObjectComm((PetscObject)ksp), __func__, [&] {
+    LockstepCG& c = data(ksp);
+    if (!rtol) {
+      c.block_rtol.clear();
+      return;
+    }
+    c.block_rtol.assign(rtol, rtol + c.blocks);
+    for (PetscReal r : c.block_rtol)
+      require(r >= 0 && std::isfinite(r), "KSPLockstepCGSetBlockTolerances: a tolerance is negative or not finite");
+  });
+}
+
 PetscErrorCode get_block_iterations_impl(KSP ksp, PetscInt block, PetscInt* iterations) {
   return guarded(PetscObjectComm((PetscObject)ksp), __func__, [&] {
     const LockstepCG& c = data(ksp);
@@ -342,6 +358,8 @@ PetscErrorCode KSPCreate_LockstepCG(KSP ksp) {
     BILEARN_CHECK(PetscObjectComposeFunction((PetscObject)ksp, "KSPLockstepCGSetBlocks_C", set_blocks_impl));
     BILEARN_CHECK(
         PetscObjectComposeFunction((PetscObject)ksp, "KSPLockstepCGGetBlockIterations_C", get_block_iterations_impl));
+    BILEARN_CHECK(
+        PetscObjectComposeFunction((PetscObject)ksp, "KSPLockstepCGSetBlockTolerances_C", set_block_tolerances_impl));
   });
 }
 
@@ -356,5 +374,12 @@ PetscErrorCode KSPLockstepCGGetBlockIterations(KSP ksp, PetscInt block, PetscInt
   PetscFunctionBegin;
   PetscValidHeaderSpecific(ksp, KSP_CLASSID, 1);
   PetscUseMethod(ksp, "KSPLockstepCGGetBlockIterations_C", (KSP, PetscInt, PetscInt*), (ksp, block, iterations));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode KSPLockstepCGSetBlockTolerances(KSP ksp, const PetscReal rtol[]) {
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(ksp, KSP_CLASSID, 1);
+  PetscTryMethod(ksp, "KSPLockstepCGSetBlockTolerances_C", (KSP, const PetscReal[]), (ksp, rtol));
   PetscFunctionReturn(0);
 }
