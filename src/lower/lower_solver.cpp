@@ -4,6 +4,7 @@
 #include <cstring>
 #include <sstream>
 
+#include "bilearn/core/block_dots.hpp"
 #include "bilearn/core/error.hpp"
 #include "bilearn/core/handles.hpp"
 #include "bilearn/core/log.hpp"
@@ -191,17 +192,8 @@ bool LowerSolver::set_block_forcing(KSP ksp) {
   if (B < 2 || !lockstep) return false;
   Vec g = nullptr;
   BILEARN_CHECK(TaoGetGradient(tao_, &g, nullptr, nullptr));
-  PetscInt n;
-  BILEARN_CHECK(VecGetLocalSize(g, &n));
   const size_t nb = static_cast<size_t>(B);
-  block_gnorm_.assign(nb, 0.0);
-  {
-    ConstVecArray a(g);
-    const PetscInt local = n / B;
-    for (PetscInt s = 0; s < B; ++s)
-      for (PetscInt i = s * local; i < (s + 1) * local; ++i) block_gnorm_[static_cast<size_t>(s)] += a[i] * a[i];
-  }
-  BILEARN_CHECK(MPI_Allreduce(MPI_IN_PLACE, block_gnorm_.data(), B, MPIU_REAL, MPIU_SUM, objective_.comm()));
+  block_dots(objective_.comm(), B, {{g, g}}, block_gnorm_);  // ‖∇Φ_s‖²
   block_eta_.assign(nb, 0.0);
   block_previous_gnorm_.resize(nb, -1.0);
   block_previous_eta_.resize(nb, 0.0);

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <vector>
 
+#include "bilearn/core/block_dots.hpp"
 #include "bilearn/core/error.hpp"
 #include "bilearn/core/handles.hpp"
 
@@ -31,25 +32,6 @@ BlockArmijo& data(TaoLineSearch ls) {
 
 MPI_Comm comm_of(TaoLineSearch ls) {
   return PetscObjectComm((PetscObject)ls);
-}
-
-// out[k·B + s] = x_sᵀy_s for each pair k, reduced in one MPI_Allreduce.
-void block_dots(MPI_Comm comm, PetscInt B, std::initializer_list<std::pair<Vec, Vec>> pairs, std::vector<PetscReal>& out) {
-  out.assign(pairs.size() * static_cast<size_t>(B), 0.0);
-  size_t k = 0;
-  for (const auto& [x, y] : pairs) {
-    PetscInt n;
-    BILEARN_CHECK(VecGetLocalSize(x, &n));
-    const PetscInt local = n / B;
-    ConstVecArray a(x), b(y);
-    for (PetscInt s = 0; s < B; ++s) {
-      PetscReal sum = 0;
-      for (PetscInt i = s * local; i < (s + 1) * local; ++i) sum += a[i] * b[i];
-      out[k * static_cast<size_t>(B) + static_cast<size_t>(s)] = sum;
-    }
-    ++k;
-  }
-  BILEARN_CHECK(MPI_Allreduce(MPI_IN_PLACE, out.data(), static_cast<int>(out.size()), MPIU_REAL, MPIU_SUM, comm));
 }
 
 // x_s = start_s + α_s d_s for every block.

@@ -6,10 +6,10 @@
 #include <algorithm>
 #include <cmath>
 #include <initializer_list>
-#include <optional>
 #include <utility>
 #include <vector>
 
+#include "bilearn/core/block_dots.hpp"
 #include "bilearn/core/error.hpp"
 #include "bilearn/core/handles.hpp"
 #include "bilearn/krylov/ksp_lockstep_cg.h"
@@ -30,31 +30,9 @@ LockstepCG& data(KSP ksp) {
   return *static_cast<LockstepCG*>(ksp->data);
 }
 
-// For each pair (x, y): the B block inner products x_sᵀy_s, all reduced in one MPI_Allreduce;
-// out[k·B + s] for pair k.
+// The B block inner products of each pair, one reduction (core/block_dots.hpp).
 void block_dots(KSP ksp, std::initializer_list<std::pair<Vec, Vec>> pairs, std::vector<PetscReal>& out) {
-  const PetscInt B = data(ksp).blocks;
-  out.assign(pairs.size() * static_cast<size_t>(B), 0.0);
-  size_t k = 0;
-  for (const auto& [x, y] : pairs) {
-    PetscInt n;
-    BILEARN_CHECK(VecGetLocalSize(x, &n));
-    const PetscInt local = n / B;
-    ConstVecArray a(x);
-    std::optional<ConstVecArray> other;  // y's array when y is another vector (no allocation)
-    if (y != x) other.emplace(y);
-    const PetscScalar* b = other ? other->data() : a.data();
-    for (PetscInt s = 0; s < B; ++s) {
-      PetscReal sum = 0;
-      const PetscScalar* xs = a.data() + s * local;
-      const PetscScalar* ys = b + s * local;
-      for (PetscInt i = 0; i < local; ++i) sum += xs[i] * ys[i];
-      out[k * static_cast<size_t>(B) + static_cast<size_t>(s)] = sum;
-    }
-    ++k;
-  }
-  BILEARN_CHECK(MPI_Allreduce(MPI_IN_PLACE, out.data(), static_cast<int>(out.size()), MPIU_REAL, MPIU_SUM,
-                              PetscObjectComm((PetscObject)ksp)));
+  bilearn::block_dots(PetscObjectComm((PetscObject)ksp), data(ksp).blocks, pairs, out);
 }
 
 // y_s += a_s x_s for every block.
