@@ -1,5 +1,6 @@
 // Helpers shared by the test executables of every area: the rank on PETSC_COMM_WORLD, a
-// substring check, and a gtest fixture with a scratch directory that every rank knows.
+// substring check, PETSc options set for a scope, and a gtest fixture with a scratch directory
+// that every rank knows.
 #pragma once
 #include <gtest/gtest.h>
 #include <petscsys.h>
@@ -7,8 +8,12 @@
 
 #include <cstring>
 #include <filesystem>
+#include <initializer_list>
 #include <string>
 #include <utility>
+#include <vector>
+
+#include "bilearn/core/error.hpp"
 
 namespace bilearn_test {
 
@@ -25,6 +30,26 @@ inline int world_rank() {
 inline bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
+
+// Sets PETSc options (name, value; an empty value sets the bare name) for the lifetime of the
+// object and clears them afterwards.
+class ScopedOptions {
+ public:
+  using List = std::vector<std::pair<std::string, std::string>>;
+  ScopedOptions(std::initializer_list<std::pair<std::string, std::string>> options) : ScopedOptions(List(options)) {}
+  explicit ScopedOptions(List options) : options_(std::move(options)) {
+    for (const auto& [name, value] : options_)
+      BILEARN_CHECK(PetscOptionsSetValue(nullptr, name.c_str(), value.empty() ? nullptr : value.c_str()));
+  }
+  ~ScopedOptions() {
+    for (const auto& option : options_) PetscOptionsClearValue(nullptr, option.first.c_str());
+  }
+  ScopedOptions(const ScopedOptions&) = delete;
+  ScopedOptions& operator=(const ScopedOptions&) = delete;
+
+ private:
+  List options_;
+};
 
 // A scratch directory made by rank 0 (bilearn-test-<tag>-XXXXXX under the system temporary
 // directory) and known to every rank; removed after the test. Collective over PETSC_COMM_WORLD.

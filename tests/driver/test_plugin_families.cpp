@@ -27,20 +27,7 @@ namespace {
 using namespace bilearn;
 using bilearn_test::contains;
 
-// Options in force for one scope.
-class ScopedOptions {
- public:
-  explicit ScopedOptions(std::vector<std::pair<std::string, std::string>> options) : options_(std::move(options)) {
-    for (const auto& [name, value] : options_)
-      BILEARN_CHECK(PetscOptionsSetValue(nullptr, name.c_str(), value.empty() ? nullptr : value.c_str()));
-  }
-  ~ScopedOptions() {
-    for (const auto& o : options_) PetscOptionsClearValue(nullptr, o.first.c_str());
-  }
-
- private:
-  std::vector<std::pair<std::string, std::string>> options_;
-};
+using bilearn_test::ScopedOptions;
 
 // R(x) = (s·10^θ/2)‖x‖² with s = -reg_test_norm_scale (a type option read in set_from_options).
 class ScaledNorm : public RegulariserBase {

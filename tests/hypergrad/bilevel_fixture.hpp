@@ -11,27 +11,13 @@
 #include "bilearn/driver/bilevel_problem.hpp"
 #include "bilearn/problem/operators.hpp"
 #include "bilearn/reg/regulariser.hpp"
+#include "test_support.hpp"
 
 namespace bilearn::testing {
 
 using Options = std::vector<std::pair<std::string, std::string>>;
 
-// Sets PETSc options for the lifetime of the object, then removes them.
-class ScopedOptions {
- public:
-  explicit ScopedOptions(Options options) : options_(std::move(options)) {
-    for (auto& [name, value] : options_)
-      BILEARN_CHECK(PetscOptionsSetValue(nullptr, name.c_str(), value.empty() ? nullptr : value.c_str()));
-  }
-  ~ScopedOptions() {
-    for (auto& [name, value] : options_) PetscOptionsClearValue(nullptr, name.c_str());
-  }
-  ScopedOptions(const ScopedOptions&) = delete;
-  ScopedOptions& operator=(const ScopedOptions&) = delete;
-
- private:
-  Options options_;
-};
+using bilearn_test::ScopedOptions;
 
 inline Options operator+(Options a, const Options& b) {
   a.insert(a.end(), b.begin(), b.end());

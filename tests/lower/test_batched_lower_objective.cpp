@@ -23,6 +23,7 @@
 #include "bilearn/problem/explicit_transpose.hpp"
 #include "bilearn/problem/forward_model.hpp"
 #include "bilearn/reg/regulariser.hpp"
+#include "test_support.hpp"
 
 using namespace bilearn;
 
@@ -32,20 +33,7 @@ constexpr PetscInt kSide = 16;
 constexpr PetscInt kSamples = 3;
 constexpr PetscReal kEpsilon = 1e-3;
 
-// Sets PETSc options for the lifetime of the object, then removes them.
-class ScopedOptions {
- public:
-  explicit ScopedOptions(std::vector<std::pair<std::string, std::string>> options) : options_(std::move(options)) {
-    for (auto& [name, value] : options_)
-      BILEARN_CHECK(PetscOptionsSetValue(nullptr, name.c_str(), value.empty() ? nullptr : value.c_str()));
-  }
-  ~ScopedOptions() {
-    for (auto& [name, value] : options_) PetscOptionsClearValue(nullptr, name.c_str());
-  }
-
- private:
-  std::vector<std::pair<std::string, std::string>> options_;
-};
+using bilearn_test::ScopedOptions;
 
 // Entries that depend on the global (natural) index and the seed only: the same on any rank count.
 double pseudo_random(PetscInt i, int seed) {

@@ -21,22 +21,7 @@ using namespace bilearn;
 
 namespace {
 
-// Sets PETSc options for the lifetime of the object and removes them afterwards.
-class ScopedOptions {
- public:
-  ScopedOptions(std::initializer_list<std::pair<const char*, const char*>> options) {
-    for (const auto& [name, value] : options) {
-      BILEARN_CHECK(PetscOptionsSetValue(nullptr, name, value));
-      names_.push_back(name);
-    }
-  }
-  ~ScopedOptions() {
-    for (const auto& name : names_) PetscOptionsClearValue(nullptr, name.c_str());
-  }
-
- private:
-  std::vector<std::string> names_;
-};
+using bilearn_test::ScopedOptions;
 
 ForwardModel tomo(const ImageGrid& grid, TransposeChoice choice, PetscReal max_mb = 2048) {
   ProblemOptions o;
@@ -95,8 +80,8 @@ double global_nnz(Mat A) {
   return info.nz_used;
 }
 
-void expect_options_error(std::initializer_list<std::pair<const char*, const char*>> options, const std::string& text) {
-  ScopedOptions opts(options);
+void expect_options_error(ScopedOptions::List options, const std::string& text) {
+  ScopedOptions opts(std::move(options));
   try {
     read_transpose_options(PETSC_COMM_WORLD);
     ADD_FAILURE() << "expected an InputError containing '" << text << "'";

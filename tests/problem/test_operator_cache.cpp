@@ -17,22 +17,7 @@ using namespace bilearn;
 
 namespace {
 
-// Sets PETSc options for the lifetime of the object and removes them afterwards.
-class ScopedOptions {
- public:
-  ScopedOptions(std::initializer_list<std::pair<const char*, const char*>> options) {
-    for (const auto& [name, value] : options) {
-      BILEARN_CHECK(PetscOptionsSetValue(nullptr, name, value));
-      names_.push_back(name);
-    }
-  }
-  ~ScopedOptions() {
-    for (const auto& name : names_) PetscOptionsClearValue(nullptr, name.c_str());
-  }
-
- private:
-  std::vector<std::string> names_;
-};
+using bilearn_test::ScopedOptions;
 
 const std::vector<PetscReal> kValues(1000, 0.5);  // 8000 bytes: about 0.0077 MiB with its key
 

@@ -24,27 +24,13 @@
 #include "bilearn/problem/natural_order.hpp"
 #include "bilearn/problem/noise.hpp"
 #include "bilearn/problem/operators.hpp"
+#include "test_support.hpp"
 
 using namespace bilearn;
 
 namespace {
 
-// Sets PETSc options for the lifetime of the object and removes them afterwards.
-class ScopedOptions {
- public:
-  ScopedOptions(std::initializer_list<std::pair<const char*, const char*>> options) {
-    for (const auto& [name, value] : options) {
-      BILEARN_CHECK(PetscOptionsSetValue(nullptr, name, value));
-      names_.push_back(name);
-    }
-  }
-  ~ScopedOptions() {
-    for (const auto& name : names_) PetscOptionsClearValue(nullptr, name.c_str());
-  }
-
- private:
-  std::vector<std::string> names_;
-};
+using bilearn_test::ScopedOptions;
 
 ForwardModel make_model(const ImageGrid& grid, const char* type) {
   ProblemOptions o;

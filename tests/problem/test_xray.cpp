@@ -14,27 +14,13 @@
 #include "bilearn/core/reduce.hpp"
 #include "bilearn/problem/operators.hpp"
 #include "bilearn/problem/xray_geometry.hpp"
+#include "test_support.hpp"
 
 using namespace bilearn;
 
 namespace {
 
-// Sets options in the global database for the lifetime of the object, clears them after.
-class ScopedOptions {
- public:
-  explicit ScopedOptions(std::vector<std::pair<std::string, std::string>> options) : options_(std::move(options)) {
-    for (const auto& [name, value] : options_)
-      BILEARN_CHECK(PetscOptionsSetValue(nullptr, name.c_str(), value.c_str()));
-  }
-  ~ScopedOptions() {
-    for (const auto& option : options_) PetscOptionsClearValue(nullptr, option.first.c_str());
-  }
-  ScopedOptions(const ScopedOptions&) = delete;
-  ScopedOptions& operator=(const ScopedOptions&) = delete;
-
- private:
-  std::vector<std::pair<std::string, std::string>> options_;
-};
+using bilearn_test::ScopedOptions;
 
 using Options = std::vector<std::pair<std::string, std::string>>;
 

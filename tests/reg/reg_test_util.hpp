@@ -13,25 +13,13 @@
 #include "bilearn/core/error.hpp"
 #include "bilearn/core/handles.hpp"
 #include "bilearn/core/image_grid.hpp"
+#include "test_support.hpp"
 
 namespace regtest {
 using namespace bilearn;
 using OptionList = std::vector<std::pair<std::string, std::string>>;
 
-// Sets options for the lifetime of the object, then clears them.
-class ScopedOptions {
- public:
-  explicit ScopedOptions(OptionList options) : options_(std::move(options)) {
-    for (const auto& [name, value] : options_)
-      BILEARN_CHECK(PetscOptionsSetValue(nullptr, name.c_str(), value.empty() ? nullptr : value.c_str()));
-  }
-  ~ScopedOptions() {
-    for (const auto& o : options_) PetscOptionsClearValue(nullptr, o.first.c_str());
-  }
-
- private:
-  OptionList options_;
-};
+using bilearn_test::ScopedOptions;
 
 // A smooth phantom-like image in [0, 1]: soft-edged ellipses on a smooth background.
 inline std::vector<double> phantom(PetscInt n) {
