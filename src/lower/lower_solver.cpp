@@ -6,7 +6,6 @@
 
 #include "bilearn/core/block_dots.hpp"
 #include "bilearn/core/error.hpp"
-#include "bilearn/core/handles.hpp"
 #include "bilearn/core/log.hpp"
 #include "bilearn/core/options.hpp"
 #include "bilearn/krylov/ksp_lockstep_cg.h"
@@ -194,7 +193,6 @@ bool LowerSolver::set_block_forcing(KSP ksp) {
   BILEARN_CHECK(TaoGetGradient(tao_, &g, nullptr, nullptr));
   const size_t nb = static_cast<size_t>(B);
   block_dots(objective_.comm(), B, {{g, g}}, block_gnorm_);  // ‖∇Φ_s‖²
-  block_eta_.assign(nb, 0.0);
   block_previous_gnorm_.resize(nb, -1.0);
   block_previous_eta_.resize(nb, 0.0);
   // TAO stops on the stacked norm ≤ tolerance_: a sample whose own ‖∇Φ_s‖ ≤ tolerance_/√B has
@@ -202,11 +200,11 @@ bool LowerSolver::set_block_forcing(KSP ksp) {
   const PetscReal share = tolerance_ / std::sqrt(static_cast<PetscReal>(B));
   for (size_t s = 0; s < nb; ++s) {
     const PetscReal gnorm = std::sqrt(block_gnorm_[s]);
-    block_eta_[s] = gnorm <= share ? 1.0 : forcing_term(gnorm, block_previous_gnorm_[s], block_previous_eta_[s], share);
+    block_previous_eta_[s] =
+        gnorm <= share ? 1.0 : forcing_term(gnorm, block_previous_gnorm_[s], block_previous_eta_[s], share);
     block_previous_gnorm_[s] = gnorm;
-    block_previous_eta_[s] = block_eta_[s];
   }
-  BILEARN_CHECK(KSPLockstepCGSetBlockTolerances(ksp, block_eta_.data()));
+  BILEARN_CHECK(KSPLockstepCGSetBlockTolerances(ksp, block_previous_eta_.data()));  // this step's terms
   return true;
 }
 

@@ -22,7 +22,7 @@ struct BlockArmijo {
   PetscReal c = 1e-4;         // sufficient-decrease constant
   PetscInt max_trials = 30;   // evaluations per line search
   OwnedVec start;             // x at entry
-  std::vector<PetscReal> f0, f, gts, alpha, tried, sums;
+  std::vector<PetscReal> f0, f, gts, alpha, sums;
   std::vector<char> done;     // block accepted (or not moving)
 };
 

@@ -75,7 +75,7 @@ class LowerSolver {
   PetscReal first_rtol_ = 1e-2;  // η_0 (and the fixed forcing term): -lower_tao_<type>_ksp_rtol
   PetscReal previous_gnorm_ = -1, previous_eta_ = 0;
   // A batch: the same per sample (its own forcing term from its own ‖∇Φ_s‖, KSP lockstepcg).
-  std::vector<PetscReal> block_gnorm_, block_previous_gnorm_, block_previous_eta_, block_eta_;
+  std::vector<PetscReal> block_gnorm_, block_previous_gnorm_, block_previous_eta_;
   OwnedTao tao_;
   PetscReal gatol_ = 1e-8;
   PetscReal configured_gatol_ = 1e-8;
