@@ -8,8 +8,11 @@ set -euo pipefail
 source "$(dirname "$0")/lib_expect.sh"
 cli_init "$@"
 source "$(dirname "$0")/lib_fake_slurm.sh"
-steps=12
+# Enough steps that the signal arrives mid-run (a smoke step takes ~10 ms); Adam with a tiny rate
+# takes all of them rather than converging early.
+steps=300
 opts=$root/cluster/options/smoke.opts
+slow=(-outer_type adam -outer_adam_lr 1e-4)
 
 # history_rows CSV: the number of outer steps recorded so far.
 history_rows() { if [ -f "$1" ]; then echo $(($(wc -l <"$1") - 1)); else echo 0; fi; }
@@ -22,7 +25,7 @@ stop_mid_run() {
   kill -USR1 "$1"
 }
 
-SLURM_JOB_ID=1001 bash "$root/cluster/slurm/train.sbatch" "$opts" "$work/run" -outer_max_it $steps \
+SLURM_JOB_ID=1001 bash "$root/cluster/slurm/train.sbatch" "$opts" "$work/run" -outer_max_it $steps "${slow[@]}" \
   >"$work/job1.log" 2>&1 &
 job=$!
 stop_mid_run "$job" "$work/run/history.csv"
@@ -38,7 +41,7 @@ PY
 [ -e "$work/run/checkpoint/LATEST" ] || fail "no checkpoint after the signal"
 [ -f "$work/submitted.txt" ] || fail "no follow-up job submitted"
 expected=$(printf '%s\n' "--dependency=afterany:1001" "$root/cluster/slurm/train.sbatch" "$opts" "$work/run" \
-  -outer_max_it $steps)
+  -outer_max_it $steps "${slow[@]}")
 [ "$(cat "$work/submitted.txt")" = "$expected" ] || fail "follow-up submitted as: $(cat "$work/submitted.txt")"
 
 # The follow-up job: the submitted script with its arguments, as Slurm would run it.
