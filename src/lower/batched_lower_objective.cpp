@@ -13,6 +13,7 @@
 #include "bilearn/lower/hessian_structure.hpp"
 #include "bilearn/lower/tao_block_armijo.h"
 #include "bilearn/problem/explicit_transpose.hpp"
+#include "bilearn/problem/folded_operator.hpp"
 
 namespace bilearn {
 
@@ -133,7 +134,7 @@ BatchedLowerObjective::BatchedLowerObjective(const std::vector<LowerObjective*>&
   const PetscInt B = blocks();
   MPI_Comm comm = first.comm();
   Mat A = first.model().A;
-  BILEARN_CHECK(MatCreateMAIJ(A, B, block_a_.out()));
+  block_a_ = block_operator(A, B);
   if (Mat At = explicit_transpose(A)) BILEARN_CHECK(MatCreateMAIJ(At, B, block_at_.out()));
   BILEARN_CHECK(MatCreateVecs(block_a_, image_int_.out(), data_int_.out()));
   BILEARN_CHECK(VecDuplicate(data_int_, measured_int_.out()));
@@ -209,7 +210,7 @@ BatchedLowerObjective::BlockProduct& BatchedLowerObjective::block_product(PetscI
   BlockProduct& p = fewer_columns_[static_cast<size_t>(columns - 1)];
   if (p.a) return p;
   Mat A = samples_.front()->model().A;
-  BILEARN_CHECK(MatCreateMAIJ(A, columns, p.a.out()));  // A itself for one column
+  p.a = block_operator(A, columns);  // A itself for one column
   if (Mat At = explicit_transpose(A)) BILEARN_CHECK(MatCreateMAIJ(At, columns, p.at.out()));
   PetscInt data_local;
   BILEARN_CHECK(VecGetLocalSize(data_int_, &data_local));

@@ -6,6 +6,7 @@
 
 #include "bilearn/core/error.hpp"
 #include "bilearn/core/log.hpp"
+#include "bilearn/problem/folded_operator.hpp"
 
 namespace bilearn {
 namespace {
@@ -66,6 +67,15 @@ std::vector<PetscScalar> column_square_sums(Mat seq) {
 // transient of a run, one more A per rank); the off-diagonal block's sums go to their owners
 // with one VecSetValues(ADD_VALUES) per ghost column. Anything else: column norms.
 OwnedVec ata_diagonal(Mat A) {
+  if (Mat half = folded_half(A)) {
+    // A = [A_h; A_h P]: column P-source j of A_h P is column j of A_h, so
+    // diag(AᵀA) = d + Pᵀ d with d = diag(A_hᵀA_h).
+    OwnedVec d = ata_diagonal(half), diag;
+    BILEARN_CHECK(VecDuplicate(d, diag.out()));
+    BILEARN_CHECK(VecCopy(d, diag));
+    folded_permute_transpose_add(A, d, diag);
+    return diag;
+  }
   OwnedVec diag;
   BILEARN_CHECK(MatCreateVecs(A, diag.out(), nullptr));
   PetscBool is_mpiaij = PETSC_FALSE, is_seqaij = PETSC_FALSE;

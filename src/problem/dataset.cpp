@@ -11,6 +11,7 @@
 #include "bilearn/core/log.hpp"
 #include "bilearn/core/options.hpp"
 #include "bilearn/io/hdf5_dataset.hpp"
+#include "bilearn/problem/folded_operator.hpp"
 #include "bilearn/problem/noise.hpp"
 #include "bilearn/problem/phantom.hpp"
 #include "bilearn/problem/truth_images.hpp"
@@ -229,8 +230,29 @@ std::vector<PetscInt> data_natural_indices(const ImageGrid& grid, const ForwardM
   return idx;
 }
 
+namespace {
+void apply_rows_reproducible(Mat A, Vec x, Vec y);
+}
+
 void apply_forward_reproducible(const ForwardModel& model, Vec x, Vec y) {
-  Mat A = model.A;
+  if (Mat half = folded_half(model.A)) {
+    // A = [A_h; A_h P] (folded_operator.hpp): each half row by row, P x is a permutation (exact).
+    OwnedVec top, bottom, turned;
+    BILEARN_CHECK(MatCreateVecs(half, nullptr, top.out()));
+    BILEARN_CHECK(VecDuplicate(top, bottom.out()));
+    BILEARN_CHECK(VecDuplicate(x, turned.out()));
+    folded_permute(model.A, x, turned);
+    apply_rows_reproducible(half, x, top);
+    apply_rows_reproducible(half, turned, bottom);
+    folded_stack(model.A, top, bottom, y);
+    return;
+  }
+  apply_rows_reproducible(model.A, x, y);
+}
+
+namespace {
+// y = A x with each row summed exactly (reproducible_sum): the same bits on any rank count.
+void apply_rows_reproducible(Mat A, Vec x, Vec y) {
   PetscBool seq = PETSC_FALSE, mpi = PETSC_FALSE;
   BILEARN_CHECK(PetscObjectTypeCompare((PetscObject)A, MATSEQAIJ, &seq));
   BILEARN_CHECK(PetscObjectTypeCompare((PetscObject)A, MATMPIAIJ, &mpi));
@@ -266,6 +288,7 @@ void apply_forward_reproducible(const ForwardModel& model, Vec x, Vec y) {
     ya[i] = reproducible_sum(products.data(), count);
   }
 }
+}  // namespace
 
 PetscReal measured_noise_level(const ForwardModel& model, Vec x, Vec y) {
   OwnedVec ax = create_data_vec(model);

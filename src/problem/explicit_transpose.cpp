@@ -9,6 +9,7 @@
 #include "bilearn/core/handles.hpp"
 #include "bilearn/core/log.hpp"
 #include "bilearn/core/options.hpp"
+#include "bilearn/problem/folded_operator.hpp"
 #include "bilearn/core/reduce.hpp"
 #include "bilearn/problem/split_csr.hpp"
 
@@ -316,6 +317,7 @@ void mult_transpose_implicit(Mat A, Vec y, Vec x) {
 
 double local_matrix_bytes(Mat A) {
   if (!A) return 0;
+  if (Mat half = folded_half(A)) return local_matrix_bytes(half);
   PetscBool mpi = PETSC_FALSE, seq = PETSC_FALSE;
   BILEARN_CHECK(PetscObjectTypeCompare((PetscObject)A, MATMPIAIJ, &mpi));
   BILEARN_CHECK(PetscObjectTypeCompare((PetscObject)A, MATSEQAIJ, &seq));
@@ -334,9 +336,15 @@ double local_matrix_bytes(Mat A) {
   return bytes;
 }
 
+double local_stored_bytes(Mat A) {
+  const Mat half = folded_half(A);
+  return local_matrix_bytes(A) + local_matrix_bytes(explicit_transpose(half ? half : A));
+}
+
 OperatorStorage operator_storage(Mat A, MPI_Comm comm) {
   OperatorStorage s;
-  const Mat At = explicit_transpose(A);
+  const Mat half = folded_half(A);
+  const Mat At = explicit_transpose(half ? half : A);
   s.transpose_stored = all_ranks(comm, At != nullptr);
   s.matrix_mb_max_rank = max_over_ranks(comm, local_matrix_bytes(A) / mib);
   s.transpose_mb_max_rank = max_over_ranks(comm, local_matrix_bytes(At) / mib);

@@ -6,6 +6,7 @@
 #include "bilearn/core/log.hpp"
 #include "bilearn/core/options.hpp"
 #include "bilearn/problem/explicit_transpose.hpp"
+#include "bilearn/problem/folded_operator.hpp"
 #include "bilearn/problem/operator_cache.hpp"
 #include "bilearn/problem/operators.hpp"
 
@@ -51,7 +52,9 @@ ForwardModel create_forward_model(const ImageGrid& grid, const ProblemOptions& o
   ForwardModel model;
   if (key.empty() || !cache->find(key, model)) {
     model = forward_model_registry().create(options.type, grid);
-    apply_transpose_options(model.A, options.transpose);
+    // A folded operator stores A_h: its transpose is A_hᵀ (folded_operator.hpp).
+    const Mat half = folded_half(model.A);
+    apply_transpose_options(half ? half : model.A.get(), options.transpose);
     if (!key.empty()) cache->store(grid.comm(), key, model);
   }
   model.cache_key = key;  // values derived from A are kept under it (even when A itself was too large)
@@ -78,6 +81,8 @@ void view_forward_model(const ForwardModel& model, const ImageGrid& grid, PetscV
                                          (double)info.nz_used));
   else
     BILEARN_CHECK(PetscViewerASCIIPrintf(viewer, "A: %d x %d, type %s\n", (int)rows, (int)cols, type));
+  if (folded_half(model.A))
+    BILEARN_CHECK(PetscViewerASCIIPrintf(viewer, "stored folded: the first half of the angles (-tomo_fold)\n"));
   BILEARN_CHECK(
       PetscViewerASCIIPrintf(viewer, "circulant preconditioner kernel: %s\n", model.circulant_kernel.c_str()));
   BILEARN_CHECK(PetscViewerASCIIPopTab(viewer));

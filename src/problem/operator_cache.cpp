@@ -155,9 +155,7 @@ bool OperatorCache::find(const std::string& key, ForwardModel& model) {
 }
 
 void OperatorCache::store(MPI_Comm grid_comm, const std::string& key, const ForwardModel& model) {
-  double bytes = local_matrix_bytes(model.A);
-  if (Mat t = explicit_transpose(model.A)) bytes += local_matrix_bytes(t);
-  double mb = bytes / (1024.0 * 1024.0);
+  double mb = local_stored_bytes(model.A) / (1024.0 * 1024.0);
   BILEARN_CHECK(MPI_Allreduce(MPI_IN_PLACE, &mb, 1, MPI_DOUBLE, MPI_MAX, grid_comm));
   if (mb > max_mb_) return;
   keep(Entry{CacheKind::op, key, share_forward_model(model), {}, mb, used_options(key)});

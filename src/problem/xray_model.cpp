@@ -5,11 +5,15 @@
 // global indices, computed analytically from the ownership ranges, so MatMult applies to
 // grid vectors directly.
 #include <algorithm>
+#include <cmath>
 #include <utility>
 #include <vector>
 
 #include "bilearn/core/error.hpp"
 #include "bilearn/core/log.hpp"
+#include "bilearn/core/options.hpp"
+#include "bilearn/core/reduce.hpp"
+#include "bilearn/problem/folded_operator.hpp"
 #include "bilearn/problem/operators.hpp"
 #include "bilearn/problem/split_csr.hpp"
 #include "bilearn/problem/xray_geometry.hpp"
@@ -78,6 +82,7 @@ class RowBuilder {
     tracer_.trace(geometry_.ray(row), hits_);
     cols_.clear();
     vals_.clear();
+    entries_.clear();
     if (hits_.empty()) return;
     if (hits_.front().row > hits_.back().row) std::reverse(hits_.begin(), hits_.end());
     if (hits_.front().col > hits_.back().col)
@@ -86,7 +91,6 @@ class RowBuilder {
         std::reverse(run, end);
         run = end;
       }
-    entries_.clear();
     for (const PixelHit& hit : hits_) {
       if (!entries_.empty() && hit.row == entries_.back().row && hit.col == entries_.back().col)
         entries_.back().length += hit.length;
@@ -111,6 +115,8 @@ class RowBuilder {
     }
   }
   const std::vector<PetscInt>& cols() const noexcept { return cols_; }
+  // The row's pixels after build(), merged, in natural order (row r, then column c).
+  const std::vector<PixelHit>& natural_entries() const noexcept { return entries_; }
   const std::vector<PetscScalar>& vals() const noexcept { return vals_; }
 
  private:
@@ -123,14 +129,10 @@ class RowBuilder {
   std::vector<PetscScalar> vals_;
 };
 
-}  // namespace
-
-ForwardModel create_xray_model(const ImageGrid& grid) {
+// Rows 0 .. rows_global − 1 of A as MATMPIAIJ (rows split evenly over the ranks).
+OwnedMat assemble_rows(const XrayGeometry& geometry, const ImageGrid& grid, PetscInt rows_global) {
   const MPI_Comm comm = grid.comm();
-  const XrayGeometry geometry = read_xray_geometry(comm, grid.n());
-  log::ScopedEvent event(log::events().operator_assembly);
-
-  PetscInt rows_global = geometry.rows(), rows_local = PETSC_DECIDE;
+  PetscInt rows_local = PETSC_DECIDE;
   BILEARN_CHECK(PetscSplitOwnership(comm, &rows_local, &rows_global));
   PetscInt row_start = 0;
   BILEARN_CHECK(MPI_Exscan(&rows_local, &row_start, 1, MPIU_INT, MPI_SUM, comm));
@@ -172,9 +174,106 @@ ForwardModel create_xray_model(const ImageGrid& grid) {
       }
     }
   }
+  return create_mpiaij_from_split(comm, rows_local, grid.local_size(), rows_global, grid.pixels(), std::move(csr));
+}
+
+// The turn of the image that maps the rays of the first half of the angles onto the second
+// half's: θ_{k+K/2} = θ_k + Δ/2, so a turn by Δ/2 of 90° (parallel beam over 180°) or 180°
+// (over 360°). Pixel (r, c) of the turned image is pixel turned(r, c) of the original:
+//   90°:  (N − 1 − c, r);   180°: (N − 1 − r, N − 1 − c).
+// Returns 0 when the angles have no such symmetry.
+int fold_turn_degrees(const XrayGeometry& g) {
+  if (g.angles < 2 || g.angles % 2 != 0) return 0;
+  if (g.angle_range == 180) return 90;
+  if (g.angle_range == 360) return 180;
+  return 0;
+}
+
+PixelHit turned(const PixelHit& h, PetscInt n, int degrees) {
+  PixelHit t = h;
+  if (degrees == 90) {
+    t.row = n - 1 - h.col;
+    t.col = h.row;
+  } else {
+    t.row = n - 1 - h.row;
+    t.col = n - 1 - h.col;
+  }
+  return t;
+}
+
+// Whether every row of the second half is its first-half partner read on the turned image:
+// the same pixels and lengths equal to round-off (1e-12·N, the corner-crossing threshold).
+// Each rank traces its own share of the pairs; true on every rank or on none. Collective.
+bool rows_fold(const XrayGeometry& geometry, const ImageGrid& grid, int degrees) {
+  const PetscInt half = geometry.rows() / 2, n = grid.n();
+  PetscInt local = PETSC_DECIDE, global = half;
+  BILEARN_CHECK(PetscSplitOwnership(grid.comm(), &local, &global));
+  PetscInt start = 0;
+  BILEARN_CHECK(MPI_Exscan(&local, &start, 1, MPIU_INT, MPI_SUM, grid.comm()));
+  PetscMPIInt rank;
+  BILEARN_CHECK(MPI_Comm_rank(grid.comm(), &rank));
+  if (rank == 0) start = 0;
+  RowBuilder first(geometry, grid), second(geometry, grid);
+  std::vector<PixelHit> mapped;
+  const PetscReal tol = 1e-12 * n;
+  bool ok = true;
+  for (PetscInt i = start; ok && i < start + local; ++i) {
+    first.build(i);
+    second.build(half + i);
+    const auto& b = second.natural_entries();
+    mapped.clear();
+    for (const PixelHit& h : first.natural_entries()) mapped.push_back(turned(h, n, degrees));
+    std::sort(mapped.begin(), mapped.end(),
+              [](const PixelHit& x, const PixelHit& y) { return x.row != y.row ? x.row < y.row : x.col < y.col; });
+    ok = mapped.size() == b.size();
+    for (size_t k = 0; ok && k < b.size(); ++k)
+      ok = mapped[k].row == b[k].row && mapped[k].col == b[k].col && std::abs(mapped[k].length - b[k].length) <= tol;
+  }
+  return all_ranks(grid.comm(), ok);
+}
+
+// For each of this rank's pixels, the global index of the pixel the turned image reads.
+std::vector<PetscInt> turn_sources(const ImageGrid& grid, int degrees) {
+  const PetscInt n = grid.n();
+  const DmdaIndex index(grid);
+  const std::vector<PetscInt> natural = grid.local_natural_indices();
+  std::vector<PetscInt> source(natural.size());
+  for (size_t k = 0; k < natural.size(); ++k) {
+    PixelHit h;
+    h.row = natural[k] / n;
+    h.col = natural[k] % n;
+    // Row (k + K/2, j) has at turned(p) the length row (k, j) has at p, so its product with x
+    // is row (k, j)'s with P x, (P x)_p = x_{turned(p)}.
+    const PixelHit t = turned(h, n, degrees);
+    source[k] = index(t.col, t.row);
+  }
+  return source;
+}
+
+}  // namespace
+
+ForwardModel create_xray_model(const ImageGrid& grid) {
+  const MPI_Comm comm = grid.comm();
+  const XrayGeometry geometry = read_xray_geometry(comm, grid.n());
+  bool fold = true;
+  {
+    OptionsBlock block(comm, "", "Tomography operator storage");
+    fold = block.flag("-tomo_fold",
+                         "store half of A when the angles come in pairs θ, θ + Δ/2 that a turn of the image maps "
+                         "onto each other (checked ray by ray; the other half is applied by turning the image)",
+                         fold);
+  }
+  log::ScopedEvent event(log::events().operator_assembly);
   ForwardModel model;
-  model.A =
-      create_mpiaij_from_split(comm, rows_local, grid.local_size(), geometry.rows(), grid.pixels(), std::move(csr));
+  const int degrees = fold ? fold_turn_degrees(geometry) : 0;
+  if (degrees != 0 && rows_fold(geometry, grid, degrees)) {
+    PetscInt rows_local = PETSC_DECIDE, rows_global = geometry.rows();
+    BILEARN_CHECK(PetscSplitOwnership(comm, &rows_local, &rows_global));
+    model.A = create_folded_operator(assemble_rows(geometry, grid, geometry.rows() / 2), turn_sources(grid, degrees),
+                                     rows_local);
+  } else {
+    model.A = assemble_rows(geometry, grid, geometry.rows());
+  }
 
   model.name = "tomo (" + geometry.describe() + ")";
   model.data_on_grid = false;
