@@ -51,6 +51,14 @@ class ScopedOptions {
   List options_;
 };
 
+// For test files that check the assembled tomography matrix entry by entry (against AIR Tools,
+// its transpose, its natural order): -tomo_fold false for the whole binary. test_folded_operator
+// compares the folded operator with that matrix.
+class UnfoldedTomography : public ::testing::Environment {
+ public:
+  void SetUp() override { BILEARN_CHECK(PetscOptionsSetValue(nullptr, "-tomo_fold", "false")); }
+};
+
 // A scratch directory made by rank 0 (bilearn-test-<tag>-XXXXXX under the system temporary
 // directory) and known to every rank; removed after the test. Collective over PETSC_COMM_WORLD.
 class ScratchDirTest : public ::testing::Test {

@@ -198,6 +198,7 @@ OwnedMat make_shell(const std::shared_ptr<Folded>& folded, PetscInt b) {
     delete ctx;
     BILEARN_CHECK(ierr);
   }
+  BILEARN_CHECK(MatSetBlockSizes(shell, b, b));  // as MAIJ(A, b): interlaced vectors of b components
   PetscContainer container = nullptr;
   BILEARN_CHECK(PetscContainerCreate(folded->comm, &container));
   BILEARN_CHECK(PetscContainerSetPointer(container, ctx));
@@ -251,15 +252,12 @@ Mat folded_half(Mat A) {
 
 OwnedMat block_operator(Mat A, PetscInt b) {
   OwnedMat op;
-  if (Folded* f = folded_of(A)) {
+  if (folded_of(A)) {
     if (b == 1) {
       BILEARN_CHECK(PetscObjectReference((PetscObject)A));
       return OwnedMat(A);
     }
-    void* ctx = nullptr;
-    BILEARN_CHECK(MatShellGetContext(A, &ctx));
-    (void)f;
-    return make_shell(static_cast<ShellContext*>(ctx)->folded, b);
+    return make_shell(context_of(A).folded, b);
   }
   BILEARN_CHECK(MatCreateMAIJ(A, b, op.out()));
   return op;

@@ -140,7 +140,11 @@ struct XraySplit {
     ProblemOptions options;
     options.type = "tomo";
     options.n = n;
-    model = create_forward_model(*grid, options);
+    {
+      // AᵀA is formed explicitly here (MatTransposeMatMult): the assembled A, not the folded one.
+      bilearn_test::ScopedOptions whole({{"-tomo_fold", "false"}});
+      model = create_forward_model(*grid, options);
+    }
     BILEARN_CHECK(MatTransposeMatMult(model.A, model.A, MAT_INITIAL_MATRIX, PETSC_DEFAULT, f.out()));
     BILEARN_CHECK(MatShift(f, 1e-3));
     BILEARN_CHECK(MatSetOption(f, MAT_SYMMETRIC, PETSC_TRUE));

@@ -114,7 +114,7 @@ void expect_batch_matches_samples(const char* store_transpose, const char* exper
   MPI_Comm comm = PETSC_COMM_WORLD;
   const ImageGrid grid(comm, kSide);
   const ForwardModel model = create_forward_model(grid, read_problem_options(comm));
-  EXPECT_EQ(explicit_transpose(model.A) != nullptr, std::string(store_transpose) == "true") << tag;
+  EXPECT_EQ(operator_storage(model.A, comm).transpose_stored, std::string(store_transpose) == "true") << tag;
 
   // Data of three different images, with different "noise".
   std::vector<OwnedVec> data;

@@ -28,6 +28,9 @@
 
 using namespace bilearn;
 
+
+const auto* const unfolded_tomography = ::testing::AddGlobalTestEnvironment(new bilearn_test::UnfoldedTomography);
+
 namespace {
 
 using bilearn_test::ScopedOptions;

@@ -1,0 +1,213 @@
+// The folded tomography operator (folded_operator.hpp, -tomo_fold): A = [A_h; A_h P] gives the
+// assembled A's products (to the round-off of tracing a ray from the other side), adjoint
+// products, b-column products equal to b single ones with and without A_hᵀ stored, P and Pᵀ
+// adjoint, the assembled A's nonzero count and Frobenius norm, the same synthetic data, and
+// no folding where the angles have no rotation symmetry. Any rank count.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "bilearn/core/error.hpp"
+#include "bilearn/core/handles.hpp"
+#include "bilearn/problem/dataset.hpp"
+#include "bilearn/problem/explicit_transpose.hpp"
+#include "bilearn/problem/folded_operator.hpp"
+#include "bilearn/problem/forward_model.hpp"
+#include "test_support.hpp"
+
+using namespace bilearn;
+
+namespace {
+
+using bilearn_test::ScopedOptions;
+
+ForwardModel tomo(const ImageGrid& grid, const char* fold, const char* store_transpose = "false") {
+  ScopedOptions options({{"-tomo_fold", fold}, {"-problem_store_transpose", store_transpose}});
+  ProblemOptions o = read_problem_options(grid.comm());
+  o.n = grid.n();
+  return create_forward_model(grid, o);
+}
+
+OwnedVec random_like(Vec like, unsigned long seed) {
+  OwnedVec v;
+  BILEARN_CHECK(VecDuplicate(like, v.out()));
+  OwnedRandom random;
+  BILEARN_CHECK(PetscRandomCreate(PetscObjectComm((PetscObject)like), random.out()));
+  BILEARN_CHECK(PetscRandomSetSeed(random, seed));
+  BILEARN_CHECK(PetscRandomSeed(random));
+  BILEARN_CHECK(VecSetRandom(v, random));
+  return v;
+}
+
+// max |a − b| / max |b|.
+double relative_difference(Vec a, Vec b) {
+  OwnedVec d;
+  BILEARN_CHECK(VecDuplicate(a, d.out()));
+  BILEARN_CHECK(VecWAXPY(d, -1.0, b, a));
+  PetscReal dn = 0, bn = 0;
+  BILEARN_CHECK(VecNorm(d, NORM_INFINITY, &dn));
+  BILEARN_CHECK(VecNorm(b, NORM_INFINITY, &bn));
+  return dn / bn;
+}
+
+// Products of the folded and the assembled operator, and the folded one's adjoint identity.
+void expect_same_products(const ForwardModel& folded, const ForwardModel& whole, const std::string& tag) {
+  OwnedVec x0, y0;
+  BILEARN_CHECK(MatCreateVecs(whole.A, x0.out(), y0.out()));
+  OwnedVec x = random_like(x0, 3), y = random_like(y0, 4), a, b, u, v;
+  BILEARN_CHECK(VecDuplicate(y0, a.out()));
+  BILEARN_CHECK(VecDuplicate(y0, b.out()));
+  BILEARN_CHECK(VecDuplicate(x0, u.out()));
+  BILEARN_CHECK(VecDuplicate(x0, v.out()));
+  BILEARN_CHECK(MatMult(folded.A, x, a));
+  BILEARN_CHECK(MatMult(whole.A, x, b));
+  EXPECT_LT(relative_difference(a, b), 1e-12) << tag;
+  BILEARN_CHECK(MatMultTranspose(folded.A, y, u));
+  BILEARN_CHECK(MatMultTranspose(whole.A, y, v));
+  EXPECT_LT(relative_difference(u, v), 1e-12) << tag;
+  PetscScalar ax_y = 0, x_aty = 0;
+  PetscReal ax = 0, yn = 0;
+  BILEARN_CHECK(VecDot(a, y, &ax_y));
+  BILEARN_CHECK(VecDot(x, u, &x_aty));
+  BILEARN_CHECK(VecNorm(a, NORM_2, &ax));
+  BILEARN_CHECK(VecNorm(y, NORM_2, &yn));
+  EXPECT_LT(std::abs(ax_y - x_aty) / (ax * yn), 1e-14) << tag;
+}
+
+TEST(FoldedOperator, DefaultGeometryFoldsAndGivesTheAssembledProducts) {
+  for (PetscInt n : {16, 17}) {
+    const ImageGrid grid(PETSC_COMM_WORLD, n);
+    const ForwardModel folded = tomo(grid, "true"), whole = tomo(grid, "false");
+    const std::string tag = "N = " + std::to_string(n);
+    ASSERT_NE(folded_half(folded.A), nullptr) << tag;
+    EXPECT_EQ(folded_half(whole.A), nullptr) << tag;
+    expect_same_products(folded, whole, tag);
+    MatInfo fi, wi;
+    BILEARN_CHECK(MatGetInfo(folded.A, MAT_GLOBAL_SUM, &fi));
+    BILEARN_CHECK(MatGetInfo(whole.A, MAT_GLOBAL_SUM, &wi));
+    EXPECT_EQ(fi.nz_used, wi.nz_used) << tag;
+    PetscReal ff = 0, wf = 0;
+    BILEARN_CHECK(MatNorm(folded.A, NORM_FROBENIUS, &ff));
+    BILEARN_CHECK(MatNorm(whole.A, NORM_FROBENIUS, &wf));
+    EXPECT_NEAR(ff, wf, 1e-12 * wf) << tag;
+    // Half the matrix is stored.
+    EXPECT_LT(local_stored_bytes(folded.A), 0.6 * local_stored_bytes(whole.A) + 1024) << tag;
+  }
+}
+
+TEST(FoldedOperator, OtherSymmetricGeometriesFoldWhereTheRaysAgree) {
+  // A shifted start, other detectors, the fan beam over 360°: folded or not, A is A.
+  const std::vector<ScopedOptions::List> cases = {
+      {{"-tomo_angles", "30"}, {"-tomo_angle_start", "7.5"}},
+      {{"-tomo_angles", "24"}, {"-tomo_rays", "31"}, {"-tomo_width", "15"}},
+      {{"-tomo_geometry", "fan"}, {"-tomo_angles", "40"}, {"-tomo_angle_range", "360"}},
+  };
+  const ImageGrid grid(PETSC_COMM_WORLD, 16);
+  for (const auto& c : cases) {
+    ScopedOptions options(c);
+    std::string tag;
+    for (const auto& [name, value] : c) tag += name + " " + value + " ";
+    const ForwardModel folded = tomo(grid, "true"), whole = tomo(grid, "false");
+    expect_same_products(folded, whole, tag + (folded_half(folded.A) ? "(folded)" : "(not folded)"));
+  }
+  // A shifted start keeps the pairs θ, θ + 90°: it folds.
+  ScopedOptions shifted({{"-tomo_angles", "30"}, {"-tomo_angle_start", "7.5"}});
+  EXPECT_NE(folded_half(tomo(grid, "true").A), nullptr);
+}
+
+TEST(FoldedOperator, NoFoldWithoutRotationSymmetry) {
+  const ImageGrid grid(PETSC_COMM_WORLD, 12);
+  for (const ScopedOptions::List& c : std::vector<ScopedOptions::List>{
+           {{"-tomo_angles", "45"}},                              // odd: no pairs
+           {{"-tomo_angles", "20"}, {"-tomo_angle_range", "150"}},  // pairs 75° apart
+       }) {
+    ScopedOptions options(c);
+    const ForwardModel model = tomo(grid, "true");
+    EXPECT_EQ(folded_half(model.A), nullptr) << c.front().first << " " << c.front().second;
+  }
+}
+
+// b interlaced columns: b single products, with A_hᵀ stored and without.
+TEST(FoldedOperator, BlockProductsEqualSingleProducts) {
+  const ImageGrid grid(PETSC_COMM_WORLD, 15);
+  for (const char* store : {"true", "false"}) {
+    const ForwardModel model = tomo(grid, "true", store);
+    ASSERT_NE(folded_half(model.A), nullptr);
+    EXPECT_EQ(explicit_transpose(folded_half(model.A)) != nullptr, std::string(store) == "true");
+    const PetscInt b = 3;
+    const OwnedMat block = block_operator(model.A, b);
+    OwnedVec xs0, ys0, X0, Y0;
+    BILEARN_CHECK(MatCreateVecs(model.A, xs0.out(), ys0.out()));
+    BILEARN_CHECK(MatCreateVecs(block, X0.out(), Y0.out()));
+    OwnedVec X = random_like(X0, 11), Y = random_like(Y0, 12), AX, AtY;
+    BILEARN_CHECK(VecDuplicate(Y0, AX.out()));
+    BILEARN_CHECK(VecDuplicate(X0, AtY.out()));
+    BILEARN_CHECK(MatMult(block, X, AX));
+    BILEARN_CHECK(MatMultTranspose(block, Y, AtY));
+    for (PetscInt s = 0; s < b; ++s) {
+      OwnedVec x, y, ax, aty, ax_block, aty_block;
+      BILEARN_CHECK(VecDuplicate(xs0, x.out()));
+      BILEARN_CHECK(VecDuplicate(ys0, y.out()));
+      BILEARN_CHECK(VecDuplicate(ys0, ax.out()));
+      BILEARN_CHECK(VecDuplicate(xs0, aty.out()));
+      BILEARN_CHECK(VecDuplicate(ys0, ax_block.out()));
+      BILEARN_CHECK(VecDuplicate(xs0, aty_block.out()));
+      BILEARN_CHECK(VecStrideGather(X, s, x, INSERT_VALUES));
+      BILEARN_CHECK(VecStrideGather(Y, s, y, INSERT_VALUES));
+      BILEARN_CHECK(VecStrideGather(AX, s, ax_block, INSERT_VALUES));
+      BILEARN_CHECK(VecStrideGather(AtY, s, aty_block, INSERT_VALUES));
+      BILEARN_CHECK(MatMult(model.A, x, ax));
+      BILEARN_CHECK(MatMultTranspose(model.A, y, aty));
+      EXPECT_LT(relative_difference(ax_block, ax), 1e-15) << store << " column " << s;
+      EXPECT_LT(relative_difference(aty_block, aty), 1e-15) << store << " column " << s;
+    }
+    // One column: A itself.
+    const OwnedMat one = block_operator(model.A, 1);
+    EXPECT_EQ(one.get(), model.A.get());
+  }
+}
+
+TEST(FoldedOperator, PermutationAndItsTransposeAreAdjoint) {
+  const ImageGrid grid(PETSC_COMM_WORLD, 13);
+  const ForwardModel model = tomo(grid, "true");
+  ASSERT_NE(folded_half(model.A), nullptr);
+  OwnedVec x = grid.create_vec(), z = grid.create_vec(), px = grid.create_vec(), ptz = grid.create_vec();
+  x = random_like(x, 5);
+  z = random_like(z, 6);
+  folded_permute(model.A, x, px);
+  BILEARN_CHECK(VecZeroEntries(ptz));
+  folded_permute_transpose_add(model.A, z, ptz);
+  PetscScalar a = 0, b = 0;
+  BILEARN_CHECK(VecDot(px, z, &a));
+  BILEARN_CHECK(VecDot(x, ptz, &b));
+  EXPECT_NEAR(a, b, 1e-13 * std::abs(a));
+  // A permutation: the same entries.
+  PetscReal sx = 0, spx = 0;
+  BILEARN_CHECK(VecSum(x, &sx));
+  BILEARN_CHECK(VecSum(px, &spx));
+  EXPECT_NEAR(sx, spx, 1e-12 * std::abs(sx));
+  PetscReal nx = 0, npx = 0;
+  BILEARN_CHECK(VecNorm(x, NORM_INFINITY, &nx));
+  BILEARN_CHECK(VecNorm(px, NORM_INFINITY, &npx));
+  EXPECT_EQ(nx, npx);
+}
+
+TEST(FoldedOperator, ReproducibleForwardMatchesTheAssembledOne) {
+  const ImageGrid grid(PETSC_COMM_WORLD, 14);
+  const ForwardModel folded = tomo(grid, "true"), whole = tomo(grid, "false");
+  OwnedVec x0, y0;
+  BILEARN_CHECK(MatCreateVecs(whole.A, x0.out(), y0.out()));
+  OwnedVec x = random_like(x0, 9), a, b;
+  BILEARN_CHECK(VecDuplicate(y0, a.out()));
+  BILEARN_CHECK(VecDuplicate(y0, b.out()));
+  apply_forward_reproducible(folded, x, a);
+  apply_forward_reproducible(whole, x, b);
+  EXPECT_LT(relative_difference(a, b), 1e-12);
+  // And the folded operator's own product, to summation order.
+  BILEARN_CHECK(MatMult(folded.A, x, b));
+  EXPECT_LT(relative_difference(a, b), 1e-14);
+}
+
+}  // namespace
