@@ -67,13 +67,12 @@ std::vector<PetscScalar> column_square_sums(Mat seq) {
 // transient of a run, one more A per rank); the off-diagonal block's sums go to their owners
 // with one VecSetValues(ADD_VALUES) per ghost column. Anything else: column norms.
 OwnedVec ata_diagonal(Mat A) {
-  if (Mat half = folded_half(A)) {
-    // A = [A_h; A_h P]: column P-source j of A_h P is column j of A_h, so
-    // diag(AᵀA) = d + Pᵀ d with d = diag(A_hᵀA_h).
-    OwnedVec d = ata_diagonal(half), diag;
-    BILEARN_CHECK(VecDuplicate(d, diag.out()));
-    BILEARN_CHECK(VecCopy(d, diag));
-    folded_permute_transpose_add(A, d, diag);
+  if (is_folded(A)) {
+    // A's rows are A_p T_t (folded_operator.hpp): column T_t(i) of A_p T_t is column i of A_p,
+    // so diag(AᵀA) = Σ_p Σ_t T_tᵀ diag(A_pᵀA_p).
+    OwnedVec diag;
+    BILEARN_CHECK(MatCreateVecs(A, diag.out(), nullptr));
+    folded_sum_over_transforms(A, diag, [](Mat part) { return ata_diagonal(part); });
     return diag;
   }
   OwnedVec diag;

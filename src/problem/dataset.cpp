@@ -235,16 +235,9 @@ void apply_rows_reproducible(Mat A, Vec x, Vec y);
 }
 
 void apply_forward_reproducible(const ForwardModel& model, Vec x, Vec y) {
-  if (Mat half = folded_half(model.A)) {
-    // A = [A_h; A_h P] (folded_operator.hpp): each half row by row, P x is a permutation (exact).
-    OwnedVec top, bottom, turned;
-    BILEARN_CHECK(MatCreateVecs(half, nullptr, top.out()));
-    BILEARN_CHECK(VecDuplicate(top, bottom.out()));
-    BILEARN_CHECK(VecDuplicate(x, turned.out()));
-    folded_permute(model.A, x, turned);
-    apply_rows_reproducible(half, x, top);
-    apply_rows_reproducible(half, turned, bottom);
-    folded_stack(model.A, top, bottom, y);
+  if (is_folded(model.A)) {
+    // Each stored part row by row on each transformed image (a permutation: exact).
+    folded_apply(model.A, x, y, apply_rows_reproducible);
     return;
   }
   apply_rows_reproducible(model.A, x, y);

@@ -317,7 +317,11 @@ void mult_transpose_implicit(Mat A, Vec y, Vec x) {
 
 double local_matrix_bytes(Mat A) {
   if (!A) return 0;
-  if (Mat half = folded_half(A)) return local_matrix_bytes(half);
+  if (is_folded(A)) {
+    double bytes = 0;
+    for (Mat part : folded_parts(A)) bytes += local_matrix_bytes(part);
+    return bytes;
+  }
   PetscBool mpi = PETSC_FALSE, seq = PETSC_FALSE;
   BILEARN_CHECK(PetscObjectTypeCompare((PetscObject)A, MATMPIAIJ, &mpi));
   BILEARN_CHECK(PetscObjectTypeCompare((PetscObject)A, MATSEQAIJ, &seq));
@@ -336,18 +340,30 @@ double local_matrix_bytes(Mat A) {
   return bytes;
 }
 
-double local_stored_bytes(Mat A) {
-  const Mat half = folded_half(A);
-  return local_matrix_bytes(A) + local_matrix_bytes(explicit_transpose(half ? half : A));
+namespace {
+// The stored matrices behind A: A itself, or a folded operator's parts.
+std::vector<Mat> stored_matrices(Mat A) {
+  std::vector<Mat> parts = folded_parts(A);
+  if (parts.empty()) parts.push_back(A);
+  return parts;
 }
+
+double local_transpose_bytes(Mat A) {
+  double bytes = 0;
+  for (Mat m : stored_matrices(A)) bytes += local_matrix_bytes(explicit_transpose(m));
+  return bytes;
+}
+}  // namespace
+
+double local_stored_bytes(Mat A) { return local_matrix_bytes(A) + local_transpose_bytes(A); }
 
 OperatorStorage operator_storage(Mat A, MPI_Comm comm) {
   OperatorStorage s;
-  const Mat half = folded_half(A);
-  const Mat At = explicit_transpose(half ? half : A);
-  s.transpose_stored = all_ranks(comm, At != nullptr);
+  bool stored = true;
+  for (Mat m : stored_matrices(A)) stored = stored && explicit_transpose(m) != nullptr;
+  s.transpose_stored = all_ranks(comm, stored);
   s.matrix_mb_max_rank = max_over_ranks(comm, local_matrix_bytes(A) / mib);
-  s.transpose_mb_max_rank = max_over_ranks(comm, local_matrix_bytes(At) / mib);
+  s.transpose_mb_max_rank = max_over_ranks(comm, local_transpose_bytes(A) / mib);
   return s;
 }
 

@@ -13,34 +13,39 @@ namespace {
 
 constexpr const char* key = "bilearn_folded_operator";
 
-// What every shell of one folded operator shares: A_h, P and the scatters between the
-// interlaced vectors of b columns and MAIJ(A_h, 2b)'s (component q < b: column q of the top
-// half; q = b + s: column s of the bottom half, i.e. of A_h applied to P x_s).
-struct Folded {
+// One stored part A_p, its transforms, and what its products need: for b columns,
+// MAIJ(A_p, m·b) (component t·b + s: column s read through T_t) and the scatters between the
+// b-column vectors and MAIJ's.
+struct Part {
   struct Block {
-    OwnedMat maij, maij_t;  // MAIJ(A_h, 2b) and MAIJ(A_hᵀ, 2b) (null when A_hᵀ is not stored)
+    OwnedMat maij, maij_t;  // MAIJ(A_p, m·b) and MAIJ(A_pᵀ, m·b) (null when A_pᵀ is not stored)
     OwnedVec X, Y;          // its input and output
-    OwnedScatter in;        // x_b → X: (x_s, (P x)_s) per pixel
-    OwnedScatter out;       // Y → y_b: top rows, then bottom rows
+    OwnedScatter in;        // x_b → X: (T_0 x, …, T_{m−1} x) per pixel
+    OwnedScatter out;       // Y → y_b: the target rows
   };
-
-  MPI_Comm comm = MPI_COMM_NULL;
-  OwnedMat half;
-  std::vector<PetscInt> source;
-  PetscInt rows_local = 0;   // rows of A here
-  PetscInt half_rows = 0;    // H: rows of A_h (A has 2H)
-  PetscInt half_local = 0;   // rows of A_h here
-  PetscInt half_start = 0;   // first row of A_h here
-  PetscInt pixels_local = 0, pixel_start = 0;
+  OwnedMat rows;
+  std::vector<std::vector<PetscInt>> sources;
+  std::vector<PetscInt> targets;
+  PetscInt rows_local = 0, row_start = 0;
   std::map<PetscInt, std::unique_ptr<Block>> blocks;
-  OwnedScatter permute;                 // x → P x on the grid
-  OwnedScatter stack_top, stack_bottom;  // A_h's row layout → the top / bottom rows of A
-
-  Block& block(PetscInt b);
-  void make_permute();
-  void make_stack();
+  std::vector<OwnedScatter> transform;  // x → T_t x on the grid, made when first used
+  std::vector<OwnedScatter> place;      // A_p's rows → the target rows of transform t
+  PetscInt transforms() const { return static_cast<PetscInt>(sources.size()); }
 };
 
+// What every shell of one folded operator shares.
+struct Folded {
+  MPI_Comm comm = MPI_COMM_NULL;
+  std::vector<Part> parts;
+  PetscInt rows_local = 0, rows_global = 0;  // of A
+  PetscInt pixels_local = 0, pixel_start = 0, pixels = 0;
+
+  Part::Block& block(Part& part, PetscInt b);
+  VecScatter transform(Part& part, PetscInt t);
+  VecScatter place(Part& part, PetscInt t);
+};
+
+// A vector with this layout and no array (for creating scatters).
 OwnedVec layout_only(MPI_Comm comm, PetscInt local) {
   OwnedVec v;
   BILEARN_CHECK(VecCreateMPIWithArray(comm, 1, local, PETSC_DETERMINE, nullptr, v.out()));
@@ -59,67 +64,68 @@ OwnedScatter scatter_between(Vec from, const std::vector<PetscInt>& from_idx, Ve
   return s;
 }
 
-Folded::Block& Folded::block(PetscInt b) {
-  auto& slot = blocks[b];
+Part::Block& Folded::block(Part& part, PetscInt b) {
+  auto& slot = part.blocks[b];
   if (slot) return *slot;
-  auto blk = std::make_unique<Block>();
-  const PetscInt c = 2 * b;
-  BILEARN_CHECK(MatCreateMAIJ(half, c, blk->maij.out()));
-  if (Mat At = explicit_transpose(half)) BILEARN_CHECK(MatCreateMAIJ(At, c, blk->maij_t.out()));
+  auto blk = std::make_unique<Part::Block>();
+  const PetscInt m = part.transforms(), c = m * b;
+  BILEARN_CHECK(MatCreateMAIJ(part.rows, c, blk->maij.out()));
+  if (Mat At = explicit_transpose(part.rows)) BILEARN_CHECK(MatCreateMAIJ(At, c, blk->maij_t.out()));
   BILEARN_CHECK(MatCreateVecs(blk->maij, blk->X.out(), blk->Y.out()));
 
   const OwnedVec xb = layout_only(comm, b * pixels_local);
   std::vector<PetscInt> from, to;
   from.reserve(static_cast<size_t>(c * pixels_local));
   to.reserve(from.capacity());
-  for (PetscInt k = 0; k < pixels_local; ++k) {
-    const PetscInt g = pixel_start + k;
-    for (PetscInt s = 0; s < b; ++s) {
-      from.push_back(b * g + s);
-      to.push_back(c * g + s);
-      from.push_back(b * source[static_cast<size_t>(k)] + s);
-      to.push_back(c * g + b + s);
-    }
-  }
+  for (PetscInt k = 0; k < pixels_local; ++k)
+    for (PetscInt t = 0; t < m; ++t)
+      for (PetscInt s = 0; s < b; ++s) {
+        from.push_back(b * part.sources[static_cast<size_t>(t)][static_cast<size_t>(k)] + s);
+        to.push_back(c * (pixel_start + k) + t * b + s);
+      }
   blk->in = scatter_between(xb, from, blk->X, to);
 
   const OwnedVec yb = layout_only(comm, b * rows_local);
   from.clear();
   to.clear();
-  for (PetscInt l = 0; l < half_local; ++l) {
-    const PetscInt row = half_start + l;
-    for (PetscInt s = 0; s < b; ++s) {
-      from.push_back(c * row + s);
-      to.push_back(b * row + s);
-      from.push_back(c * row + b + s);
-      to.push_back(b * (half_rows + row) + s);
-    }
-  }
+  for (PetscInt l = 0; l < part.rows_local; ++l)
+    for (PetscInt t = 0; t < m; ++t)
+      for (PetscInt s = 0; s < b; ++s) {
+        from.push_back(c * (part.row_start + l) + t * b + s);
+        to.push_back(b * part.targets[static_cast<size_t>(l * m + t)] + s);
+      }
   blk->out = scatter_between(blk->Y, from, yb, to);
   slot = std::move(blk);
   return *slot;
 }
 
-void Folded::make_permute() {
-  if (permute) return;
-  const OwnedVec x = layout_only(comm, pixels_local);
-  std::vector<PetscInt> to(static_cast<size_t>(pixels_local));
-  for (PetscInt k = 0; k < pixels_local; ++k) to[static_cast<size_t>(k)] = pixel_start + k;
-  permute = scatter_between(x, source, x, to);
+VecScatter Folded::transform(Part& part, PetscInt t) {
+  if (part.transform.empty()) part.transform.resize(static_cast<size_t>(part.transforms()));
+  OwnedScatter& s = part.transform[static_cast<size_t>(t)];
+  if (!s) {
+    const OwnedVec x = layout_only(comm, pixels_local);
+    std::vector<PetscInt> to(static_cast<size_t>(pixels_local));
+    for (PetscInt k = 0; k < pixels_local; ++k) to[static_cast<size_t>(k)] = pixel_start + k;
+    s = scatter_between(x, part.sources[static_cast<size_t>(t)], x, to);
+  }
+  return s;
 }
 
-void Folded::make_stack() {
-  if (stack_top) return;
-  const OwnedVec h = layout_only(comm, half_local);
-  const OwnedVec y = layout_only(comm, rows_local);
-  std::vector<PetscInt> from(static_cast<size_t>(half_local)), top(from.size()), bottom(from.size());
-  for (PetscInt l = 0; l < half_local; ++l) {
-    from[static_cast<size_t>(l)] = half_start + l;
-    top[static_cast<size_t>(l)] = half_start + l;
-    bottom[static_cast<size_t>(l)] = half_rows + half_start + l;
+VecScatter Folded::place(Part& part, PetscInt t) {
+  if (part.place.empty()) part.place.resize(static_cast<size_t>(part.transforms()));
+  OwnedScatter& s = part.place[static_cast<size_t>(t)];
+  if (!s) {
+    const OwnedVec h = layout_only(comm, part.rows_local);
+    const OwnedVec y = layout_only(comm, rows_local);
+    const PetscInt m = part.transforms();
+    std::vector<PetscInt> from(static_cast<size_t>(part.rows_local)), to(from.size());
+    for (PetscInt l = 0; l < part.rows_local; ++l) {
+      from[static_cast<size_t>(l)] = part.row_start + l;
+      to[static_cast<size_t>(l)] = part.targets[static_cast<size_t>(l * m + t)];
+    }
+    s = scatter_between(h, from, y, to);
   }
-  stack_top = scatter_between(h, from, y, top);
-  stack_bottom = scatter_between(h, from, y, bottom);
+  return s;
 }
 
 // A shell's context: the shared data and its number of columns.
@@ -147,53 +153,69 @@ void scatter(VecScatter s, Vec from, Vec to, InsertMode mode, ScatterMode direct
 PetscErrorCode shell_mult(Mat shell, Vec x, Vec y) {
   return guarded(PetscObjectComm((PetscObject)shell), "folded operator", [&] {
     ShellContext& c = context_of(shell);
-    Folded::Block& blk = c.folded->block(c.b);
-    scatter(blk.in, x, blk.X, INSERT_VALUES, SCATTER_FORWARD);
-    BILEARN_CHECK(MatMult(blk.maij, blk.X, blk.Y));
-    scatter(blk.out, blk.Y, y, INSERT_VALUES, SCATTER_FORWARD);
+    for (Part& part : c.folded->parts) {
+      Part::Block& blk = c.folded->block(part, c.b);
+      scatter(blk.in, x, blk.X, INSERT_VALUES, SCATTER_FORWARD);
+      BILEARN_CHECK(MatMult(blk.maij, blk.X, blk.Y));
+      scatter(blk.out, blk.Y, y, INSERT_VALUES, SCATTER_FORWARD);  // the parts' rows are disjoint
+    }
   });
 }
 
 PetscErrorCode shell_mult_transpose(Mat shell, Vec y, Vec x) {
   return guarded(PetscObjectComm((PetscObject)shell), "folded operator", [&] {
     ShellContext& c = context_of(shell);
-    Folded::Block& blk = c.folded->block(c.b);
-    scatter(blk.out, y, blk.Y, INSERT_VALUES, SCATTER_REVERSE);
-    if (blk.maij_t)
-      BILEARN_CHECK(MatMult(blk.maij_t, blk.Y, blk.X));
-    else
-      BILEARN_CHECK(MatMultTranspose(blk.maij, blk.Y, blk.X));
     BILEARN_CHECK(VecZeroEntries(x));
-    scatter(blk.in, blk.X, x, ADD_VALUES, SCATTER_REVERSE);  // x = u₁ + Pᵀ u₂
+    for (Part& part : c.folded->parts) {
+      Part::Block& blk = c.folded->block(part, c.b);
+      scatter(blk.out, y, blk.Y, INSERT_VALUES, SCATTER_REVERSE);
+      if (blk.maij_t)
+        BILEARN_CHECK(MatMult(blk.maij_t, blk.Y, blk.X));
+      else
+        BILEARN_CHECK(MatMultTranspose(blk.maij, blk.Y, blk.X));
+      scatter(blk.in, blk.X, x, ADD_VALUES, SCATTER_REVERSE);  // x += Σ_t T_tᵀ u_t
+    }
   });
 }
 
-// Nonzeros of A: twice those of A_h (the rest of the information is A_h's).
+// Nonzeros of A: each part's times its number of transforms (the rest of the information is
+// the first part's).
 PetscErrorCode shell_get_info(Mat shell, MatInfoType flag, MatInfo* info) {
   return guarded(PetscObjectComm((PetscObject)shell), "folded operator", [&] {
-    BILEARN_CHECK(MatGetInfo(context_of(shell).folded->half, flag, info));
-    info->nz_used *= 2;
-    info->nz_allocated *= 2;
-    info->nz_unneeded *= 2;
+    const Folded& f = *context_of(shell).folded;
+    PetscLogDouble used = 0, allocated = 0, unneeded = 0;
+    for (const Part& part : f.parts) {
+      BILEARN_CHECK(MatGetInfo(part.rows, flag, info));
+      used += part.transforms() * info->nz_used;
+      allocated += part.transforms() * info->nz_allocated;
+      unneeded += part.transforms() * info->nz_unneeded;
+    }
+    BILEARN_CHECK(MatGetInfo(f.parts.front().rows, flag, info));
+    info->nz_used = used;
+    info->nz_allocated = allocated;
+    info->nz_unneeded = unneeded;
   });
 }
 
-// ‖A‖_F = √2 ‖A_h‖_F (P is a permutation); the other norms are not offered.
+// ‖A‖_F² = Σ_p m_p ‖A_p‖_F² (the T_t are permutations); the other norms are not offered.
 PetscErrorCode shell_norm(Mat shell, NormType type, PetscReal* norm) {
   return guarded(PetscObjectComm((PetscObject)shell), "folded operator", [&] {
     require(type == NORM_FROBENIUS, "folded operator: only the Frobenius norm is available");
-    BILEARN_CHECK(MatNorm(context_of(shell).folded->half, NORM_FROBENIUS, norm));
-    *norm *= std::sqrt(2.0);
+    PetscReal sum = 0;
+    for (const Part& part : context_of(shell).folded->parts) {
+      PetscReal f = 0;
+      BILEARN_CHECK(MatNorm(part.rows, NORM_FROBENIUS, &f));
+      sum += part.transforms() * f * f;
+    }
+    *norm = std::sqrt(sum);
   });
 }
 
 OwnedMat make_shell(const std::shared_ptr<Folded>& folded, PetscInt b) {
-  PetscInt rows = 0, cols = 0;
-  BILEARN_CHECK(MatGetSize(folded->half, &rows, &cols));
   auto* ctx = new ShellContext{folded, b};
   OwnedMat shell;
-  PetscErrorCode ierr = MatCreateShell(folded->comm, b * folded->rows_local, b * folded->pixels_local, 2 * b * rows,
-                                       b * cols, ctx, shell.out());
+  PetscErrorCode ierr = MatCreateShell(folded->comm, b * folded->rows_local, b * folded->pixels_local,
+                                       b * folded->rows_global, b * folded->pixels, ctx, shell.out());
   if (ierr) {
     delete ctx;
     BILEARN_CHECK(ierr);
@@ -231,27 +253,42 @@ Folded& require_folded(Mat A) {
 
 }  // namespace
 
-OwnedMat create_folded_operator(OwnedMat half, const std::vector<PetscInt>& source, PetscInt rows_local) {
+OwnedMat create_folded_operator(std::vector<FoldPart> parts, PetscInt rows_local, PetscInt rows_global) {
+  require(!parts.empty(), "folded operator: no parts");
   auto f = std::make_shared<Folded>();
-  f->comm = PetscObjectComm((PetscObject)half.get());
-  BILEARN_CHECK(MatGetSize(half, &f->half_rows, nullptr));
-  BILEARN_CHECK(MatGetLocalSize(half, &f->half_local, &f->pixels_local));
-  BILEARN_CHECK(MatGetOwnershipRange(half, &f->half_start, nullptr));
-  BILEARN_CHECK(MatGetOwnershipRangeColumn(half, &f->pixel_start, nullptr));
-  require(static_cast<PetscInt>(source.size()) == f->pixels_local, "folded operator: one source pixel per pixel");
-  f->half = std::move(half);
-  f->source = source;
+  f->comm = PetscObjectComm((PetscObject)parts.front().rows.get());
   f->rows_local = rows_local;
+  f->rows_global = rows_global;
+  BILEARN_CHECK(MatGetSize(parts.front().rows, nullptr, &f->pixels));
+  BILEARN_CHECK(MatGetLocalSize(parts.front().rows, nullptr, &f->pixels_local));
+  BILEARN_CHECK(MatGetOwnershipRangeColumn(parts.front().rows, &f->pixel_start, nullptr));
+  for (FoldPart& p : parts) {
+    Part part;
+    part.rows = std::move(p.rows);
+    part.sources = std::move(p.sources);
+    part.targets = std::move(p.targets);
+    BILEARN_CHECK(MatGetLocalSize(part.rows, &part.rows_local, nullptr));
+    BILEARN_CHECK(MatGetOwnershipRange(part.rows, &part.row_start, nullptr));
+    require(!part.sources.empty() &&
+                static_cast<PetscInt>(part.targets.size()) == part.rows_local * part.transforms(),
+            "folded operator: one target row per stored row and transform");
+    for (const auto& source : part.sources)
+      require(static_cast<PetscInt>(source.size()) == f->pixels_local, "folded operator: one source per pixel");
+    f->parts.push_back(std::move(part));
+  }
   return make_shell(f, 1);
 }
 
-Mat folded_half(Mat A) {
-  Folded* f = folded_of(A);
-  return f ? f->half.get() : nullptr;
+bool is_folded(Mat A) { return folded_of(A) != nullptr; }
+
+std::vector<Mat> folded_parts(Mat A) {
+  std::vector<Mat> parts;
+  if (Folded* f = folded_of(A))
+    for (const Part& p : f->parts) parts.push_back(p.rows.get());
+  return parts;
 }
 
 OwnedMat block_operator(Mat A, PetscInt b) {
-  OwnedMat op;
   if (folded_of(A)) {
     if (b == 1) {
       BILEARN_CHECK(PetscObjectReference((PetscObject)A));
@@ -259,27 +296,34 @@ OwnedMat block_operator(Mat A, PetscInt b) {
     }
     return make_shell(context_of(A).folded, b);
   }
+  OwnedMat op;
   BILEARN_CHECK(MatCreateMAIJ(A, b, op.out()));
   return op;
 }
 
-void folded_permute(Mat A, Vec x, Vec out) {
+void folded_apply(Mat A, Vec x, Vec y, const std::function<void(Mat part, Vec x, Vec out)>& rows) {
   Folded& f = require_folded(A);
-  f.make_permute();
-  scatter(f.permute, x, out, INSERT_VALUES, SCATTER_FORWARD);
+  OwnedVec turned;
+  BILEARN_CHECK(VecDuplicate(x, turned.out()));
+  for (Part& part : f.parts) {
+    OwnedVec out;
+    BILEARN_CHECK(MatCreateVecs(part.rows, nullptr, out.out()));
+    for (PetscInt t = 0; t < part.transforms(); ++t) {
+      scatter(f.transform(part, t), x, turned, INSERT_VALUES, SCATTER_FORWARD);
+      rows(part.rows, turned, out);
+      scatter(f.place(part, t), out, y, INSERT_VALUES, SCATTER_FORWARD);
+    }
+  }
 }
 
-void folded_permute_transpose_add(Mat A, Vec x, Vec out) {
+void folded_sum_over_transforms(Mat A, Vec out, const std::function<OwnedVec(Mat part)>& of_part) {
   Folded& f = require_folded(A);
-  f.make_permute();
-  scatter(f.permute, x, out, ADD_VALUES, SCATTER_REVERSE);
-}
-
-void folded_stack(Mat A, Vec first, Vec second, Vec y) {
-  Folded& f = require_folded(A);
-  f.make_stack();
-  scatter(f.stack_top, first, y, INSERT_VALUES, SCATTER_FORWARD);
-  scatter(f.stack_bottom, second, y, INSERT_VALUES, SCATTER_FORWARD);
+  BILEARN_CHECK(VecZeroEntries(out));
+  for (Part& part : f.parts) {
+    const OwnedVec v = of_part(part.rows);
+    for (PetscInt t = 0; t < part.transforms(); ++t)
+      scatter(f.transform(part, t), v, out, ADD_VALUES, SCATTER_REVERSE);  // out[T_t(i)] += v[i]
+  }
 }
 
 }  // namespace bilearn

@@ -52,9 +52,12 @@ ForwardModel create_forward_model(const ImageGrid& grid, const ProblemOptions& o
   ForwardModel model;
   if (key.empty() || !cache->find(key, model)) {
     model = forward_model_registry().create(options.type, grid);
-    // A folded operator stores A_h: its transpose is A_hᵀ (folded_operator.hpp).
-    const Mat half = folded_half(model.A);
-    apply_transpose_options(half ? half : model.A.get(), options.transpose);
+    // A folded operator stores its parts A_p: its transpose, the A_pᵀ (folded_operator.hpp).
+    if (is_folded(model.A)) {
+      for (Mat part : folded_parts(model.A)) apply_transpose_options(part, options.transpose);
+    } else {
+      apply_transpose_options(model.A, options.transpose);
+    }
     if (!key.empty()) cache->store(grid.comm(), key, model);
   }
   model.cache_key = key;  // values derived from A are kept under it (even when A itself was too large)
@@ -81,8 +84,9 @@ void view_forward_model(const ForwardModel& model, const ImageGrid& grid, PetscV
                                          (double)info.nz_used));
   else
     BILEARN_CHECK(PetscViewerASCIIPrintf(viewer, "A: %d x %d, type %s\n", (int)rows, (int)cols, type));
-  if (folded_half(model.A))
-    BILEARN_CHECK(PetscViewerASCIIPrintf(viewer, "stored folded: the first half of the angles (-tomo_fold)\n"));
+  if (is_folded(model.A))
+    BILEARN_CHECK(PetscViewerASCIIPrintf(viewer, "stored folded by its symmetry: %d parts (-tomo_fold)\n",
+                                         static_cast<int>(folded_parts(model.A).size())));
   BILEARN_CHECK(
       PetscViewerASCIIPrintf(viewer, "circulant preconditioner kernel: %s\n", model.circulant_kernel.c_str()));
   BILEARN_CHECK(PetscViewerASCIIPopTab(viewer));

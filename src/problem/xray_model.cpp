@@ -6,6 +6,7 @@
 // grid vectors directly.
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <utility>
 #include <vector>
 
@@ -129,16 +130,23 @@ class RowBuilder {
   std::vector<PetscScalar> vals_;
 };
 
-// Rows 0 .. rows_global − 1 of A as MATMPIAIJ (rows split evenly over the ranks).
-OwnedMat assemble_rows(const XrayGeometry& geometry, const ImageGrid& grid, PetscInt rows_global) {
-  const MPI_Comm comm = grid.comm();
-  PetscInt rows_local = PETSC_DECIDE;
-  BILEARN_CHECK(PetscSplitOwnership(comm, &rows_local, &rows_global));
-  PetscInt row_start = 0;
-  BILEARN_CHECK(MPI_Exscan(&rows_local, &row_start, 1, MPIU_INT, MPI_SUM, comm));
+// This rank's share [start, start + local) of count rows split evenly over the ranks.
+void split_rows(MPI_Comm comm, PetscInt count, PetscInt* start, PetscInt* local) {
+  *local = PETSC_DECIDE;
+  BILEARN_CHECK(PetscSplitOwnership(comm, local, &count));
+  *start = 0;
+  BILEARN_CHECK(MPI_Exscan(local, start, 1, MPIU_INT, MPI_SUM, comm));
   PetscMPIInt rank;
   BILEARN_CHECK(MPI_Comm_rank(comm, &rank));
-  if (rank == 0) row_start = 0;  // MPI_Exscan leaves rank 0's result undefined
+  if (rank == 0) *start = 0;  // MPI_Exscan leaves rank 0's result undefined
+}
+
+// Rows row_of(0) .. row_of(rows_global − 1) of A as MATMPIAIJ (split evenly over the ranks).
+OwnedMat assemble_rows(const XrayGeometry& geometry, const ImageGrid& grid, PetscInt rows_global,
+                       const std::function<PetscInt(PetscInt)>& row_of) {
+  const MPI_Comm comm = grid.comm();
+  PetscInt row_start = 0, rows_local = 0;
+  split_rows(comm, rows_global, &row_start, &rows_local);
   const PetscInt col_begin = grid.ownership_start(), col_end = col_begin + grid.local_size();
 
   RowBuilder builder(geometry, grid);
@@ -147,7 +155,7 @@ OwnedMat assemble_rows(const XrayGeometry& geometry, const ImageGrid& grid, Pets
   csr.i.assign(static_cast<size_t>(rows_local) + 1, 0);
   csr.oi.assign(static_cast<size_t>(rows_local) + 1, 0);
   for (PetscInt i = 0; i < rows_local; ++i) {
-    builder.build(row_start + i);
+    builder.build(row_of(row_start + i));
     PetscInt d = 0, o = 0;
     for (PetscInt col : builder.cols()) ++(col >= col_begin && col < col_end ? d : o);
     csr.i[i + 1] = csr.i[i] + d;
@@ -161,7 +169,7 @@ OwnedMat assemble_rows(const XrayGeometry& geometry, const ImageGrid& grid, Pets
   csr.oj.resize(static_cast<size_t>(csr.oi[rows_local]));
   csr.oa.resize(csr.oj.size());
   for (PetscInt i = 0; i < rows_local; ++i) {
-    builder.build(row_start + i);
+    builder.build(row_of(row_start + i));
     size_t d = static_cast<size_t>(csr.i[i]), o = static_cast<size_t>(csr.oi[i]);
     for (size_t k = 0; k < builder.cols().size(); ++k) {
       const PetscInt col = builder.cols()[k];
@@ -177,77 +185,164 @@ OwnedMat assemble_rows(const XrayGeometry& geometry, const ImageGrid& grid, Pets
   return create_mpiaij_from_split(comm, rows_local, grid.local_size(), rows_global, grid.pixels(), std::move(csr));
 }
 
-// The turn of the image that maps the rays of the first half of the angles onto the second
-// half's: θ_{k+K/2} = θ_k + Δ/2, so a turn by Δ/2 of 90° (parallel beam over 180°) or 180°
-// (over 360°). Pixel (r, c) of the turned image is pixel turned(r, c) of the original:
-//   90°:  (N − 1 − c, r);   180°: (N − 1 − r, N − 1 − c).
-// Returns 0 when the angles have no such symmetry.
-int fold_turn_degrees(const XrayGeometry& g) {
-  if (g.angles < 2 || g.angles % 2 != 0) return 0;
-  if (g.angle_range == 180) return 90;
-  if (g.angle_range == 360) return 180;
-  return 0;
-}
+// The symmetries of the angle set (docs/scaling.md §6). A transform pairs a stored row (angle
+// k, ray j) with the row (angle(k), j or p − 1 − j) that reads the image moved by a pixel map:
+// that row has at map(pixel) the length the stored row has at pixel.
+enum class PixelMap { identity, turn90, turn180, mirror, transpose };
 
-PixelHit turned(const PixelHit& h, PetscInt n, int degrees) {
+struct FoldTransform {
+  PixelMap map = PixelMap::identity;
+  std::function<PetscInt(PetscInt)> angle;  // k → the angle of the paired row
+  bool reversed_rays = false;               // j → p − 1 − j
+};
+
+// One stored part: the angles whose rows are stored, and the transforms each is read through.
+struct FoldPlanPart {
+  std::vector<PetscInt> angles;
+  std::vector<FoldTransform> transforms;  // transforms[0] is the identity
+};
+
+PixelHit moved(const PixelHit& h, PetscInt n, PixelMap map) {
   PixelHit t = h;
-  if (degrees == 90) {
-    t.row = n - 1 - h.col;
-    t.col = h.row;
-  } else {
-    t.row = n - 1 - h.row;
-    t.col = n - 1 - h.col;
+  switch (map) {
+    case PixelMap::identity:
+      break;
+    case PixelMap::turn90:  // the image turned by 90°
+      t.row = n - 1 - h.col;
+      t.col = h.row;
+      break;
+    case PixelMap::turn180:
+      t.row = n - 1 - h.row;
+      t.col = n - 1 - h.col;
+      break;
+    case PixelMap::mirror:  // x → −x
+      t.col = n - 1 - h.col;
+      break;
+    case PixelMap::transpose:  // the turn by 90° after the mirror
+      t.row = h.col;
+      t.col = h.row;
+      break;
   }
   return t;
 }
 
-// Whether every row of the second half is its first-half partner read on the turned image:
-// the same pixels and lengths equal to round-off (1e-12·N, the corner-crossing threshold).
-// Each rank traces its own share of the pairs; true on every rank or on none. Collective.
-bool rows_fold(const XrayGeometry& geometry, const ImageGrid& grid, int degrees) {
-  const PetscInt half = geometry.rows() / 2, n = grid.n();
-  PetscInt local = PETSC_DECIDE, global = half;
-  BILEARN_CHECK(PetscSplitOwnership(grid.comm(), &local, &global));
-  PetscInt start = 0;
-  BILEARN_CHECK(MPI_Exscan(&local, &start, 1, MPIU_INT, MPI_SUM, grid.comm()));
-  PetscMPIInt rank;
-  BILEARN_CHECK(MPI_Comm_rank(grid.comm(), &rank));
-  if (rank == 0) start = 0;
-  RowBuilder first(geometry, grid), second(geometry, grid);
+std::vector<PetscInt> angle_range(PetscInt begin, PetscInt end) {
+  std::vector<PetscInt> a;
+  for (PetscInt k = begin; k < end; ++k) a.push_back(k);
+  return a;
+}
+
+// The candidate folds of a geometry, the finest first (each is checked ray by ray):
+// - K angles over 180° from 0°, K divisible by 4: the rays at θ + 90° are those at θ turned by
+//   90°, those at 180° − θ those at θ mirrored (x → −x), those at 90° − θ those at θ mirrored
+//   and turned, on the reversed detector. Angles 1 .. K/4 − 1 are stored once for four rows;
+//   angles 0 and K/4 (0°, 45°: their own mirrors) once for two.
+// - K even over 180° (any start): θ and θ + 90°, the first K/2 angles stored.
+// - K even over 360°: θ and θ + 180° (the image turned by 180°).
+std::vector<std::vector<FoldPlanPart>> fold_plans(const XrayGeometry& g) {
+  std::vector<std::vector<FoldPlanPart>> plans;
+  const PetscInt K = g.angles;
+  if (K < 2 || K % 2 != 0) return plans;
+  const FoldTransform identity{PixelMap::identity, [](PetscInt k) { return k; }, false};
+  if (g.angle_range == 180) {
+    const FoldTransform turn{PixelMap::turn90, [K](PetscInt k) { return k + K / 2; }, false};
+    if (K % 4 == 0 && K >= 8 && g.angle_start == 0) {
+      const FoldTransform mirror{PixelMap::mirror, [K](PetscInt k) { return K - k; }, false};
+      const FoldTransform both{PixelMap::transpose, [K](PetscInt k) { return K / 2 - k; }, true};
+      plans.push_back({FoldPlanPart{angle_range(1, K / 4), {identity, turn, mirror, both}},
+                       FoldPlanPart{{0, K / 4}, {identity, turn}}});
+    }
+    plans.push_back({FoldPlanPart{angle_range(0, K / 2), {identity, turn}}});
+  } else if (g.angle_range == 360) {
+    const FoldTransform turn{PixelMap::turn180, [K](PetscInt k) { return k + K / 2; }, false};
+    plans.push_back({FoldPlanPart{angle_range(0, K / 2), {identity, turn}}});
+  }
+  return plans;
+}
+
+// Row of A that is stored row rho of a part (rho = index of the angle in the part · p + j).
+PetscInt stored_row(const FoldPlanPart& part, PetscInt rays, PetscInt rho) {
+  return part.angles[static_cast<size_t>(rho / rays)] * rays + rho % rays;
+}
+
+// Row of A that transform t of a part makes of its stored row rho.
+PetscInt target_row(const FoldPlanPart& part, PetscInt rays, PetscInt rho, const FoldTransform& t) {
+  const PetscInt k = part.angles[static_cast<size_t>(rho / rays)], j = rho % rays;
+  return t.angle(k) * rays + (t.reversed_rays ? rays - 1 - j : j);
+}
+
+// Whether every target row is its stored row read on the moved image: the same pixels and
+// lengths equal to round-off (1e-12·N, the corner-crossing threshold), and every row of A
+// made exactly once. Each rank traces its own share of the stored rows; true on every rank or
+// on none. Collective.
+bool plan_holds(const XrayGeometry& geometry, const ImageGrid& grid, const std::vector<FoldPlanPart>& plan) {
+  const PetscInt n = grid.n(), p = geometry.rays;
+  PetscInt made = 0;
+  for (const FoldPlanPart& part : plan) made += static_cast<PetscInt>(part.angles.size() * part.transforms.size());
+  if (made != geometry.angles) return false;
+  RowBuilder stored(geometry, grid), paired(geometry, grid);
   std::vector<PixelHit> mapped;
   const PetscReal tol = 1e-12 * n;
   bool ok = true;
-  for (PetscInt i = start; ok && i < start + local; ++i) {
-    first.build(i);
-    second.build(half + i);
-    const auto& b = second.natural_entries();
-    mapped.clear();
-    for (const PixelHit& h : first.natural_entries()) mapped.push_back(turned(h, n, degrees));
-    std::sort(mapped.begin(), mapped.end(),
-              [](const PixelHit& x, const PixelHit& y) { return x.row != y.row ? x.row < y.row : x.col < y.col; });
-    ok = mapped.size() == b.size();
-    for (size_t k = 0; ok && k < b.size(); ++k)
-      ok = mapped[k].row == b[k].row && mapped[k].col == b[k].col && std::abs(mapped[k].length - b[k].length) <= tol;
+  for (const FoldPlanPart& part : plan) {
+    PetscInt start = 0, local = 0;
+    split_rows(grid.comm(), static_cast<PetscInt>(part.angles.size()) * p, &start, &local);
+    for (PetscInt rho = start; ok && rho < start + local; ++rho) {
+      stored.build(stored_row(part, p, rho));
+      for (size_t t = 1; ok && t < part.transforms.size(); ++t) {
+        const FoldTransform& tr = part.transforms[t];
+        const PetscInt target = target_row(part, p, rho, tr);
+        ok = target >= 0 && target < geometry.rows();
+        if (!ok) break;
+        paired.build(target);
+        const auto& b = paired.natural_entries();
+        mapped.clear();
+        for (const PixelHit& h : stored.natural_entries()) mapped.push_back(moved(h, n, tr.map));
+        std::sort(mapped.begin(), mapped.end(), [](const PixelHit& x, const PixelHit& y) {
+          return x.row != y.row ? x.row < y.row : x.col < y.col;
+        });
+        ok = mapped.size() == b.size();
+        for (size_t k = 0; ok && k < b.size(); ++k)
+          ok = mapped[k].row == b[k].row && mapped[k].col == b[k].col &&
+               std::abs(mapped[k].length - b[k].length) <= tol;
+      }
+    }
   }
   return all_ranks(grid.comm(), ok);
 }
 
-// For each of this rank's pixels, the global index of the pixel the turned image reads.
-std::vector<PetscInt> turn_sources(const ImageGrid& grid, int degrees) {
-  const PetscInt n = grid.n();
+// The folded operator of a plan that holds (folded_operator.hpp).
+OwnedMat assemble_folded(const XrayGeometry& geometry, const ImageGrid& grid, const std::vector<FoldPlanPart>& plan) {
+  const PetscInt n = grid.n(), p = geometry.rays;
   const DmdaIndex index(grid);
   const std::vector<PetscInt> natural = grid.local_natural_indices();
-  std::vector<PetscInt> source(natural.size());
-  for (size_t k = 0; k < natural.size(); ++k) {
-    PixelHit h;
-    h.row = natural[k] / n;
-    h.col = natural[k] % n;
-    // Row (k + K/2, j) has at turned(p) the length row (k, j) has at p, so its product with x
-    // is row (k, j)'s with P x, (P x)_p = x_{turned(p)}.
-    const PixelHit t = turned(h, n, degrees);
-    source[k] = index(t.col, t.row);
+  std::vector<FoldPart> parts;
+  for (const FoldPlanPart& plan_part : plan) {
+    const PetscInt count = static_cast<PetscInt>(plan_part.angles.size()) * p;
+    FoldPart part;
+    part.rows = assemble_rows(geometry, grid, count, [&](PetscInt rho) { return stored_row(plan_part, p, rho); });
+    for (const FoldTransform& t : plan_part.transforms) {
+      // (T x)_i = x_{map(i)}: the paired row has at map(i) what the stored row has at i.
+      std::vector<PetscInt> source(natural.size());
+      for (size_t k = 0; k < natural.size(); ++k) {
+        PixelHit h;
+        h.row = natural[k] / n;
+        h.col = natural[k] % n;
+        const PixelHit m = moved(h, n, t.map);
+        source[k] = index(m.col, m.row);
+      }
+      part.sources.push_back(std::move(source));
+    }
+    PetscInt start = 0, local = 0;
+    BILEARN_CHECK(MatGetOwnershipRange(part.rows, &start, nullptr));
+    BILEARN_CHECK(MatGetLocalSize(part.rows, &local, nullptr));
+    for (PetscInt rho = start; rho < start + local; ++rho)
+      for (const FoldTransform& t : plan_part.transforms) part.targets.push_back(target_row(plan_part, p, rho, t));
+    parts.push_back(std::move(part));
   }
-  return source;
+  PetscInt rows_start = 0, rows_local = 0;
+  split_rows(grid.comm(), geometry.rows(), &rows_start, &rows_local);
+  return create_folded_operator(std::move(parts), rows_local, geometry.rows());
 }
 
 }  // namespace
@@ -259,21 +354,19 @@ ForwardModel create_xray_model(const ImageGrid& grid) {
   {
     OptionsBlock block(comm, "", "Tomography operator storage");
     fold = block.flag("-tomo_fold",
-                         "store half of A when the angles come in pairs θ, θ + Δ/2 that a turn of the image maps "
-                         "onto each other (checked ray by ray; the other half is applied by turning the image)",
-                         fold);
+                      "store only the rows that the symmetries of the angle set do not give (θ + 90°, 180° - θ: "
+                      "checked ray by ray); the others are applied to the turned or mirrored image",
+                      fold);
   }
   log::ScopedEvent event(log::events().operator_assembly);
   ForwardModel model;
-  const int degrees = fold ? fold_turn_degrees(geometry) : 0;
-  if (degrees != 0 && rows_fold(geometry, grid, degrees)) {
-    PetscInt rows_local = PETSC_DECIDE, rows_global = geometry.rows();
-    BILEARN_CHECK(PetscSplitOwnership(comm, &rows_local, &rows_global));
-    model.A = create_folded_operator(assemble_rows(geometry, grid, geometry.rows() / 2), turn_sources(grid, degrees),
-                                     rows_local);
-  } else {
-    model.A = assemble_rows(geometry, grid, geometry.rows());
-  }
+  if (fold)
+    for (const auto& plan : fold_plans(geometry))
+      if (plan_holds(geometry, grid, plan)) {
+        model.A = assemble_folded(geometry, grid, plan);
+        break;
+      }
+  if (!model.A) model.A = assemble_rows(geometry, grid, geometry.rows(), [](PetscInt row) { return row; });
 
   model.name = "tomo (" + geometry.describe() + ")";
   model.data_on_grid = false;

@@ -1,41 +1,58 @@
-// A forward operator stored as half of itself: A = [A_h; A_h P], with P a permutation of the
-// image (a rotation of the grid). Parallel-beam tomography over 180° with an even number of
-// angles is such an operator: the rays at θ + 90° are those at θ on the image turned by 90°
-// (docs/scaling.md §6). Only A_h (and, where chosen, A_hᵀ) is stored, so A takes half the
-// memory, and a product reads A_h once for the two halves: A x is one MAIJ(A_h, 2) product
-// with the pair (x, P x), Aᵀ y one MAIJ(A_hᵀ, 2) product followed by x = u₁ + Pᵀ u₂.
+// A forward operator stored by its symmetry: the rows of A fall into parts, and the rows of a
+// part are those of a few stored rows A_p read on transformed images,
+//   (A x)_{target(ℓ, t)} = (A_p T_t x)_ℓ,   t = 0 .. m_p − 1,  (T_t x)_i = x_{source_t(i)},
+// with T_t permutations of the pixels (T_0 = identity). Parallel-beam tomography over 180° is
+// such an operator: the rays at θ + 90° are those at θ on the image turned by 90°, the rays at
+// 180° − θ those at θ on the mirrored image (docs/scaling.md §6). Only the A_p (and, where
+// chosen, A_pᵀ) are stored, and a product reads each A_p once for all its transforms: A x is
+// one MAIJ(A_p, m_p) product per part on the interlaced (T_0 x, …, T_{m−1} x), Aᵀ y one
+// MAIJ(A_pᵀ, m_p) product per part followed by x = Σ_t T_tᵀ u_t.
 //
 // The folded A is a MATSHELL with the layouts of the full matrix (rows: data in the full
-// operator's row order and distribution; columns: the grid), so MatMult, MatMultTranspose and
-// MatCreateVecs work as for the assembled matrix. Products with b interlaced columns (the
-// lockstep batch) come from folded_block_operator: MAIJ(A_h, 2b) between the same scatters.
+// operator's row order and distribution; columns: the grid), so MatMult, MatMultTranspose,
+// MatGetInfo (nonzeros of the full A), MatNorm (Frobenius) and MatCreateVecs work as for the
+// assembled matrix. Products with b interlaced columns (the lockstep batch) come from
+// block_operator: MAIJ(A_p, m_p·b) between the same kind of scatters.
 #pragma once
 #include <petscmat.h>
 
+#include <functional>
 #include <vector>
 
 #include "bilearn/core/handles.hpp"
 
 namespace bilearn {
 
-// The folded operator of half (rows 0 .. H−1 of A, MPIAIJ, columns on the grid) with
-// rows_local rows of A on this rank (A has 2H rows) and, for each of this rank's pixels (in
-// local order), the global index of the pixel P reads: (P x)_i = x_{source[i]}. Collective.
-OwnedMat create_folded_operator(OwnedMat half, const std::vector<PetscInt>& source, PetscInt rows_local);
+struct FoldPart {
+  OwnedMat rows;  // A_p: MPIAIJ, columns on the grid
+  // sources[t][k]: global index of the pixel T_t x reads at this rank's pixel k (local order);
+  // sources[0] is the identity.
+  std::vector<std::vector<PetscInt>> sources;
+  // targets[ℓ·m + t]: the row of A that is row ℓ (this rank's, local order) of A_p T_t.
+  std::vector<PetscInt> targets;
+};
 
-// A_h when A is a folded operator, else nullptr (borrowed).
-Mat folded_half(Mat A);
+// The folded operator of parts that together give every row of A exactly once, with
+// rows_local rows of A on this rank out of rows_global. Collective.
+OwnedMat create_folded_operator(std::vector<FoldPart> parts, PetscInt rows_local, PetscInt rows_global);
+
+// Whether A is a folded operator.
+bool is_folded(Mat A);
+
+// The stored parts A_p of a folded A (borrowed), empty for any other matrix.
+std::vector<Mat> folded_parts(Mat A);
 
 // The operator on b interlaced columns (component s of entry i at b·i + s), as MatCreateMAIJ(A,
 // b) gives it for an assembled A: MAIJ itself for AIJ matrices, the folded b-column shell for a
-// folded A (A itself, referenced, for b = 1). Its MatMultTranspose uses A_hᵀ when stored.
+// folded A (A itself, referenced, for b = 1). Its MatMultTranspose uses A_pᵀ when stored.
 OwnedMat block_operator(Mat A, PetscInt b);
 
-// For a folded A: out = P x (x and out on the grid).
-void folded_permute(Mat A, Vec x, Vec out);
-// For a folded A: out += Pᵀ x.
-void folded_permute_transpose_add(Mat A, Vec x, Vec out);
-// For a folded A: y (A's row layout) = [first; second], first and second in A_h's row layout.
-void folded_stack(Mat A, Vec first, Vec second, Vec y);
+// For a folded A: y = A x computed part by part and transform by transform, each
+// (A_p T_t x) by rows(A_p, T_t x, out) (out in A_p's row layout), e.g. with exactly summed rows.
+void folded_apply(Mat A, Vec x, Vec y, const std::function<void(Mat part, Vec x, Vec out)>& rows);
+
+// For a folded A: out = Σ_p Σ_t T_tᵀ v_p with v_p = of_part(A_p) on the grid; for instance
+// diag(AᵀA) from the column square sums of the parts.
+void folded_sum_over_transforms(Mat A, Vec out, const std::function<OwnedVec(Mat part)>& of_part);
 
 }  // namespace bilearn
