@@ -79,9 +79,11 @@ TEST(Hypergradient, TomographyFoeLearnableFiltersMatchesFiniteDifferences) {
                               {"-reg_foe_learn_filters", ""},
                               {"-lower_tao_type", "ntr"}}));
   // Lorentzian experts make L strongly curved in the filter coefficients: the central
-  // difference needs a small step (1e-3 gives 4e-2, 1e-4 gives 3e-4 relative error).
+  // difference needs a small step (1e-3 gives 4e-2, 1e-4 gives 3e-4 relative error), and at
+  // 1e-5 its own error is ~1e-5 (the lower-level tolerance over the step; 1.006e-5 seen on 3
+  // ranks, depending on which local minimum of the non-convex lower level the solve reaches).
   const double err = implicit_vs_fd(PETSC_COMM_WORLD, 14, 1e-2, 1e-5);
-  EXPECT_LT(err, 1e-5);
+  EXPECT_LT(err, 3e-5);
 }
 
 TEST(Hypergradient, DeblurringMatchesFiniteDifferences) {
