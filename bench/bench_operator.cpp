@@ -12,7 +12,10 @@
 //   -bench_min_seconds each. Bandwidths: bytes of the matrix read / time (a block product
 //   counted as b reads, so it shows what one vector's product effectively costs); each as a
 //   fraction of the triad's. The construction ignores -problem_store_transpose: both
-//   transposes are always measured.
+//   transposes are always measured. The kernels above are those of the whole, assembled A
+//   (-tomo_fold false); where the tomography operator folds by its symmetry (the default,
+//   docs/scaling.md §6), a last table times the folded operator beside it: MatMult,
+//   MatMultTranspose with the parts' transposes stored, and the b-column product.
 #include <algorithm>
 #include <cstdio>
 #include <string>
@@ -23,6 +26,7 @@
 #include "bilearn/core/options.hpp"
 #include "bilearn/io/json_summary.hpp"
 #include "bilearn/problem/explicit_transpose.hpp"
+#include "bilearn/problem/folded_operator.hpp"
 #include "bilearn/problem/forward_model.hpp"
 
 namespace bilearn {
@@ -85,6 +89,8 @@ struct Row {
   double ghost_min = 0, ghost_max = 0, ghost_t_min = 0, ghost_t_max = 0;          // off-diagonal share, A and Aᵀ
   double mult = 0, mult_t = 0, transpose_form = 0, mult_t_stored = 0, triad = 0;  // seconds per call
   double block_matmat = 0, block_maij = 0, block_t_maij = 0;  // seconds per block product (b vectors)
+  PetscInt fold_parts = 0;                                       // 0: the operator does not fold
+  double fold_bytes = 0, fold_mult = 0, fold_mult_t = 0, fold_block = 0, fold_block_t = 0;
   double bw(double b, double t) const { return t > 0 ? b / t / 1e9 : 0; }
   double mult_bw() const { return bw(bytes, mult); }
   double mult_t_bw() const { return bw(bytes, mult_t); }
@@ -94,6 +100,45 @@ struct Row {
   double block_t_maij_bw() const { return bw(block * transpose_bytes, block_t_maij); }
   double triad_bw() const { return bw(triad_bytes, triad); }
 };
+
+// The model with -tomo_fold set to fold for the call (the user's value, if any, restored).
+ForwardModel create_model(const ImageGrid& grid, const ProblemOptions& problem, bool fold) {
+  char previous[32] = {0};
+  PetscBool had = PETSC_FALSE;
+  BILEARN_CHECK(PetscOptionsGetString(nullptr, nullptr, "-tomo_fold", previous, sizeof(previous), &had));
+  BILEARN_CHECK(PetscOptionsSetValue(nullptr, "-tomo_fold", fold ? "true" : "false"));
+  ForwardModel model = create_forward_model(grid, problem);
+  if (had)
+    BILEARN_CHECK(PetscOptionsSetValue(nullptr, "-tomo_fold", previous[0] ? previous : nullptr));
+  else
+    BILEARN_CHECK(PetscOptionsClearValue(nullptr, "-tomo_fold"));
+  return model;
+}
+
+// The folded operator's products (MatMult, MatMultTranspose with the parts' transposes
+// stored, b columns both ways), when -problem folds.
+void measure_folded(MPI_Comm comm, const ImageGrid& grid, ProblemOptions problem, const BenchOptions& o, Row& r,
+                    PetscRandom random) {
+  if (problem.type != "tomo") return;
+  problem.transpose.choice = TransposeChoice::stored;
+  const ForwardModel folded = create_model(grid, problem, true);
+  if (!is_folded(folded.A)) return;
+  r.fold_parts = static_cast<PetscInt>(folded_parts(folded.A).size());
+  r.fold_bytes = sum_over_ranks(comm, local_stored_bytes(folded.A));
+  OwnedVec x, y;
+  BILEARN_CHECK(MatCreateVecs(folded.A, x.out(), y.out()));
+  BILEARN_CHECK(VecSetRandom(x, random));
+  BILEARN_CHECK(VecSetRandom(y, random));
+  r.fold_mult = fastest(comm, o, [&] { BILEARN_CHECK(MatMult(folded.A, x, y)); });
+  r.fold_mult_t = fastest(comm, o, [&] { BILEARN_CHECK(MatMultTranspose(folded.A, y, x)); });
+  const OwnedMat block = block_operator(folded.A, o.block);
+  OwnedVec X, Y;
+  BILEARN_CHECK(MatCreateVecs(block, X.out(), Y.out()));
+  BILEARN_CHECK(VecSetRandom(X, random));
+  BILEARN_CHECK(VecSetRandom(Y, random));
+  r.fold_block = fastest(comm, o, [&] { BILEARN_CHECK(MatMult(block, X, Y)); });
+  r.fold_block_t = fastest(comm, o, [&] { BILEARN_CHECK(MatMultTranspose(block, Y, X)); });
+}
 
 // b products of op (a Mat) with b columns: a dense block (MatMatMult) and MAIJ.
 double time_matmat(MPI_Comm comm, const BenchOptions& o, Mat A, PetscRandom random) {
@@ -125,7 +170,7 @@ Row measure(MPI_Comm comm, ProblemOptions problem, const BenchOptions& o) {
   problem.transpose.choice = TransposeChoice::implicit;  // formed below, timed on its own
   BILEARN_CHECK(MPI_Barrier(comm));
   const double start = MPI_Wtime();
-  const ForwardModel model = create_forward_model(grid, problem);
+  const ForwardModel model = create_model(grid, problem, false);
   r.assembly = max_over_ranks(comm, MPI_Wtime() - start);
   Mat A = model.A;
   BILEARN_CHECK(MatGetSize(A, &r.rows, &r.cols));
@@ -158,6 +203,7 @@ Row measure(MPI_Comm comm, ProblemOptions problem, const BenchOptions& o) {
   r.ghost_t_max = max_over_ranks(comm, ghost_share(At));
   r.mult_t_stored = fastest(comm, o, [&] { BILEARN_CHECK(MatMultTranspose(A, y, x)); });
   r.block_t_maij = time_maij(comm, o, At, random);
+  measure_folded(comm, grid, problem, o, r, random);
 
   // Triad on vectors with as many bytes as A: w = αu + v moves 3 × 8 bytes per entry.
   const PetscInt length = std::max<PetscInt>(static_cast<PetscInt>(r.bytes / (3 * sizeof(PetscScalar))), 1);
@@ -207,6 +253,23 @@ void print_table(MPI_Comm comm, const std::vector<Row>& rows) {
       "over ranks; multT = implicit MatMultTranspose (AIJ kernel), AtMult = MatMultTranspose with A^T stored "
       "(-problem_store_transpose), form_s = time to form it; matmat = MatMatMult with a dense block, maij = "
       "MatMult of MatCreateMAIJ on interlaced vectors; fastest of -bench_repeats runs)\n"));
+  if (std::none_of(rows.begin(), rows.end(), [](const Row& r) { return r.fold_parts > 0; })) return;
+  BILEARN_CHECK(PetscPrintf(comm, "folded operator (-tomo_fold, the default; speedup = whole A / folded)\n"));
+  BILEARN_CHECK(PetscPrintf(comm, "%5s | %5s %9s %9s | %8s %7s | %8s %7s | %9s %7s | %9s %7s\n", "N", "parts",
+                            "stored_MB", "whole_MB", "mult_ms", "speedup", "multT_ms", "speedup", "block_ms",
+                            "speedup", "blockT_ms", "speedup"));
+  for (const Row& r : rows) {
+    if (r.fold_parts == 0) continue;
+    BILEARN_CHECK(PetscPrintf(comm, "%5d | %5d %9.1f %9.1f | %8.3f %6.2fx | %8.3f %6.2fx | %9.3f %6.2fx | %9.3f %6.2fx\n",
+                              (int)r.n, (int)r.fold_parts, r.fold_bytes / 1e6, (r.bytes + r.transpose_bytes) / 1e6,
+                              1e3 * r.fold_mult, r.mult / r.fold_mult, 1e3 * r.fold_mult_t,
+                              r.mult_t_stored / r.fold_mult_t, 1e3 * r.fold_block, r.block_maij / r.fold_block,
+                              1e3 * r.fold_block_t, r.block_t_maij / r.fold_block_t));
+  }
+  BILEARN_CHECK(PetscPrintf(comm,
+                            "(stored_MB: the parts and their transposes, all ranks; whole_MB: A and A^T; multT with "
+                            "the transposes stored on both sides; block: b interlaced columns, against MAIJ of the "
+                            "whole A and of the stored A^T)\n"));
 }
 
 }  // namespace
@@ -270,7 +333,13 @@ int bench_operator(const CommandLine& cl) {
                        {"block_maij_speedup", b * r.mult / r.block_maij},
                        {"block_transpose_maij_seconds", r.block_t_maij},
                        {"block_transpose_maij_fraction_of_triad", r.block_t_maij_bw() / t},
-                       {"block_transpose_maij_speedup", b * r.mult_t_stored / r.block_t_maij}});
+                       {"block_transpose_maij_speedup", b * r.mult_t_stored / r.block_t_maij},
+                       {"fold_parts", r.fold_parts},
+                       {"fold_stored_bytes", r.fold_bytes},
+                       {"fold_mult_seconds", r.fold_mult},
+                       {"fold_mult_transpose_seconds", r.fold_mult_t},
+                       {"fold_block_seconds", r.fold_block},
+                       {"fold_block_transpose_seconds", r.fold_block_t}});
     }
     j["sizes"] = sizes;
     write_json(comm, cl.json, j);

@@ -52,13 +52,16 @@ OwnedVec layout_only(MPI_Comm comm, PetscInt local) {
   return v;
 }
 
-OwnedScatter scatter_between(Vec from, const std::vector<PetscInt>& from_idx, Vec to, const std::vector<PetscInt>& to_idx) {
+// A scatter from[i] → to[i], the indices counting blocks of bs entries (block index sets: each
+// block moves as one unit). Collective.
+OwnedScatter scatter_between(Vec from, const std::vector<PetscInt>& from_idx, Vec to, const std::vector<PetscInt>& to_idx,
+                             PetscInt bs = 1) {
   OwnedIS is_from, is_to;
   MPI_Comm comm = PetscObjectComm((PetscObject)from);
-  BILEARN_CHECK(ISCreateGeneral(comm, static_cast<PetscInt>(from_idx.size()), from_idx.data(), PETSC_COPY_VALUES,
-                                is_from.out()));
+  BILEARN_CHECK(ISCreateBlock(comm, bs, static_cast<PetscInt>(from_idx.size()), from_idx.data(), PETSC_COPY_VALUES,
+                              is_from.out()));
   BILEARN_CHECK(
-      ISCreateGeneral(comm, static_cast<PetscInt>(to_idx.size()), to_idx.data(), PETSC_COPY_VALUES, is_to.out()));
+      ISCreateBlock(comm, bs, static_cast<PetscInt>(to_idx.size()), to_idx.data(), PETSC_COPY_VALUES, is_to.out()));
   OwnedScatter s;
   BILEARN_CHECK(VecScatterCreate(from, is_from, to, is_to, s.out()));
   return s;
@@ -74,27 +77,26 @@ Part::Block& Folded::block(Part& part, PetscInt b) {
   BILEARN_CHECK(MatCreateVecs(blk->maij, blk->X.out(), blk->Y.out()));
 
   const OwnedVec xb = layout_only(comm, b * pixels_local);
+  // In blocks of the b columns of one entry: pixel g's block t of X is T_t x at g.
   std::vector<PetscInt> from, to;
-  from.reserve(static_cast<size_t>(c * pixels_local));
+  from.reserve(static_cast<size_t>(m * pixels_local));
   to.reserve(from.capacity());
   for (PetscInt k = 0; k < pixels_local; ++k)
-    for (PetscInt t = 0; t < m; ++t)
-      for (PetscInt s = 0; s < b; ++s) {
-        from.push_back(b * part.sources[static_cast<size_t>(t)][static_cast<size_t>(k)] + s);
-        to.push_back(c * (pixel_start + k) + t * b + s);
-      }
-  blk->in = scatter_between(xb, from, blk->X, to);
+    for (PetscInt t = 0; t < m; ++t) {
+      from.push_back(part.sources[static_cast<size_t>(t)][static_cast<size_t>(k)]);
+      to.push_back(m * (pixel_start + k) + t);
+    }
+  blk->in = scatter_between(xb, from, blk->X, to, b);
 
   const OwnedVec yb = layout_only(comm, b * rows_local);
   from.clear();
   to.clear();
   for (PetscInt l = 0; l < part.rows_local; ++l)
-    for (PetscInt t = 0; t < m; ++t)
-      for (PetscInt s = 0; s < b; ++s) {
-        from.push_back(c * (part.row_start + l) + t * b + s);
-        to.push_back(b * part.targets[static_cast<size_t>(l * m + t)] + s);
-      }
-  blk->out = scatter_between(blk->Y, from, yb, to);
+    for (PetscInt t = 0; t < m; ++t) {
+      from.push_back(m * (part.row_start + l) + t);
+      to.push_back(part.targets[static_cast<size_t>(l * m + t)]);
+    }
+  blk->out = scatter_between(blk->Y, from, yb, to, b);
   slot = std::move(blk);
   return *slot;
 }
