@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "bilearn/core/error.hpp"
+#include "bilearn/core/handles.hpp"
 
 namespace bilearn_test {
 
@@ -50,6 +51,19 @@ class ScopedOptions {
  private:
   List options_;
 };
+
+// A vector like `like`, filled by PETSc's default random generator seeded with seed (the same
+// values for any rank count).
+inline bilearn::OwnedVec random_vec(Vec like, unsigned long seed) {
+  bilearn::OwnedVec v;
+  BILEARN_CHECK(VecDuplicate(like, v.out()));
+  bilearn::OwnedRandom random;
+  BILEARN_CHECK(PetscRandomCreate(PetscObjectComm((PetscObject)like), random.out()));
+  BILEARN_CHECK(PetscRandomSetSeed(random, seed));
+  BILEARN_CHECK(PetscRandomSeed(random));
+  BILEARN_CHECK(VecSetRandom(v, random));
+  return v;
+}
 
 // For test files that check the assembled tomography matrix entry by entry (against AIR Tools,
 // its transpose, its natural order): -tomo_fold false for the whole binary. test_folded_operator

@@ -121,9 +121,11 @@ int cmd_operator(const CommandLine& cl) {
   const double start = MPI_Wtime();
   const MPI_Comm comm = PETSC_COMM_WORLD;
   require(cl.subcommand.empty(), "operator takes no further word, got '" + cl.subcommand + "'");
-  // --write stores every row: the operator is assembled whole, not folded (-tomo_fold).
-  if (!cl.write.empty()) BILEARN_CHECK(PetscOptionsSetValue(nullptr, "-tomo_fold", "false"));
   const ProblemOptions problem = read_problem_options(comm);
+  // --write stores every row: a tomography operator is assembled whole, not folded (-tomo_fold,
+  // read when the operator is built; only tomography reads it).
+  if (!cl.write.empty() && problem.type == "tomo")
+    BILEARN_CHECK(PetscOptionsSetValue(nullptr, "-tomo_fold", "false"));
   const NormOptions norm_options = read_norm_options(comm);
   const ImageGrid grid(comm, problem.n);
 

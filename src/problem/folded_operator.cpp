@@ -186,13 +186,15 @@ PetscErrorCode shell_get_info(Mat shell, MatInfoType flag, MatInfo* info) {
   return guarded(PetscObjectComm((PetscObject)shell), "folded operator", [&] {
     const Folded& f = *context_of(shell).folded;
     PetscLogDouble used = 0, allocated = 0, unneeded = 0;
-    for (const Part& part : f.parts) {
-      BILEARN_CHECK(MatGetInfo(part.rows, flag, info));
-      used += part.transforms() * info->nz_used;
-      allocated += part.transforms() * info->nz_allocated;
-      unneeded += part.transforms() * info->nz_unneeded;
+    for (size_t i = 0; i < f.parts.size(); ++i) {
+      const Part& part = f.parts[i];
+      MatInfo part_info;
+      BILEARN_CHECK(MatGetInfo(part.rows, flag, &part_info));
+      if (i == 0) *info = part_info;
+      used += part.transforms() * part_info.nz_used;
+      allocated += part.transforms() * part_info.nz_allocated;
+      unneeded += part.transforms() * part_info.nz_unneeded;
     }
-    BILEARN_CHECK(MatGetInfo(f.parts.front().rows, flag, info));
     info->nz_used = used;
     info->nz_allocated = allocated;
     info->nz_unneeded = unneeded;

@@ -23,7 +23,7 @@ for entry in "${cases[@]}"; do
   read -r -a options <<<"${entry#*:}"
   for np in 1 2 3; do
     out=$work/$name-$np
-    run "$np" operator -problem_n $n "${options[@]}" --write "$out.bin" --json "$out.json" >"$out.txt" ||
+    run "$np" operator -problem_n $n "${options[@]}" --write "$out.bin" --json "$out.json" -strict_options >"$out.txt" ||
       fail "$name on $np ranks exited with $?"
     [ -s "$out.bin" ] || fail "$name on $np ranks wrote no operator file"
     grep -E '^  (rows|cols|nnz) ' "$out.txt" >"$out.sizes" || fail "$name on $np ranks printed no sizes"

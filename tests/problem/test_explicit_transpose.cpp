@@ -25,6 +25,7 @@ const auto* const unfolded_tomography = ::testing::AddGlobalTestEnvironment(new 
 namespace {
 
 using bilearn_test::ScopedOptions;
+using bilearn_test::random_vec;
 
 ForwardModel tomo(const ImageGrid& grid, TransposeChoice choice, PetscReal max_mb = 2048) {
   ProblemOptions o;
@@ -34,16 +35,6 @@ ForwardModel tomo(const ImageGrid& grid, TransposeChoice choice, PetscReal max_m
   return create_forward_model(grid, o);
 }
 
-OwnedVec random_vec(Vec like, unsigned long seed) {
-  OwnedVec v;
-  BILEARN_CHECK(VecDuplicate(like, v.out()));
-  OwnedRandom random;
-  BILEARN_CHECK(PetscRandomCreate(PetscObjectComm((PetscObject)like), random.out()));
-  BILEARN_CHECK(PetscRandomSetSeed(random, seed));
-  BILEARN_CHECK(PetscRandomSeed(random));
-  BILEARN_CHECK(VecSetRandom(v, random));
-  return v;
-}
 
 // max |MatMultTranspose(A) y − implicit Aᵀ y| / max |implicit Aᵀ y| and the adjoint error
 // |⟨Ax, y⟩ − ⟨x, Aᵀy⟩| / (‖Ax‖‖y‖), both through whatever MatMultTranspose(A) does now.

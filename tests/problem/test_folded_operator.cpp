@@ -22,23 +22,13 @@ using namespace bilearn;
 namespace {
 
 using bilearn_test::ScopedOptions;
+using bilearn_test::random_vec;
 
 ForwardModel tomo(const ImageGrid& grid, const char* fold, const char* store_transpose = "false") {
   ScopedOptions options({{"-tomo_fold", fold}, {"-problem_store_transpose", store_transpose}});
   ProblemOptions o = read_problem_options(grid.comm());
   o.n = grid.n();
   return create_forward_model(grid, o);
-}
-
-OwnedVec random_like(Vec like, unsigned long seed) {
-  OwnedVec v;
-  BILEARN_CHECK(VecDuplicate(like, v.out()));
-  OwnedRandom random;
-  BILEARN_CHECK(PetscRandomCreate(PetscObjectComm((PetscObject)like), random.out()));
-  BILEARN_CHECK(PetscRandomSetSeed(random, seed));
-  BILEARN_CHECK(PetscRandomSeed(random));
-  BILEARN_CHECK(VecSetRandom(v, random));
-  return v;
 }
 
 // max |a − b| / max |b|.
@@ -56,7 +46,7 @@ double relative_difference(Vec a, Vec b) {
 void expect_same_products(const ForwardModel& folded, const ForwardModel& whole, const std::string& tag) {
   OwnedVec x0, y0;
   BILEARN_CHECK(MatCreateVecs(whole.A, x0.out(), y0.out()));
-  OwnedVec x = random_like(x0, 3), y = random_like(y0, 4), a, b, u, v;
+  OwnedVec x = random_vec(x0, 3), y = random_vec(y0, 4), a, b, u, v;
   BILEARN_CHECK(VecDuplicate(y0, a.out()));
   BILEARN_CHECK(VecDuplicate(y0, b.out()));
   BILEARN_CHECK(VecDuplicate(x0, u.out()));
@@ -144,7 +134,7 @@ TEST(FoldedOperator, BlockProductsEqualSingleProducts) {
     OwnedVec xs0, ys0, X0, Y0;
     BILEARN_CHECK(MatCreateVecs(model.A, xs0.out(), ys0.out()));
     BILEARN_CHECK(MatCreateVecs(block, X0.out(), Y0.out()));
-    OwnedVec X = random_like(X0, 11), Y = random_like(Y0, 12), AX, AtY;
+    OwnedVec X = random_vec(X0, 11), Y = random_vec(Y0, 12), AX, AtY;
     BILEARN_CHECK(VecDuplicate(Y0, AX.out()));
     BILEARN_CHECK(VecDuplicate(X0, AtY.out()));
     BILEARN_CHECK(MatMult(block, X, AX));
@@ -205,7 +195,7 @@ TEST(FoldedOperator, ReproducibleForwardMatchesTheAssembledOne) {
   const ForwardModel folded = tomo(grid, "true"), whole = tomo(grid, "false");
   OwnedVec x0, y0;
   BILEARN_CHECK(MatCreateVecs(whole.A, x0.out(), y0.out()));
-  OwnedVec x = random_like(x0, 9), a, b;
+  OwnedVec x = random_vec(x0, 9), a, b;
   BILEARN_CHECK(VecDuplicate(y0, a.out()));
   BILEARN_CHECK(VecDuplicate(y0, b.out()));
   apply_forward_reproducible(folded, x, a);

@@ -34,6 +34,7 @@ const auto* const unfolded_tomography = ::testing::AddGlobalTestEnvironment(new 
 namespace {
 
 using bilearn_test::ScopedOptions;
+using bilearn_test::random_vec;
 
 ForwardModel make_model(const ImageGrid& grid, const char* type) {
   ProblemOptions o;
@@ -66,16 +67,6 @@ class TempFile {
   std::string path_;
 };
 
-OwnedVec random_vec(Vec like, unsigned long seed) {
-  OwnedVec v;
-  BILEARN_CHECK(VecDuplicate(like, v.out()));
-  OwnedRandom random;
-  BILEARN_CHECK(PetscRandomCreate(PetscObjectComm((PetscObject)like), random.out()));
-  BILEARN_CHECK(PetscRandomSetSeed(random, seed));
-  BILEARN_CHECK(PetscRandomSeed(random));
-  BILEARN_CHECK(VecSetRandom(v, random));
-  return v;
-}
 
 // |⟨Ax, y⟩ − ⟨x, Aᵀy⟩| / (‖Ax‖‖y‖) for random x, y.
 double adjoint_error(Mat A) {

@@ -44,7 +44,7 @@ void mult_transpose_implicit(Mat A, Vec y, Vec x);
 // Bytes of this rank's part of an AIJ matrix as stored (values, column indices, row
 // pointers of the diagonal and off-diagonal blocks); 0 for other types. Not collective.
 double local_matrix_bytes(Mat A);
-// local_matrix_bytes of A plus its stored transpose (A_h and A_hᵀ for a folded operator).
+// local_matrix_bytes of A plus its stored transpose (a folded operator: its parts and theirs).
 double local_stored_bytes(Mat A);
 
 // What the operator costs in memory, for summaries: whether Aᵀ is stored and the MiB of A
