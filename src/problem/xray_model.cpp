@@ -312,7 +312,8 @@ bool plan_holds(const XrayGeometry& geometry, const ImageGrid& grid, const std::
 }
 
 // The folded operator of a plan that holds (folded_operator.hpp).
-OwnedMat assemble_folded(const XrayGeometry& geometry, const ImageGrid& grid, const std::vector<FoldPlanPart>& plan) {
+OwnedMat assemble_folded(const XrayGeometry& geometry, const ImageGrid& grid, const std::vector<FoldPlanPart>& plan,
+                         double forward_by_transpose_mb) {
   const PetscInt n = grid.n(), p = geometry.rays;
   const DmdaIndex index(grid);
   const std::vector<PetscInt> natural = grid.local_natural_indices();
@@ -342,7 +343,7 @@ OwnedMat assemble_folded(const XrayGeometry& geometry, const ImageGrid& grid, co
   }
   PetscInt rows_start = 0, rows_local = 0;
   split_rows(grid.comm(), geometry.rows(), &rows_start, &rows_local);
-  return create_folded_operator(std::move(parts), rows_local, geometry.rows());
+  return create_folded_operator(std::move(parts), rows_local, geometry.rows(), forward_by_transpose_mb);
 }
 
 }  // namespace
@@ -351,19 +352,25 @@ ForwardModel create_xray_model(const ImageGrid& grid) {
   const MPI_Comm comm = grid.comm();
   const XrayGeometry geometry = read_xray_geometry(comm, grid.n());
   bool fold = true;
+  double forward_by_transpose_mb = 12;
   {
     OptionsBlock block(comm, "", "Tomography operator storage");
     fold = block.flag("-tomo_fold",
                       "store only the rows that the symmetries of the angle set do not give (θ + 90°, 180° - θ: "
                       "checked ray by ray); the others are applied to the turned or mirrored image",
                       fold);
+    forward_by_transpose_mb =
+        block.real("-tomo_fold_transposed_mb",
+                   "folded products whose transformed images exceed this many MiB per rank compute A x through the "
+                   "stored transposes too (read in image order; large N, several samples; 0: always)",
+                   forward_by_transpose_mb, 0.0, 1e9);
   }
   log::ScopedEvent event(log::events().operator_assembly);
   ForwardModel model;
   if (fold)
     for (const auto& plan : fold_plans(geometry))
       if (plan_holds(geometry, grid, plan)) {
-        model.A = assemble_folded(geometry, grid, plan);
+        model.A = assemble_folded(geometry, grid, plan, forward_by_transpose_mb);
         break;
       }
   if (!model.A) model.A = assemble_rows(geometry, grid, geometry.rows(), [](PetscInt row) { return row; });

@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bilearn/core/error.hpp"
@@ -24,8 +25,11 @@ namespace {
 using bilearn_test::ScopedOptions;
 using bilearn_test::random_vec;
 
-ForwardModel tomo(const ImageGrid& grid, const char* fold, const char* store_transpose = "false") {
-  ScopedOptions options({{"-tomo_fold", fold}, {"-problem_store_transpose", store_transpose}});
+ForwardModel tomo(const ImageGrid& grid, const char* fold, const char* store_transpose = "false",
+                  const char* transposed_mb = "12") {
+  ScopedOptions options({{"-tomo_fold", fold},
+                         {"-problem_store_transpose", store_transpose},
+                         {"-tomo_fold_transposed_mb", transposed_mb}});
   ProblemOptions o = read_problem_options(grid.comm());
   o.n = grid.n();
   return create_forward_model(grid, o);
@@ -122,10 +126,15 @@ TEST(FoldedOperator, NoFoldWithoutRotationSymmetry) {
 }
 
 // b interlaced columns: b single products, with A_hᵀ stored and without.
+// Also with the forward product through the stored transposes (-tomo_fold_transposed_mb 0;
+// the default switches to it only for large images): the same products as the whole A.
 TEST(FoldedOperator, BlockProductsEqualSingleProducts) {
   const ImageGrid grid(PETSC_COMM_WORLD, 15);
-  for (const char* store : {"true", "false"}) {
-    const ForwardModel model = tomo(grid, "true", store);
+  const ForwardModel whole = tomo(grid, "false");
+  const std::vector<std::pair<const char*, const char*>> storage_and_threshold = {
+      {"true", "12"}, {"true", "0"}, {"false", "0"}};
+  for (const auto& [store, transposed_mb] : storage_and_threshold) {
+    const ForwardModel model = tomo(grid, "true", store, transposed_mb);
     ASSERT_TRUE(is_folded(model.A));
     for (Mat part : folded_parts(model.A))
       EXPECT_EQ(explicit_transpose(part) != nullptr, std::string(store) == "true");
@@ -153,8 +162,12 @@ TEST(FoldedOperator, BlockProductsEqualSingleProducts) {
       BILEARN_CHECK(VecStrideGather(AtY, s, aty_block, INSERT_VALUES));
       BILEARN_CHECK(MatMult(model.A, x, ax));
       BILEARN_CHECK(MatMultTranspose(model.A, y, aty));
-      EXPECT_LT(relative_difference(ax_block, ax), 1e-15) << store << " column " << s;
-      EXPECT_LT(relative_difference(aty_block, aty), 1e-15) << store << " column " << s;
+      EXPECT_LT(relative_difference(ax_block, ax), 1e-15) << store << " " << transposed_mb << " column " << s;
+      EXPECT_LT(relative_difference(aty_block, aty), 1e-15) << store << " " << transposed_mb << " column " << s;
+      BILEARN_CHECK(MatMult(whole.A, x, ax_block));
+      BILEARN_CHECK(MatMultTranspose(whole.A, y, aty_block));
+      EXPECT_LT(relative_difference(ax, ax_block), 1e-12) << store << " " << transposed_mb << " column " << s;
+      EXPECT_LT(relative_difference(aty, aty_block), 1e-12) << store << " " << transposed_mb << " column " << s;
     }
     // One column: A itself.
     const OwnedMat one = block_operator(model.A, 1);

@@ -33,8 +33,12 @@ struct FoldPart {
 };
 
 // The folded operator of parts that together give every row of A exactly once, with
-// rows_local rows of A on this rank out of rows_global. Collective.
-OwnedMat create_folded_operator(std::vector<FoldPart> parts, PetscInt rows_local, PetscInt rows_global);
+// rows_local rows of A on this rank out of rows_global. Where the parts' transposes are stored
+// and a product's interlaced transformed images (m·b components) exceed forward_by_transpose_mb
+// MiB on a rank, A x is computed through A_pᵀ too (read in image order: cache-friendly for
+// large N; -tomo_fold_transposed_mb). Collective.
+OwnedMat create_folded_operator(std::vector<FoldPart> parts, PetscInt rows_local, PetscInt rows_global,
+                                double forward_by_transpose_mb);
 
 // Whether A is a folded operator.
 bool is_folded(Mat A);
