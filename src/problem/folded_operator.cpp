@@ -18,11 +18,11 @@ constexpr const char* key = "bilearn_folded_operator";
 // b-column vectors and MAIJ's.
 struct Part {
   struct Block {
-    OwnedMat maij, maij_t;  // MAIJ(A_p, m·b) and MAIJ(A_pᵀ, m·b) (null when A_pᵀ is not stored)
+    OwnedMat maij, maij_t;              // MAIJ(A_p, m·b) and MAIJ(A_pᵀ, m·b) (null when A_pᵀ is not stored)
     bool forward_by_transpose = false;  // A x as (A_pᵀ)ᵀ X: X read in order (see Folded)
-    OwnedVec X, Y;          // its input and output
-    OwnedScatter in;        // x_b → X: (T_0 x, …, T_{m−1} x) per pixel
-    OwnedScatter out;       // Y → y_b: the target rows
+    OwnedVec X, Y;                      // its input and output
+    OwnedScatter in;                    // x_b → X: (T_0 x, …, T_{m−1} x) per pixel
+    OwnedScatter out;                   // Y → y_b: the target rows
   };
   OwnedMat rows;
   std::vector<std::vector<PetscInt>> sources;
@@ -63,8 +63,8 @@ OwnedVec layout_only(MPI_Comm comm, PetscInt local) {
 
 // A scatter from[i] → to[i], the indices counting blocks of bs entries (block index sets: each
 // block moves as one unit). Collective.
-OwnedScatter scatter_between(Vec from, const std::vector<PetscInt>& from_idx, Vec to, const std::vector<PetscInt>& to_idx,
-                             PetscInt bs = 1) {
+OwnedScatter scatter_between(Vec from, const std::vector<PetscInt>& from_idx, Vec to,
+                             const std::vector<PetscInt>& to_idx, PetscInt bs = 1) {
   OwnedIS is_from, is_to;
   MPI_Comm comm = PetscObjectComm((PetscObject)from);
   BILEARN_CHECK(ISCreateBlock(comm, bs, static_cast<PetscInt>(from_idx.size()), from_idx.data(), PETSC_COPY_VALUES,
@@ -291,8 +291,7 @@ OwnedMat create_folded_operator(std::vector<FoldPart> parts, PetscInt rows_local
     part.targets = std::move(p.targets);
     BILEARN_CHECK(MatGetLocalSize(part.rows, &part.rows_local, nullptr));
     BILEARN_CHECK(MatGetOwnershipRange(part.rows, &part.row_start, nullptr));
-    require(!part.sources.empty() &&
-                static_cast<PetscInt>(part.targets.size()) == part.rows_local * part.transforms(),
+    require(!part.sources.empty() && static_cast<PetscInt>(part.targets.size()) == part.rows_local * part.transforms(),
             "folded operator: one target row per stored row and transform");
     for (const auto& source : part.sources)
       require(static_cast<PetscInt>(source.size()) == f->pixels_local, "folded operator: one source per pixel");
@@ -301,7 +300,9 @@ OwnedMat create_folded_operator(std::vector<FoldPart> parts, PetscInt rows_local
   return make_shell(f, 1);
 }
 
-bool is_folded(Mat A) { return folded_of(A) != nullptr; }
+bool is_folded(Mat A) {
+  return folded_of(A) != nullptr;
+}
 
 std::vector<Mat> folded_parts(Mat A) {
   std::vector<Mat> parts;

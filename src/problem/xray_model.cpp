@@ -298,13 +298,12 @@ bool plan_holds(const XrayGeometry& geometry, const ImageGrid& grid, const std::
         const auto& b = paired.natural_entries();
         mapped.clear();
         for (const PixelHit& h : stored.natural_entries()) mapped.push_back(moved(h, n, tr.map));
-        std::sort(mapped.begin(), mapped.end(), [](const PixelHit& x, const PixelHit& y) {
-          return x.row != y.row ? x.row < y.row : x.col < y.col;
-        });
+        std::sort(mapped.begin(), mapped.end(),
+                  [](const PixelHit& x, const PixelHit& y) { return x.row != y.row ? x.row < y.row : x.col < y.col; });
         ok = mapped.size() == b.size();
         for (size_t k = 0; ok && k < b.size(); ++k)
-          ok = mapped[k].row == b[k].row && mapped[k].col == b[k].col &&
-               std::abs(mapped[k].length - b[k].length) <= tol;
+          ok =
+              mapped[k].row == b[k].row && mapped[k].col == b[k].col && std::abs(mapped[k].length - b[k].length) <= tol;
       }
     }
   }

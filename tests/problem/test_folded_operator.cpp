@@ -22,8 +22,8 @@ using namespace bilearn;
 
 namespace {
 
-using bilearn_test::ScopedOptions;
 using bilearn_test::random_vec;
+using bilearn_test::ScopedOptions;
 
 ForwardModel tomo(const ImageGrid& grid, const char* fold, const char* store_transpose = "false",
                   const char* transposed_mb = "12") {
@@ -116,7 +116,7 @@ TEST(FoldedOperator, OtherSymmetricGeometriesFoldWhereTheRaysAgree) {
 TEST(FoldedOperator, NoFoldWithoutRotationSymmetry) {
   const ImageGrid grid(PETSC_COMM_WORLD, 12);
   for (const ScopedOptions::List& c : std::vector<ScopedOptions::List>{
-           {{"-tomo_angles", "45"}},                              // odd: no pairs
+           {{"-tomo_angles", "45"}},                                // odd: no pairs
            {{"-tomo_angles", "20"}, {"-tomo_angle_range", "150"}},  // pairs 75° apart
        }) {
     ScopedOptions options(c);
@@ -136,8 +136,7 @@ TEST(FoldedOperator, BlockProductsEqualSingleProducts) {
   for (const auto& [store, transposed_mb] : storage_and_threshold) {
     const ForwardModel model = tomo(grid, "true", store, transposed_mb);
     ASSERT_TRUE(is_folded(model.A));
-    for (Mat part : folded_parts(model.A))
-      EXPECT_EQ(explicit_transpose(part) != nullptr, std::string(store) == "true");
+    for (Mat part : folded_parts(model.A)) EXPECT_EQ(explicit_transpose(part) != nullptr, std::string(store) == "true");
     const PetscInt b = 3;
     const OwnedMat block = block_operator(model.A, b);
     OwnedVec xs0, ys0, X0, Y0;
