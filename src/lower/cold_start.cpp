@@ -21,7 +21,7 @@ std::vector<PetscReal> stronger_weights(const Regulariser& reg, const std::vecto
 ColdStart::ColdStart(MPI_Comm comm) {
   OptionsBlock options(comm, "", "Lower-level cold start (continuation in theta)");
   shift_ = options.real("-lower_continuation",
-                        "a solve from x = 0 first minimises at log10 weights + this shift (0: off)", 0.5, 0.0, 10.0);
+                        "a solve from x = 0 first minimises at log10 weights + this shift (0: off)", 1.0, 0.0, 10.0);
   rtol_ = options.real("-lower_continuation_rtol",
                        "relative gradient tolerance of that first stage, against |grad Phi(0)|", 1e-3, 1e-12, 0.5);
 }
