@@ -235,8 +235,12 @@ std::vector<PetscInt> angle_range(PetscInt begin, PetscInt end) {
 // The candidate folds of a geometry, the finest first (each is checked ray by ray):
 // - K angles over 180° from 0°, K divisible by 4: the rays at θ + 90° are those at θ turned by
 //   90°, those at 180° − θ those at θ mirrored (x → −x), those at 90° − θ those at θ mirrored
-//   and turned, on the reversed detector. Angles 1 .. K/4 − 1 are stored once for four rows;
-//   angles 0 and K/4 (0°, 45°: their own mirrors) once for two.
+//   and turned, on the reversed detector. Angles K/4 + 1 .. K/2 − 1 (46°–89°) are stored once
+//   for four rows; angles 0 and K/4 (0°, 45°: their own mirrors) once for two. Of each group of
+//   four the angle whose rays run closest to the image rows is stored: they read the pixels
+//   in memory order (DMDA rows). bench operator, N = 256, 2 ranks, the whole A's rows of
+//   45° – 89° against 0° – 44°: MatMult 1.4 against 2.5 ms, MAIJ(A, 4) 3.2–3.5 against
+//   4.3–4.5 ms, the stored transposes' MAIJ 2.2–2.9 against 3.0–3.6 ms.
 // - K even over 180° (any start): θ and θ + 90°, the first K/2 angles stored.
 // - K even over 360°: θ and θ + 180° (the image turned by 180°).
 std::vector<std::vector<FoldPlanPart>> fold_plans(const XrayGeometry& g) {
@@ -249,7 +253,7 @@ std::vector<std::vector<FoldPlanPart>> fold_plans(const XrayGeometry& g) {
     if (K % 4 == 0 && K >= 8 && g.angle_start == 0) {
       const FoldTransform mirror{PixelMap::mirror, [K](PetscInt k) { return K - k; }, false};
       const FoldTransform both{PixelMap::transpose, [K](PetscInt k) { return K / 2 - k; }, true};
-      plans.push_back({FoldPlanPart{angle_range(1, K / 4), {identity, turn, mirror, both}},
+      plans.push_back({FoldPlanPart{angle_range(K / 4 + 1, K / 2), {identity, turn, mirror, both}},
                        FoldPlanPart{{0, K / 4}, {identity, turn}}});
     }
     plans.push_back({FoldPlanPart{angle_range(0, K / 2), {identity, turn}}});

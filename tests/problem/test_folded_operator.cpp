@@ -75,7 +75,7 @@ TEST(FoldedOperator, DefaultGeometryFoldsAndGivesTheAssembledProducts) {
     const ImageGrid grid(PETSC_COMM_WORLD, n);
     const ForwardModel folded = tomo(grid, "true"), whole = tomo(grid, "false");
     const std::string tag = "N = " + std::to_string(n);
-    // 180 angles from 0°: four rows per stored row for angles 1° .. 44°, two for 0° and 45°.
+    // 180 angles from 0°: four rows per stored row for angles 46° .. 89°, two for 0° and 45°.
     ASSERT_EQ(folded_parts(folded.A).size(), 2u) << tag;
     EXPECT_FALSE(is_folded(whole.A)) << tag;
     expect_same_products(folded, whole, tag);
