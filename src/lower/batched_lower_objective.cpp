@@ -148,7 +148,7 @@ BatchedLowerObjective::BatchedLowerObjective(const std::vector<LowerObjective*>&
   BILEARN_CHECK(PetscObjectComposeFunction((PetscObject)hessian_.get(), KSPLOCKSTEPCG_SET_ACTIVE_BLOCKS,
                                            hessian_set_active_blocks));
   active_.assign(samples_.size(), 1);
-  fewer_columns_.resize(samples_.size() - 1);
+  fewer_columns_.resize(samples_.size());  // up to B: a padded product may use all B columns
   data_hessian_ =
       stacked_shell(comm, B * local_, global, this, batched_shell_mult<&BatchedLowerObjective::data_hessian_mult>);
   reg_hessian_ =
@@ -228,13 +228,18 @@ void BatchedLowerObjective::active_normal_product(Vec x, Vec out) {
     BILEARN_CHECK(VecZeroEntries(out));
     return;
   }
-  BlockProduct& p = block_product(b);
+  // The active blocks in the first b of `width` columns (a width PETSc's MAIJ kernels unroll),
+  // zeros in the rest.
+  const PetscInt width = fast_block_columns(samples_.front()->model().A, b, B);
+  BlockProduct& p = block_product(width);
   {
     VecArray image(image_int_), data(data_int_);
     {
       ConstVecArray in(x);
       for (PetscInt s = 0, k = 0; s < B; ++s)
-        if (active_[static_cast<size_t>(s)]) interlace_block(in.data() + s * local_, image.data(), k++, b, local_);
+        if (active_[static_cast<size_t>(s)]) interlace_block(in.data() + s * local_, image.data(), k++, width, local_);
+      for (PetscInt k = b; k < width; ++k)
+        for (PetscInt i = 0; i < local_; ++i) image[i * width + k] = 0.0;
     }
     BILEARN_CHECK(VecPlaceArray(p.image, image.data()));
     BILEARN_CHECK(VecPlaceArray(p.data, data.data()));
@@ -251,7 +256,7 @@ void BatchedLowerObjective::active_normal_product(Vec x, Vec out) {
         std::fill(block, block + local_, 0.0);
         continue;
       }
-      for (PetscInt i = 0; i < local_; ++i) block[i] = image[i * b + k];
+      for (PetscInt i = 0; i < local_; ++i) block[i] = image[i * width + k];
       ++k;
     }
   }
@@ -323,7 +328,8 @@ void BatchedLowerObjective::hessian_mult(Vec v, Vec y) {
   if (active < blocks()) {
     VecArray o(y);
     for (size_t s = 0; s < active_.size(); ++s)
-      if (!active_[s]) std::fill(o.data() + static_cast<PetscInt>(s) * local_, o.data() + static_cast<PetscInt>(s + 1) * local_, 0.0);
+      if (!active_[s])
+        std::fill(o.data() + static_cast<PetscInt>(s) * local_, o.data() + static_cast<PetscInt>(s + 1) * local_, 0.0);
   }
   hessian_products_ += active;
 }

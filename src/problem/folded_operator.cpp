@@ -300,6 +300,21 @@ OwnedMat create_folded_operator(std::vector<FoldPart> parts, PetscInt rows_local
   return make_shell(f, 1);
 }
 
+PetscInt fast_block_columns(Mat A, PetscInt b, PetscInt most) {
+  const auto unrolled = [](PetscInt components) { return components <= 11 || components == 16 || components == 18; };
+  std::vector<PetscInt> transforms{1};  // an assembled A: MAIJ(A, b) has b components
+  if (Folded* f = folded_of(A)) {
+    transforms.clear();
+    for (const Part& part : f->parts) transforms.push_back(part.transforms());
+  }
+  for (PetscInt width = b; width <= most; ++width) {
+    bool all = true;
+    for (PetscInt m : transforms) all = all && unrolled(m * width);
+    if (all) return width;
+  }
+  return b;
+}
+
 bool is_folded(Mat A) {
   return folded_of(A) != nullptr;
 }

@@ -174,6 +174,22 @@ TEST(FoldedOperator, BlockProductsEqualSingleProducts) {
   }
 }
 
+// Block widths on PETSc's unrolled MAIJ kernels (1–11, 16, 18 components): the four-way fold has
+// parts of 4 and 2 transforms, so 3 columns (12 components) run as 4; an assembled A's MAIJ has
+// b components.
+TEST(FoldedOperator, FastBlockColumnsAvoidTheGenericMaijKernel) {
+  const ImageGrid grid(PETSC_COMM_WORLD, 16);
+  const ForwardModel folded = tomo(grid, "true"), whole = tomo(grid, "false");
+  ASSERT_TRUE(is_folded(folded.A));
+  EXPECT_EQ(fast_block_columns(folded.A, 1, 4), 1);
+  EXPECT_EQ(fast_block_columns(folded.A, 2, 4), 2);
+  EXPECT_EQ(fast_block_columns(folded.A, 3, 4), 4);
+  EXPECT_EQ(fast_block_columns(folded.A, 3, 3), 3);  // nothing faster allowed: b itself
+  EXPECT_EQ(fast_block_columns(folded.A, 5, 8), 5);  // 20, 24, 28, 32 components: none unrolled
+  EXPECT_EQ(fast_block_columns(whole.A, 3, 4), 3);
+  EXPECT_EQ(fast_block_columns(whole.A, 12, 20), 16);
+}
+
 // diag(AᵀA) as Σ_p Σ_t T_tᵀ diag(A_pᵀA_p): the transposed transforms put each part's column
 // sums where the assembled A has them.
 TEST(FoldedOperator, SumsOverTransformsGiveTheColumnsOfA) {

@@ -90,10 +90,10 @@ class BatchedLowerObjective : public LowerProblem {
   OwnedMat hessian_, data_hessian_, reg_hessian_;
   PetscInt hessian_products_ = 0;
   PetscInt operator_applications_ = 0;
-  std::vector<PetscReal> jw_;  // one sample's J w
+  std::vector<PetscReal> jw_;            // one sample's J w
   std::vector<PetscReal> block_values_;  // Φ_s at the last value_and_gradient
-  std::vector<char> active_;   // blocks the Hessian products compute (all unless lockstepcg says otherwise)
-  std::vector<BlockProduct> fewer_columns_;  // [b − 1]: products for b < B active blocks
+  std::vector<char> active_;             // blocks the Hessian products compute (all unless lockstepcg says otherwise)
+  std::vector<BlockProduct> fewer_columns_;  // [b − 1]: products of b columns while some blocks are frozen
   friend class PlacedBlocks;
 };
 

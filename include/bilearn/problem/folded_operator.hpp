@@ -51,6 +51,13 @@ std::vector<Mat> folded_parts(Mat A);
 // folded A (A itself, referenced, for b = 1). Its MatMultTranspose uses A_pᵀ when stored.
 OwnedMat block_operator(Mat A, PetscInt b);
 
+// The number of columns, at least b and at most most, whose block_operator(A, ·) runs on
+// PETSc's unrolled MAIJ kernels (1–11, 16 or 18 components; any other count takes the generic
+// loop): for a folded A with four transforms, b = 3 (12 components) is 1.7× slower than b = 4
+// at N = 256 (bench operator). b itself when no such count is in [b, most]. Padding columns
+// are computed and discarded.
+PetscInt fast_block_columns(Mat A, PetscInt b, PetscInt most);
+
 // For a folded A: y = A x computed part by part and transform by transform, each
 // (A_p T_t x) by rows(A_p, T_t x, out) (out in A_p's row layout), e.g. with exactly summed rows.
 void folded_apply(Mat A, Vec x, Vec y, const std::function<void(Mat part, Vec x, Vec out)>& rows);
