@@ -302,16 +302,16 @@ OwnedMat create_folded_operator(std::vector<FoldPart> parts, PetscInt rows_local
 
 PetscInt fast_block_columns(Mat A, PetscInt b, PetscInt most) {
   const auto unrolled = [](PetscInt components) { return components <= 11 || components == 16 || components == 18; };
-  std::vector<PetscInt> transforms{1};  // an assembled A: MAIJ(A, b) has b components
-  if (Folded* f = folded_of(A)) {
-    transforms.clear();
-    for (const Part& part : f->parts) transforms.push_back(part.transforms());
-  }
-  for (PetscInt width = b; width <= most; ++width) {
-    bool all = true;
-    for (PetscInt m : transforms) all = all && unrolled(m * width);
-    if (all) return width;
-  }
+  const Folded* f = folded_of(A);
+  // Called on every lockstep product with frozen blocks: no allocation.
+  const auto fast = [&](PetscInt width) {
+    if (!f) return unrolled(width);  // an assembled A: MAIJ(A, width) has width components
+    for (const Part& part : f->parts)
+      if (!unrolled(part.transforms() * width)) return false;
+    return true;
+  };
+  for (PetscInt width = b; width <= most; ++width)
+    if (fast(width)) return width;
   return b;
 }
 
