@@ -47,7 +47,8 @@ struct Folded {
   // which reads X once, in order, and scatters into the (much smaller) rays' Y. Measured on
   // 2 ranks, b = 4, c = 16: N = 512 (16.8 MB per rank) 156 → 51 ms; N = 384 (9.4 MB) 38 ≈ 36
   // ms; on 1 rank N = 256 (8.4 MB) the row-wise product was faster (12–16 against 23–25 ms).
-  double forward_by_transpose_bytes = 12.0 * 1024 * 1024;
+  // Set from -tomo_fold_transposed_mb (default 12 MiB, xray_model.cpp).
+  double forward_by_transpose_bytes = 0;
 
   Part::Block& block(Part& part, PetscInt b);
   VecScatter transform(Part& part, PetscInt t);
