@@ -167,18 +167,24 @@ std::vector<std::string> Spool::incoming() const {
   return names;
 }
 
+bool Spool::name_finished(const std::string& name) const {
+  std::error_code ec;
+  return fs::exists(folder("done", name), ec) || fs::exists(folder("failed", name), ec);
+}
+
 bool Spool::name_taken(const std::string& name) const {
   std::error_code ec;
-  for (const char* state : {"running", "done", "failed"})
-    if (fs::exists(folder(state, name), ec)) return true;
-  return false;
+  return fs::exists(folder("running", name), ec) || name_finished(name);
 }
 
 std::string Spool::claim(const std::string& name, const JobOwner& owner) const {
+  // Only a finished job of the same name moves this one to NAME-2: running/NAME is the lock of
+  // the claim itself. (Skipping a running/NAME made by another service's claim in progress let
+  // two services race for the file under two names, and the job could run as NAME-2.)
   std::string job = name;
-  for (int k = 2; name_taken(job); ++k) job = name + "-" + std::to_string(k);
+  for (int k = 2; name_finished(job); ++k) job = name + "-" + std::to_string(k);
   const std::string dir = folder("running", job);
-  if (mkdir(dir.c_str(), 0755) != 0) return "";  // another service is claiming it
+  if (mkdir(dir.c_str(), 0755) != 0) return "";  // another service is claiming or running it
   chmod(dir.c_str(), 0755);
   write_file_atomically(dir + "/owner", owner.line());
   touch(dir + "/heartbeat");

@@ -45,7 +45,8 @@ class Spool {
   // The names (file names without .opts) queued in incoming/, oldest first.
   std::vector<std::string> incoming() const;
   // Claims incoming/NAME.opts for owner: returns the job's name in running/ (NAME, or NAME-2, …
-  // when done/ or failed/ already hold NAME) or "" if another service was first.
+  // when done/ or failed/ already hold NAME) or "" if another service was first or running/
+  // holds the name (a claim in progress, or a job of that name still running: it waits).
   std::string claim(const std::string& name, const JobOwner& owner) const;
   // The names in running/ whose owner is released, dead or stale (stale_seconds without a
   // heartbeat), oldest first.
@@ -65,7 +66,8 @@ class Spool {
   std::string submit(const std::string& file_name, const std::string& text) const;
 
  private:
-  bool name_taken(const std::string& name) const;
+  bool name_taken(const std::string& name) const;     // running/, done/ or failed/ hold it
+  bool name_finished(const std::string& name) const;  // done/ or failed/ hold it
   std::string root_;
 };
 
