@@ -252,7 +252,7 @@ TEST(PCCirculant, BadOptionsAndMissingGridAreOneLineErrors) {
   OwnedMat h = stencil_operator(dm, 1.0, 1.0, 0.0);
   for (const char* bad :
        {"-bad_pc_circulant_clip 2", "-bad_pc_circulant_radius -3", "-bad_pc_circulant_kernel edges",
-        "-bad_pc_circulant_kernel_reach -1"}) {
+        "-bad_pc_circulant_kernel_reach -2"}) {
     BILEARN_CHECK(PetscOptionsInsertString(nullptr, bad));
     OwnedPC pc;
     BILEARN_CHECK(PCCreate(PETSC_COMM_WORLD, pc.out()));

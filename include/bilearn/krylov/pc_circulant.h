@@ -15,7 +15,7 @@
                                                    (full-range kernel), at the centre, or
                                                    mean(diag F)·I (masks, user matrices)  [corners]
      -pc_circulant_kernel_reach p                  F's kernel cut beyond p pixels along
-                                                   either axis (0: the full range)         [64]
+                                                   either axis (0: the full range)         [max(64, N/4)]
      -pc_circulant_boundary zero|periodic          zero-padded 2N grid, or the N grid itself
                                                    (exact for periodic convolutions)       [zero]
      -pc_circulant_scaling diagonal|none           Fessler–Booth diagonal scaling          [diagonal]

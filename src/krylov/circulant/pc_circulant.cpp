@@ -40,7 +40,8 @@ struct Circulant {
   bool scaling = true;
   Curvature curvature = Curvature::comb;
   PetscInt radius = -1;  // -1: 2 × the DMDA's stencil width
-  PetscInt reach = 64;   // offsets of the fixed kernel beyond this (max over the axes) dropped; 0: none
+  PetscInt reach = -1;   // offsets of the fixed kernel beyond this (max over the axes) dropped; 0: none;
+                         // -1: kDefaultReach(image side)
   PetscReal clip = 1e-8;
   // what it acts on
   DM dm = nullptr;  // referenced
@@ -55,6 +56,12 @@ struct Circulant {
   OwnedVec scale, work;
   PCCirculantInfo info{};
 };
+
+// The default reach of the fixed kernel (docs/algorithms.md §4.5, "Reach"): max(64, side / 4)
+// pixels. Measured best: the full range at N = 64, 64 at N = 128 and 256, 128 at N = 512.
+PetscInt default_reach(PetscInt side) {
+  return std::max<PetscInt>(64, side / 4);
+}
 
 Circulant& data(PC pc) {
   return *static_cast<Circulant*>(pc->data);
@@ -111,12 +118,13 @@ std::vector<PetscReal> long_range_symbol(Circulant& c, Mat a, DM dm) {
   }
   const LongKernel k = impulse_response_kernel(a, dm, g, impulses, g.first_row(), g.local_rows(), c.info.fixed_products);
   const PetscInt m0 = g.m0(), m1 = g.m1();
-  // The kernel is cut at `reach` pixels (docs/algorithms.md §4.5, "Reach"): past about 64 pixels
-  // AᵀA's ~1/r tail only made the preconditioner worse (N = 256: 757 → 554 PCG iterations).
+  // The kernel is cut at `reach` pixels (docs/algorithms.md §4.5, "Reach"): AᵀA's far ~1/r tail
+  // only made the preconditioner worse (N = 256: 757 → 554 PCG iterations at a reach of 64).
+  const PetscInt reach = c.reach >= 0 ? c.reach : default_reach(std::max(nx, ny));
   return g.symbol([&](PetscInt r, PetscInt col) {
     const PetscInt d0 = r <= m0 / 2 ? r : r - m0;
     const PetscInt d1 = col <= m1 / 2 ? col : col - m1;
-    if (c.reach > 0 && std::max(std::abs(d0), std::abs(d1)) > c.reach) return 0.0;
+    if (reach > 0 && std::max(std::abs(d0), std::abs(d1)) > reach) return 0.0;
     return k.at(r, col, m1);
   });
 }
@@ -291,15 +299,16 @@ PetscErrorCode set_from_options(PC pc, PetscOptionItems* PetscOptionsObject) {
                             "PCCIRCULANT", c.radius, &c.radius, nullptr));
   const PetscInt reach = c.reach;
   PetscCall(PetscOptionsInt("-pc_circulant_kernel_reach",
-                            "Fixed part's kernel: offsets beyond this many pixels (along either axis) dropped (0: none)",
+                            "Fixed part's kernel: offsets beyond this many pixels (along either axis) dropped (0: none; "
+                            "-1: max(64, image side / 4))",
                             "PCCIRCULANT", c.reach, &c.reach, nullptr));
   PetscCall(PetscOptionsReal("-pc_circulant_clip", "Symbol floor relative to its maximum", "PCCIRCULANT", c.clip,
                              &c.clip, nullptr));
   PetscOptionsHeadEnd();
   if (c.radius < -1) SETERRQ(comm_of(pc), PETSC_ERR_ARG_OUTOFRANGE, "-pc_circulant_radius must be >= 0, got %d", (int)c.radius);
-  if (c.reach < 0)
-    SETERRQ(comm_of(pc), PETSC_ERR_ARG_OUTOFRANGE, "-pc_circulant_kernel_reach must be >= 0 (0: the full range), got %d",
-            (int)c.reach);
+  if (c.reach < -1)
+    SETERRQ(comm_of(pc), PETSC_ERR_ARG_OUTOFRANGE,
+            "-pc_circulant_kernel_reach must be >= 0 (0: the full range) or -1 (the default), got %d", (int)c.reach);
   if (!(c.clip > 0 && c.clip < 1))
     SETERRQ(comm_of(pc), PETSC_ERR_ARG_OUTOFRANGE, "-pc_circulant_clip must lie in (0, 1), got %g", (double)c.clip);
   const bool periodic = boundary == 1;
@@ -320,7 +329,9 @@ PetscErrorCode view(PC pc, PetscViewer viewer) {
   if (!ascii) PetscFunctionReturn(0);
   const Circulant& c = data(pc);
   PetscCall(PetscViewerASCIIPrintf(viewer, "  kernel %s (reach %d), boundary %s, scaling %s, curvature %s, clip %g\n",
-                                   kKernelNames[static_cast<int>(c.kernel)], (int)c.reach,
+                                   kKernelNames[static_cast<int>(c.kernel)],
+                                   (int)(c.reach >= 0 || !c.grid ? c.reach
+                                                                 : default_reach(std::max(c.grid->rows(), c.grid->cols()))),
                                    c.periodic ? "periodic" : "zero", c.scaling ? "diagonal" : "none",
                                    kCurvatureNames[static_cast<int>(c.curvature)], (double)c.clip));
   PetscCall(PetscViewerASCIIPrintf(viewer, "  operator split: %s\n", c.fixed && c.varying ? "fixed + varying" : "none"));
