@@ -41,7 +41,7 @@ struct Circulant {
   Curvature curvature = Curvature::comb;
   PetscInt radius = -1;  // -1: 2 × the DMDA's stencil width
   PetscInt reach = -1;   // offsets of the fixed kernel beyond this (max over the axes) dropped; 0: none;
-                         // -1: kDefaultReach(image side)
+                         // -1: the default (reach_in_use)
   PetscReal clip = 1e-8;
   // what it acts on
   DM dm = nullptr;  // referenced
@@ -57,14 +57,16 @@ struct Circulant {
   PCCirculantInfo info{};
 };
 
-// The default reach of the fixed kernel (docs/algorithms.md §4.5, "Reach"): max(64, side / 4)
-// pixels. Measured best: the full range at N = 64, 64 at N = 128 and 256, 128 at N = 512.
-PetscInt default_reach(PetscInt side) {
-  return std::max<PetscInt>(64, side / 4);
-}
-
 Circulant& data(PC pc) {
   return *static_cast<Circulant*>(pc->data);
+}
+
+// The reach of the fixed kernel on c's grid: -pc_circulant_kernel_reach, or by default
+// max(64, side / 4) pixels (docs/algorithms.md §4.5, "Reach"; measured best: the full range at
+// N = 64, 64 at N = 128 and 256, 128 at N = 512). c.grid must exist.
+PetscInt reach_in_use(const Circulant& c) {
+  if (c.reach >= 0) return c.reach;
+  return std::max<PetscInt>(64, std::max(c.grid->rows(), c.grid->cols()) / 4);
 }
 
 MPI_Comm comm_of(PC pc) {
@@ -120,7 +122,7 @@ std::vector<PetscReal> long_range_symbol(Circulant& c, Mat a, DM dm) {
   const PetscInt m0 = g.m0(), m1 = g.m1();
   // The kernel is cut at `reach` pixels (docs/algorithms.md §4.5, "Reach"): AᵀA's far ~1/r tail
   // only made the preconditioner worse (N = 256: 757 → 554 PCG iterations at a reach of 64).
-  const PetscInt reach = c.reach >= 0 ? c.reach : default_reach(std::max(nx, ny));
+  const PetscInt reach = reach_in_use(c);
   return g.symbol([&](PetscInt r, PetscInt col) {
     const PetscInt d0 = r <= m0 / 2 ? r : r - m0;
     const PetscInt d1 = col <= m1 / 2 ? col : col - m1;
@@ -168,7 +170,7 @@ std::string stored_symbol_key(const Circulant& c) {
   char clip[64];
   std::snprintf(clip, sizeof clip, "%a", static_cast<double>(c.clip));
   return c.fixed_key + " | pc_circulant kernel=" + kKernelNames[static_cast<int>(c.kernel)] +
-         " boundary=" + kBoundaryNames[c.periodic ? 1 : 0] + " clip=" + clip + " reach=" + std::to_string(c.reach) +
+         " boundary=" + kBoundaryNames[c.periodic ? 1 : 0] + " clip=" + clip + " reach=" + std::to_string(reach_in_use(c)) +
          " grid=" + std::to_string(c.grid->m0()) +
          "x" + std::to_string(c.grid->m1());
 }
@@ -330,8 +332,7 @@ PetscErrorCode view(PC pc, PetscViewer viewer) {
   const Circulant& c = data(pc);
   PetscCall(PetscViewerASCIIPrintf(viewer, "  kernel %s (reach %d), boundary %s, scaling %s, curvature %s, clip %g\n",
                                    kKernelNames[static_cast<int>(c.kernel)],
-                                   (int)(c.reach >= 0 || !c.grid ? c.reach
-                                                                 : default_reach(std::max(c.grid->rows(), c.grid->cols()))),
+                                   (int)(c.grid ? reach_in_use(c) : c.reach),
                                    c.periodic ? "periodic" : "zero", c.scaling ? "diagonal" : "none",
                                    kCurvatureNames[static_cast<int>(c.curvature)], (double)c.clip));
   PetscCall(PetscViewerASCIIPrintf(viewer, "  operator split: %s\n", c.fixed && c.varying ? "fixed + varying" : "none"));
