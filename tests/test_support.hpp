@@ -1,5 +1,5 @@
 // Helpers shared by the test executables of every area: the rank on PETSC_COMM_WORLD, a
-// substring check, PETSc options set for a scope, and a gtest fixture with a scratch directory
+// file's content, a substring check, PETSc options set for a scope, and a gtest fixture with a scratch directory
 // that every rank knows.
 #pragma once
 #include <gtest/gtest.h>
@@ -8,7 +8,9 @@
 
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <initializer_list>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -26,6 +28,14 @@ inline int rank_in(MPI_Comm comm) {
 
 inline int world_rank() {
   return rank_in(PETSC_COMM_WORLD);
+}
+
+// The whole content of a file ("" if it cannot be read).
+inline std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
 }
 
 inline bool contains(const std::string& text, const std::string& part) {

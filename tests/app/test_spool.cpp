@@ -7,7 +7,6 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -18,14 +17,8 @@ namespace {
 
 using bilearn::JobOwner;
 using bilearn::Spool;
+using bilearn_test::read_file;
 using bilearn_test::world_rank;
-
-std::string read_all(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 class SpoolClaim : public bilearn_test::ScratchDirTest {
  protected:
@@ -44,7 +37,7 @@ TEST_F(SpoolClaim, AClaimInProgressKeepsTheJobsName) {
   // That claim gave up (its rename lost): the job is claimed under its own name.
   std::filesystem::remove(spool.folder("running", "g1"));
   EXPECT_EQ(spool.claim("g1", JobOwner::self()), "g1");
-  EXPECT_EQ(read_all(spool.folder("running", "g1") + "/job.opts"), "-problem_n 16\n");
+  EXPECT_EQ(read_file(spool.folder("running", "g1") + "/job.opts"), "-problem_n 16\n");
   EXPECT_TRUE(spool.incoming().empty());
 }
 
@@ -57,8 +50,8 @@ TEST_F(SpoolClaim, AFinishedJobOfTheSameNameMovesTheNewOneToNameDash2) {
   // A job file dropped into incoming/ by hand, under the finished job's name.
   std::ofstream(spool.folder("incoming", "g1") + ".opts") << "-problem_n 8\n";
   EXPECT_EQ(spool.claim("g1", JobOwner::self()), "g1-2");
-  EXPECT_EQ(read_all(spool.folder("running", "g1-2") + "/job.opts"), "-problem_n 8\n");
-  EXPECT_EQ(read_all(spool.folder("done", "g1") + "/job.opts"), "-problem_n 16\n");
+  EXPECT_EQ(read_file(spool.folder("running", "g1-2") + "/job.opts"), "-problem_n 8\n");
+  EXPECT_EQ(read_file(spool.folder("done", "g1") + "/job.opts"), "-problem_n 16\n");
 }
 
 TEST_F(SpoolClaim, ConcurrentClaimersRunEachJobOnceUnderItsName) {

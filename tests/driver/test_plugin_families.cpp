@@ -7,7 +7,6 @@
 
 #include <cmath>
 #include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -122,10 +121,7 @@ std::string viewed(const std::string& path, View&& view) {
   view(viewer);
   BILEARN_CHECK(PetscViewerDestroy(&viewer));
   MPI_Barrier(PETSC_COMM_WORLD);
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
+  return bilearn_test::read_file(path);
 }
 
 class PluginFamilies : public bilearn_test::ScratchDirTest {

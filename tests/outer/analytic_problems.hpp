@@ -19,6 +19,7 @@
 #include "bilearn/outer/outer_options.hpp"
 #include "bilearn/outer/state_codec.hpp"
 #include "bilearn/outer/upper_problem.hpp"
+#include "test_support.hpp"
 
 namespace outer_test {
 
@@ -212,12 +213,7 @@ class TempDir {
   std::string path_;
 };
 
-inline std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using bilearn_test::read_file;
 
 // history.csv as rows of fields (header first).
 inline std::vector<std::vector<std::string>> read_csv(const std::string& path) {
