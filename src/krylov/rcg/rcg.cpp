@@ -15,6 +15,7 @@
 #include "bilearn/core/error.hpp"
 #include "bilearn/core/log.hpp"
 #include "krylov/rcg/rcg_prec.hpp"
+#include "krylov/recycle/iteration_steps.hpp"
 #include "krylov/recycle/recycle_ksp.hpp"
 
 namespace bilearn::krylov {
@@ -32,12 +33,7 @@ bool run(KSP ksp, RecycleKsp& d, Mat a, bool use_space) {
 
   ksp->its = 0;
   ksp->reason = KSP_CONVERGED_ITERATING;
-  if (!ksp->guess_zero) {
-    BILEARN_CHECK(KSP_MatMult(ksp, a, x, r));
-    BILEARN_CHECK(VecAYPX(r, -1.0, b));
-  } else {
-    BILEARN_CHECK(VecCopy(b, r));
-  }
+  initial_residual(ksp, a, x, b, r);
   std::vector<PetscScalar> t(static_cast<size_t>(s));
   if (s > 0) d.space.project(x, r, t.data());
 
@@ -70,16 +66,11 @@ bool run(KSP ksp, RecycleKsp& d, Mat a, bool use_space) {
     }
   };
   residual_norm(false);
-  if (PetscIsInfOrNanReal(dp)) {
-    if (ksp->errorifnotconverged) throw NumericalError("KSPSolve has not converged due to Nan or Inf norm");
-    ksp->reason = KSP_DIVERGED_NANORINF;
+  if (diverged_on_nan(ksp, dp, "norm")) {
     ksp->rnorm = dp;
     return end_solve(ksp, d, a, scratch, false, nullptr, 1.0);
   }
-  ksp->rnorm = ksp->normtype != KSP_NORM_NONE ? dp : 0.0;
-  BILEARN_CHECK(KSPLogResidualHistory(ksp, ksp->rnorm));
-  BILEARN_CHECK(KSPMonitor(ksp, 0, ksp->rnorm));
-  BILEARN_CHECK((*ksp->converged)(ksp, 0, ksp->rnorm, &ksp->reason, ksp->cnvP));
+  report_residual(ksp, 0, dp);
   nsc_check();
   if (ksp->reason) return end_solve(ksp, d, a, scratch, false, nullptr, 1.0);
 
@@ -131,9 +122,7 @@ bool run(KSP ksp, RecycleKsp& d, Mat a, bool use_space) {
       dpi = PetscRealPart(d.fused[static_cast<size_t>(s)]);
     }
     betaold = beta;
-    if (PetscIsInfOrNanReal(dpi)) {
-      if (ksp->errorifnotconverged) throw NumericalError("KSPSolve has not converged due to Nan or Inf inner product");
-      ksp->reason = KSP_DIVERGED_NANORINF;
+    if (diverged_on_nan(ksp, dpi, "inner product")) {
       usable = false;
       break;
     }
@@ -165,16 +154,11 @@ bool run(KSP ksp, RecycleKsp& d, Mat a, bool use_space) {
     }
     const PetscReal tdiag = 1.0 / alpha + (i > 0 ? bold / aold : 0.0);
     residual_norm(fused && nz == 0);
-    if (PetscIsInfOrNanReal(dp)) {
-      if (ksp->errorifnotconverged) throw NumericalError("KSPSolve has not converged due to Nan or Inf norm");
-      ksp->reason = KSP_DIVERGED_NANORINF;
+    if (diverged_on_nan(ksp, dp, "norm")) {
       usable = false;
       break;
     }
-    ksp->rnorm = ksp->normtype != KSP_NORM_NONE ? dp : 0.0;
-    BILEARN_CHECK(KSPLogResidualHistory(ksp, ksp->rnorm));
-    BILEARN_CHECK(KSPMonitor(ksp, i + 1, ksp->rnorm));
-    BILEARN_CHECK((*ksp->converged)(ksp, i + 1, ksp->rnorm, &ksp->reason, ksp->cnvP));
+    report_residual(ksp, i + 1, dp);
     nsc_check();
     if (ksp->reason) {
       const PetscReal bnext = (dp * dp) / betaold;

@@ -13,6 +13,7 @@
 
 #include "bilearn/core/error.hpp"
 #include "bilearn/core/log.hpp"
+#include "krylov/recycle/iteration_steps.hpp"
 
 namespace bilearn::krylov {
 
@@ -22,36 +23,16 @@ bool run_rcg_preconditioned(KSP ksp, RecycleKsp& d, Mat a, bool use_space) {
 
   begin_solve(ksp, d, a, use_space);
   const PetscInt s = d.s;
-  Vec* uvec = d.space.u();
-  std::vector<Vec> zlist(static_cast<size_t>(s + 1));  // [r, C]
-  for (PetscInt j = 0; j < s; ++j) zlist[static_cast<size_t>(j + 1)] = d.space.c()[j];
-  std::vector<PetscScalar> zout(static_cast<size_t>(s + 1)), g(static_cast<size_t>(s)), negg(static_cast<size_t>(s));
+  DeflatedPreconditioner deflated(d);
 
   ksp->its = 0;
   ksp->reason = KSP_CONVERGED_ITERATING;
-  if (!ksp->guess_zero) {
-    BILEARN_CHECK(KSP_MatMult(ksp, a, x, r));
-    BILEARN_CHECK(VecAYPX(r, -1.0, b));
-  } else {
-    BILEARN_CHECK(VecCopy(b, r));
-  }
+  initial_residual(ksp, a, x, b, r);
   deflate_initial(d, x, r);
 
   // z = M⁻¹r; rᵀz and (for s > 0) g = W⁻¹Cᵀz in one reduction
   PetscReal beta = 0;
-  auto precondition = [&]() {
-    apply_pc(ksp, d, r, z);
-    if (s == 0) {
-      PetscScalar bs = 0;
-      BILEARN_CHECK(VecDot(z, r, &bs));
-      beta = PetscRealPart(bs);
-    } else {
-      zlist[0] = r;
-      d.kernels.mdot(z, s + 1, zlist.data(), zout.data());
-      beta = PetscRealPart(zout[0]);
-      apply_winv(d, zout.data() + 1, g.data());
-    }
-  };
+  auto precondition = [&]() { beta = deflated.apply(ksp, r, z); };
   PetscReal dp = 0;
   bool have_z = false;
   if (ksp->normtype == KSP_NORM_PRECONDITIONED) {
@@ -61,16 +42,11 @@ bool run_rcg_preconditioned(KSP ksp, RecycleKsp& d, Mat a, bool use_space) {
   } else if (ksp->normtype == KSP_NORM_UNPRECONDITIONED) {
     BILEARN_CHECK(VecNorm(r, NORM_2, &dp));
   }
-  if (PetscIsInfOrNanReal(dp)) {
-    if (ksp->errorifnotconverged) throw NumericalError("KSPSolve has not converged due to Nan or Inf norm");
-    ksp->reason = KSP_DIVERGED_NANORINF;
+  if (diverged_on_nan(ksp, dp, "norm")) {
     ksp->rnorm = dp;
     return end_solve(ksp, d, a, scratch, false, nullptr, 1.0);
   }
-  ksp->rnorm = dp;
-  BILEARN_CHECK(KSPLogResidualHistory(ksp, ksp->rnorm));
-  BILEARN_CHECK(KSPMonitor(ksp, 0, ksp->rnorm));
-  BILEARN_CHECK((*ksp->converged)(ksp, 0, ksp->rnorm, &ksp->reason, ksp->cnvP));
+  report_residual(ksp, 0, dp);
   if (ksp->reason) return end_solve(ksp, d, a, scratch, false, nullptr, 1.0);
   if (!have_z) precondition();
 
@@ -85,10 +61,7 @@ bool run_rcg_preconditioned(KSP ksp, RecycleKsp& d, Mat a, bool use_space) {
       break;
     }
     if (!(beta > 0.0)) {
-      if (PetscIsInfOrNanReal(beta)) {
-        if (ksp->errorifnotconverged)
-          throw NumericalError("KSPSolve has not converged due to Nan or Inf inner product");
-        ksp->reason = KSP_DIVERGED_NANORINF;
+      if (diverged_on_nan(ksp, beta, "inner product")) {
         usable = false;
         break;
       }
@@ -99,12 +72,11 @@ bool run_rcg_preconditioned(KSP ksp, RecycleKsp& d, Mat a, bool use_space) {
     Vec slot = d.pupdater.slot();
     Vec zt = z;
     if (s > 0) {
-      for (PetscInt j = 0; j < s; ++j) negg[static_cast<size_t>(j)] = -g[static_cast<size_t>(j)];
       if (slot) {
         BILEARN_CHECK(VecCopy(z, slot));
         zt = slot;
       }
-      BILEARN_CHECK(VecMAXPY(zt, s, negg.data(), uvec));
+      deflated.subtract_space_part(zt);
     } else if (slot) {
       BILEARN_CHECK(VecCopy(z, slot));
     }
@@ -119,9 +91,7 @@ bool run_rcg_preconditioned(KSP ksp, RecycleKsp& d, Mat a, bool use_space) {
     BILEARN_CHECK(VecDot(p, w, &ds));
     dpi = PetscRealPart(ds);
     betaold = beta;
-    if (PetscIsInfOrNanReal(dpi)) {
-      if (ksp->errorifnotconverged) throw NumericalError("KSPSolve has not converged due to Nan or Inf inner product");
-      ksp->reason = KSP_DIVERGED_NANORINF;
+    if (diverged_on_nan(ksp, dpi, "inner product")) {
       usable = false;
       break;
     }
@@ -134,7 +104,7 @@ bool run_rcg_preconditioned(KSP ksp, RecycleKsp& d, Mat a, bool use_space) {
       break;
     }
     // the update's record of z̃_i: M z̃ = r − MU g, H z̃ = w_i − β_i w_{i−1}, scaled to unit M-norm
-    if (slot) d.pupdater.record(r, w, 1.0 / std::sqrt(beta), bcoef, g.data());
+    if (slot) d.pupdater.record(r, w, 1.0 / std::sqrt(beta), bcoef, deflated.g().data());
     const PetscReal alpha = beta / dpi;
     BILEARN_CHECK(VecAXPY(x, alpha, p));
     BILEARN_CHECK(VecAXPY(r, -alpha, w));
@@ -144,16 +114,11 @@ bool run_rcg_preconditioned(KSP ksp, RecycleKsp& d, Mat a, bool use_space) {
     } else if (ksp->normtype == KSP_NORM_UNPRECONDITIONED) {
       BILEARN_CHECK(VecNorm(r, NORM_2, &dp));
     }
-    if (PetscIsInfOrNanReal(dp)) {
-      if (ksp->errorifnotconverged) throw NumericalError("KSPSolve has not converged due to Nan or Inf norm");
-      ksp->reason = KSP_DIVERGED_NANORINF;
+    if (diverged_on_nan(ksp, dp, "norm")) {
       usable = false;
       break;
     }
-    ksp->rnorm = dp;
-    BILEARN_CHECK(KSPLogResidualHistory(ksp, ksp->rnorm));
-    BILEARN_CHECK(KSPMonitor(ksp, i + 1, ksp->rnorm));
-    BILEARN_CHECK((*ksp->converged)(ksp, i + 1, ksp->rnorm, &ksp->reason, ksp->cnvP));
+    report_residual(ksp, i + 1, dp);
     if (ksp->reason) break;
     if (ksp->normtype != KSP_NORM_PRECONDITIONED) precondition();
     ++i;

@@ -7,7 +7,9 @@
 
 #include "bilearn/core/error.hpp"
 #include "bilearn/core/log.hpp"
+#include "krylov/recycle/iteration_steps.hpp"
 #include "krylov/recycle/recycle_ksp.hpp"
+#include "krylov/rminres/minres_rotation.hpp"
 #include "krylov/rminres/rminres_prec.hpp"
 
 namespace bilearn::krylov {
@@ -38,12 +40,7 @@ bool run(KSP ksp, RecycleKsp& d, Mat a, bool use_space) {
   BILEARN_CHECK(VecSet(vold, 0.0));
   BILEARN_CHECK(VecSet(w[1], 0.0));
   BILEARN_CHECK(VecSet(w[2], 0.0));
-  if (!ksp->guess_zero) {
-    BILEARN_CHECK(KSP_MatMult(ksp, a, x, r));
-    BILEARN_CHECK(VecAYPX(r, -1.0, b));
-  } else {
-    BILEARN_CHECK(VecCopy(b, r));
-  }
+  initial_residual(ksp, a, x, b, r);
   // r ⟂ C: x₀ += U Cᵀr, r −= C Cᵀr
   std::vector<PetscScalar> t(static_cast<size_t>(s));
   if (s > 0) d.space.project(x, r, t.data());
@@ -66,24 +63,16 @@ bool run(KSP ksp, RecycleKsp& d, Mat a, bool use_space) {
     np = std::sqrt(std::max<PetscReal>(dp, 0.0));
     for (PetscInt i = 0; i < nz; ++i) f[static_cast<size_t>(i)] = PetscRealPart(out[static_cast<size_t>(i + 1)]);
   }
-  auto finish_nan = [&]() {
-    ksp->reason = KSP_DIVERGED_NANORINF;
+  if (diverged_on_nan(ksp, np, "norm") || diverged_on_nan(ksp, dp, "norm")) {
     ksp->rnorm = np;
     return end_solve(ksp, d, a, scratch, false, nullptr, 1.0);
-  };
-  if (PetscIsInfOrNanReal(np) || PetscIsInfOrNanReal(dp)) {
-    if (ksp->errorifnotconverged) throw NumericalError("KSPSolve has not converged due to Nan or Inf norm");
-    return finish_nan();
   }
   auto nsc_norm = [&]() {
     PetscReal e = 0;
     for (PetscReal fi : f) e += fi * fi;
     return std::sqrt(e);
   };
-  ksp->rnorm = ksp->normtype != KSP_NORM_NONE ? np : 0.0;
-  BILEARN_CHECK(KSPLogResidualHistory(ksp, ksp->rnorm));
-  BILEARN_CHECK(KSPMonitor(ksp, 0, ksp->rnorm));
-  BILEARN_CHECK((*ksp->converged)(ksp, 0, ksp->rnorm, &ksp->reason, ksp->cnvP));
+  report_residual(ksp, 0, np);
   if (!ksp->reason && nz > 0) {
     d.info.nsc_estimate = nsc_norm();
     if (nsc_says_stop(d, d.info.nsc_estimate, np)) {
@@ -94,7 +83,7 @@ bool run(KSP ksp, RecycleKsp& d, Mat a, bool use_space) {
   if (ksp->reason) return end_solve(ksp, d, a, scratch, false, nullptr, 1.0);
 
   PetscReal beta = std::sqrt(std::abs(dp)), eta = beta;
-  PetscReal c = 1.0, cold = 1.0, coold = 1.0, sn = 0.0, sold = 0.0, soold = 0.0;
+  MinresRotation rot;
   BILEARN_CHECK(VecCopy(r, v));
   BILEARN_CHECK(VecScale(v, 1.0 / beta));  // v₁ = r / β₁
   for (PetscInt i = 0; i < nz; ++i) zv[static_cast<size_t>(i)] = f[static_cast<size_t>(i)] / beta;
@@ -140,32 +129,18 @@ bool run(KSP ksp, RecycleKsp& d, Mat a, bool use_space) {
       wlist[static_cast<size_t>(s + 1)] = vold;
       dp = d.kernels.maxpy_norm(r, s + 2, negh.data(), wlist.data());
     }
-    if (PetscIsInfOrNanReal(dp) || PetscIsInfOrNanReal(alpha)) {
-      if (ksp->errorifnotconverged) throw NumericalError("KSPSolve has not converged due to Nan or Inf inner product");
+    if (diverged_on_nan(ksp, dp, "inner product") || diverged_on_nan(ksp, alpha, "inner product")) {
       usable = false;
-      ksp->reason = KSP_DIVERGED_NANORINF;
       break;
     }
     beta = std::sqrt(std::abs(dp));
 
     // QR factorisation of the tridiagonal by Givens rotations (as KSPMINRES)
-    coold = cold;
-    cold = c;
-    soold = sold;
-    sold = sn;
-    const PetscReal rho0 = cold * alpha - coold * sold * betaold;
-    const PetscReal rho1 = std::sqrt(rho0 * rho0 + beta * beta);
-    const PetscReal rho2 = sold * alpha + coold * cold * betaold;
-    const PetscReal rho3 = soold * betaold;
-    if (!(rho1 > 0) || !std::isfinite(rho1)) {
-      // ρ₁ = 0: T̲ is singular in a way the recurrence cannot continue (never divide by zero)
-      BILEARN_CHECK(PetscInfo(ksp, "breakdown: rho1 = %g at iteration %" PetscInt_FMT "\n", (double)rho1, i + 1));
-      ksp->reason = KSP_DIVERGED_BREAKDOWN;
+    if (!rot.advance(ksp, i + 1, alpha, betaold, beta)) {
       usable = false;
       break;
     }
-    c = rho0 / rho1;
-    sn = beta / rho1;
+    const PetscReal c = rot.c, sn = rot.sn, rho1 = rot.rho1, rho2 = rot.rho2, rho3 = rot.rho3;
 
     // w_k = (v_k − ρ₂ w_{k−1} − ρ₃ w_{k−2}) / ρ₁ into the free buffer, then rotate
     if (s == 0) {  // KSPMINRES's exact sequence of operations
@@ -222,10 +197,7 @@ bool run(KSP ksp, RecycleKsp& d, Mat a, bool use_space) {
     } else {
       np *= std::abs(sn);
     }
-    ksp->rnorm = ksp->normtype != KSP_NORM_NONE ? np : 0.0;
-    BILEARN_CHECK(KSPLogResidualHistory(ksp, ksp->rnorm));
-    BILEARN_CHECK(KSPMonitor(ksp, i + 1, ksp->rnorm));
-    BILEARN_CHECK((*ksp->converged)(ksp, i + 1, ksp->rnorm, &ksp->reason, ksp->cnvP));
+    report_residual(ksp, i + 1, np);
     if (!ksp->reason && nz > 0) {
       d.info.nsc_estimate = nsc_norm();
       if (nsc_says_stop(d, d.info.nsc_estimate, np)) {

@@ -14,6 +14,8 @@
 
 #include "bilearn/core/error.hpp"
 #include "bilearn/core/log.hpp"
+#include "krylov/recycle/iteration_steps.hpp"
+#include "krylov/rminres/minres_rotation.hpp"
 
 namespace bilearn::krylov {
 
@@ -27,10 +29,7 @@ bool run_rminres_preconditioned(KSP ksp, RecycleKsp& d, Mat a, bool use_space) {
   begin_solve(ksp, d, a, use_space);
   const PetscInt s = d.s;
   const bool unprec = ksp->normtype == KSP_NORM_UNPRECONDITIONED;
-  Vec* uvec = d.space.u();
-  std::vector<Vec> zlist(static_cast<size_t>(s + 1));  // [r, C]
-  for (PetscInt j = 0; j < s; ++j) zlist[static_cast<size_t>(j + 1)] = d.space.c()[j];
-  std::vector<PetscScalar> zout(static_cast<size_t>(s + 1)), g(static_cast<size_t>(s)), negg(static_cast<size_t>(s));
+  DeflatedPreconditioner deflated(d);
 
   ksp->its = 0;
   ksp->reason = KSP_CONVERGED_ITERATING;
@@ -38,32 +37,12 @@ bool run_rminres_preconditioned(KSP ksp, RecycleKsp& d, Mat a, bool use_space) {
   BILEARN_CHECK(VecCopy(uold, vold));
   BILEARN_CHECK(VecCopy(uold, w));
   BILEARN_CHECK(VecCopy(uold, wold));
-  if (!ksp->guess_zero) {
-    BILEARN_CHECK(KSP_MatMult(ksp, a, x, r));
-    BILEARN_CHECK(VecAYPX(r, -1.0, b));
-  } else {
-    BILEARN_CHECK(VecCopy(b, r));
-  }
+  initial_residual(ksp, a, x, b, r);
   deflate_initial(d, x, r);
 
-  // z = M⁻¹r, rᵀz and Cᵀz in one reduction, then z̃ = z − U W⁻¹Cᵀz (into the update's slot)
-  PetscReal dp = 0;
-  auto precondition = [&]() {
-    apply_pc(ksp, d, r, z);
-    if (s == 0) {
-      PetscScalar ds = 0;
-      BILEARN_CHECK(VecDot(r, z, &ds));
-      dp = PetscRealPart(ds);
-    } else {
-      zlist[0] = r;
-      d.kernels.mdot(z, s + 1, zlist.data(), zout.data());
-      dp = PetscRealPart(zout[0]);
-      apply_winv(d, zout.data() + 1, g.data());
-      for (PetscInt j = 0; j < s; ++j) negg[static_cast<size_t>(j)] = -g[static_cast<size_t>(j)];
-      BILEARN_CHECK(VecMAXPY(z, s, negg.data(), uvec));
-    }
-  };
-  precondition();
+  // z = M⁻¹r, rᵀz and Cᵀz in one reduction, then z̃ = z − U W⁻¹Cᵀz
+  PetscReal dp = deflated.apply(ksp, r, z);
+  deflated.subtract_space_part(z);
   PetscReal np = 0;
   if (unprec) {
     BILEARN_CHECK(VecCopy(r, res));
@@ -71,26 +50,21 @@ bool run_rminres_preconditioned(KSP ksp, RecycleKsp& d, Mat a, bool use_space) {
   } else {
     BILEARN_CHECK(VecNorm(z, NORM_2, &np));
   }
-  if (PetscIsInfOrNanReal(np) || PetscIsInfOrNanReal(dp)) {
-    if (ksp->errorifnotconverged) throw NumericalError("KSPSolve has not converged due to Nan or Inf norm");
-    ksp->reason = KSP_DIVERGED_NANORINF;
+  if (diverged_on_nan(ksp, np, "norm") || diverged_on_nan(ksp, dp, "norm")) {
     ksp->rnorm = np;
     return end_solve(ksp, d, a, scratch, false, nullptr, 1.0);
   }
   if (dp < haptol && np > haptol) reject_preconditioner(ksp, dp);
-  ksp->rnorm = ksp->normtype != KSP_NORM_NONE ? np : 0.0;
-  BILEARN_CHECK(KSPLogResidualHistory(ksp, ksp->rnorm));
-  BILEARN_CHECK(KSPMonitor(ksp, 0, ksp->rnorm));
-  BILEARN_CHECK((*ksp->converged)(ksp, 0, ksp->rnorm, &ksp->reason, ksp->cnvP));
+  report_residual(ksp, 0, np);
   if (ksp->reason) return end_solve(ksp, d, a, scratch, false, nullptr, 1.0);
 
   PetscReal beta = std::sqrt(std::abs(dp)), eta = beta;
-  PetscReal c = 1.0, cold = 1.0, coold = 1.0, sn = 0.0, sold = 0.0, soold = 0.0;
+  MinresRotation rot;
   BILEARN_CHECK(VecCopy(r, v));
   BILEARN_CHECK(VecCopy(z, u));
   BILEARN_CHECK(VecScale(v, 1.0 / beta));
   BILEARN_CHECK(VecScale(u, 1.0 / beta));
-  std::vector<PetscScalar> gu(g);  // W⁻¹Cᵀ(M⁻¹v) of the current u (u = M⁻¹v − U gu)
+  std::vector<PetscScalar> gu(deflated.g());  // W⁻¹Cᵀ(M⁻¹v) of the current u (u = M⁻¹v − U gu)
   for (auto& gi : gu) gi /= beta;
   bool usable = true;
 
@@ -110,21 +84,10 @@ bool run_rminres_preconditioned(KSP ksp, RecycleKsp& d, Mat a, bool use_space) {
     BILEARN_CHECK(VecAXPY(r, -beta, vold));
     BILEARN_CHECK(VecAXPY(z, -beta, uold));
     const PetscReal betaold = beta;
-    if (s == 0) {
-      PetscScalar ds = 0;
-      BILEARN_CHECK(VecDot(r, z, &ds));
-      dp = PetscRealPart(ds);
-    } else {  // z̃ = (I − U W⁻¹Cᵀ) z removes the U-parts of z, u, u_old together
-      zlist[0] = r;
-      d.kernels.mdot(z, s + 1, zlist.data(), zout.data());
-      dp = PetscRealPart(zout[0]);
-      apply_winv(d, zout.data() + 1, g.data());
-      for (PetscInt j = 0; j < s; ++j) negg[static_cast<size_t>(j)] = -g[static_cast<size_t>(j)];
-      BILEARN_CHECK(VecMAXPY(z, s, negg.data(), uvec));
-    }
-    if (PetscIsInfOrNanReal(dp) || PetscIsInfOrNanReal(alpha)) {
-      if (ksp->errorifnotconverged) throw NumericalError("KSPSolve has not converged due to Nan or Inf inner product");
-      ksp->reason = KSP_DIVERGED_NANORINF;
+    // z̃ = (I − U W⁻¹Cᵀ) z removes the U-parts of z, u, u_old together
+    dp = deflated.dot(r, z);
+    deflated.subtract_space_part(z);
+    if (diverged_on_nan(ksp, dp, "inner product") || diverged_on_nan(ksp, alpha, "inner product")) {
       usable = false;
       break;
     }
@@ -135,22 +98,11 @@ bool run_rminres_preconditioned(KSP ksp, RecycleKsp& d, Mat a, bool use_space) {
     }
     beta = std::sqrt(std::abs(dp));
 
-    coold = cold;
-    cold = c;
-    soold = sold;
-    sold = sn;
-    const PetscReal rho0 = cold * alpha - coold * sold * betaold;
-    const PetscReal rho1 = std::sqrt(rho0 * rho0 + beta * beta);
-    const PetscReal rho2 = sold * alpha + coold * cold * betaold;
-    const PetscReal rho3 = soold * betaold;
-    if (!(rho1 > 0) || !std::isfinite(rho1)) {
-      BILEARN_CHECK(PetscInfo(ksp, "breakdown: rho1 = %g at iteration %" PetscInt_FMT "\n", (double)rho1, i + 1));
-      ksp->reason = KSP_DIVERGED_BREAKDOWN;
+    if (!rot.advance(ksp, i + 1, alpha, betaold, beta)) {
       usable = false;
       break;
     }
-    c = rho0 / rho1;
-    sn = beta / rho1;
+    const PetscReal c = rot.c, sn = rot.sn, rho1 = rot.rho1, rho2 = rot.rho2, rho3 = rot.rho3;
 
     BILEARN_CHECK(VecCopy(wold, woold));
     BILEARN_CHECK(VecCopy(w, wold));
@@ -181,12 +133,9 @@ bool run_rminres_preconditioned(KSP ksp, RecycleKsp& d, Mat a, bool use_space) {
     if (beta > 0) {
       BILEARN_CHECK(VecScale(v, 1.0 / beta));
       BILEARN_CHECK(VecScale(u, 1.0 / beta));
-      for (PetscInt j = 0; j < s; ++j) gu[static_cast<size_t>(j)] = g[static_cast<size_t>(j)] / beta;
+      for (PetscInt j = 0; j < s; ++j) gu[static_cast<size_t>(j)] = deflated.g()[static_cast<size_t>(j)] / beta;
     }
-    ksp->rnorm = ksp->normtype != KSP_NORM_NONE ? np : 0.0;
-    BILEARN_CHECK(KSPLogResidualHistory(ksp, ksp->rnorm));
-    BILEARN_CHECK(KSPMonitor(ksp, i + 1, ksp->rnorm));
-    BILEARN_CHECK((*ksp->converged)(ksp, i + 1, ksp->rnorm, &ksp->reason, ksp->cnvP));
+    report_residual(ksp, i + 1, np);
     if (ksp->reason) break;
     if (dp < haptol) {
       ksp->reason = KSP_CONVERGED_HAPPY_BREAKDOWN;
