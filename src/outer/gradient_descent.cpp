@@ -29,11 +29,13 @@ class GradientDescent : public Optimizer {
   std::string name() const override { return "gd"; }
   PetscReal initial_tolerance() const override { return o_.ls == "inexact" ? eps_ : 0; }
 
-  StepOutcome step(Oracle& oracle, PetscInt) override {
-    if (o_.ls == "inexact") return inexact_step(oracle);
+  StepOutcome step(Oracle& oracle, PetscInt iteration) override {
     const Point& p = oracle.current();
     std::vector<PetscReal> d(p.eval.gradient);
     for (auto& v : d) v = -v;
+    // α of later steps grows from the accepted one (and is restored on resume)
+    if (iteration == 1 && o_.ls != "none") alpha_ = first_trial_step(alpha_, o_.first_step_norm, d);
+    if (o_.ls == "inexact") return inexact_step(oracle);
     StepOutcome out;
     if (o_.ls == "none") {
       std::vector<PetscReal> next(p.theta);

@@ -41,7 +41,8 @@ class Lbfgs : public Optimizer {
       quasi_newton = false;
     }
     LineSearchResult r =
-        armijo_backtracking(oracle, d, quasi_newton ? 1.0 : o_.step, o_.ls_c, o_.ls_rho, o_.ls_max_backtracks);
+        armijo_backtracking(oracle, d, quasi_newton ? 1.0 : first_trial_step(o_.step, o_.first_step_norm, d), o_.ls_c,
+                            o_.ls_rho, o_.ls_max_backtracks);
     out.backtracks = r.backtracks;
     if (!r.accepted && quasi_newton) {
       out.direction_failed = true;
@@ -49,7 +50,8 @@ class Lbfgs : public Optimizer {
            "memory reset, retrying steepest descent");
       reset();
       d = direction(g);
-      r = armijo_backtracking(oracle, d, o_.step, o_.ls_c, o_.ls_rho, o_.ls_max_backtracks);
+      r = armijo_backtracking(oracle, d, first_trial_step(o_.step, o_.first_step_norm, d), o_.ls_c, o_.ls_rho,
+                              o_.ls_max_backtracks);
       out.backtracks += r.backtracks;
     }
     out.step = r.alpha;

@@ -1,11 +1,18 @@
 #include "bilearn/outer/line_search.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
 #include "bilearn/core/log.hpp"
 
 namespace bilearn {
+
+PetscReal first_trial_step(PetscReal step, PetscReal max_norm, const std::vector<PetscReal>& d) {
+  const PetscReal dn = norm2(d);
+  if (max_norm <= 0 || !(dn > 0) || !std::isfinite(dn)) return step;
+  return std::min(step, max_norm / dn);
+}
 
 LineSearchResult armijo_backtracking(Oracle& oracle, const std::vector<PetscReal>& d, PetscReal alpha0, PetscReal c,
                                      PetscReal rho, PetscInt max_backtracks) {

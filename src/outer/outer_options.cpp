@@ -15,6 +15,10 @@ OuterOptions read_outer_options(MPI_Comm comm) {
   o.gtol = b.real("-gtol", "stop when the (projected) hypergradient norm is <= gtol", o.gtol, 0, PETSC_INFINITY);
 
   o.step = b.real("-step", "initial step size (fixed step with -outer_ls none)", o.step, 0, PETSC_INFINITY);
+  o.first_step_norm = b.real("-first_step_norm",
+                             "a step without curvature information (the first gd step, an L-BFGS step with empty "
+                             "memory) moves theta by at most this: alpha = min(step, this/|grad L|) (0: no cap)",
+                             o.first_step_norm, 0, PETSC_INFINITY);
   o.ls_c = b.real("-ls_c", "Armijo sufficient-decrease constant c", o.ls_c, 0, 1);
   o.ls_rho = b.real("-ls_rho", "Armijo backtracking factor rho (alpha <- rho alpha)", o.ls_rho, 0, 1);
   o.ls_growth = b.real("-ls_growth", "step growth gamma after an accepted step", o.ls_growth, 1, PETSC_INFINITY);

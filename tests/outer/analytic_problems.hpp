@@ -158,6 +158,24 @@ class Quadratic : public AnalyticProblem {
   }
 };
 
+// κ·Quadratic: the same minimiser, L and ∇L κ times larger (as the upper loss grows with the
+// pixel count for the same images).
+class ScaledQuadratic : public Quadratic {
+ public:
+  ScaledQuadratic(PetscReal kappa, PetscInt p, PetscInt samples) : Quadratic(p, samples), kappa_(kappa) {}
+  void term(PetscInt s, PetscInt i, const std::vector<PetscReal>& th, PetscReal& f,
+            std::vector<PetscReal>& g) const override {
+    PetscReal fi = 0;
+    std::vector<PetscReal> gi(g.size(), 0.0);
+    Quadratic::term(s, i, th, fi, gi);
+    f += kappa_ * fi;
+    for (size_t k = 0; k < g.size(); ++k) g[k] += kappa_ * gi[k];
+  }
+
+ private:
+  PetscReal kappa_;
+};
+
 // Extended Rosenbrock Σ_{i<p−1} 100(θ_{i+1} − θ_i²)² + (1 − θ_i)², minimum 0 at θ = 1.
 class Rosenbrock : public AnalyticProblem {
  public:

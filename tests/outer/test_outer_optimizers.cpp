@@ -8,6 +8,7 @@
 #include "analytic_problems.hpp"
 #include "bilearn/core/error.hpp"
 #include "bilearn/core/reduce.hpp"
+#include "bilearn/outer/line_search.hpp"
 #include "bilearn/outer/rng.hpp"
 #include "bilearn/outer/trainer.hpp"
 
@@ -52,7 +53,8 @@ TEST(OuterGd, ArmijoReducesQuadraticAndEveryStepSatisfiesArmijo) {
   Quadratic prob(6, 3);
   OuterOptions o = quiet_options("gd");
   o.max_it = 40;
-  o.step = 2.0;  // too large for d_max = 6: forces backtracking at first
+  o.step = 2.0;            // too large for d_max = 6: forces backtracking at first
+  o.first_step_norm = 0;  // (the cap on the first step would avoid it)
   const std::vector<PetscReal> theta0(6, -2.0);
   const PetscReal g0 = initial_grad_norm(prob, theta0);
   TrainResult r = train(PETSC_COMM_WORLD, prob, theta0, o, tmp.sub("run"));
@@ -83,6 +85,45 @@ TEST(OuterGd, ArmijoOnL0L1SmoothFunctionFindsItsOwnSteps) {
   // The accepted steps grew from ≈ 1/(L0 + L1‖∇L‖) far away to ≈ 1/L0 near the minimum.
   const auto rows = read_csv(tmp.sub("run/history.csv"));
   EXPECT_GT(std::stod(rows.back()[3]), 100 * std::stod(rows[1][3]));
+}
+
+TEST(OuterFirstStep, CapsTheMoveOfAStepWithoutCurvatureInformation) {
+  const std::vector<PetscReal> d = {3.0, -4.0};  // ‖d‖ = 5
+  EXPECT_DOUBLE_EQ(first_trial_step(1.0, 1.0, d), 0.2);
+  EXPECT_DOUBLE_EQ(first_trial_step(0.1, 1.0, d), 0.1);  // already shorter
+  EXPECT_DOUBLE_EQ(first_trial_step(1.0, 0.0, d), 1.0);  // 0: no cap
+  EXPECT_DOUBLE_EQ(first_trial_step(1.0, 1.0, {0.0, 0.0}), 1.0);
+}
+
+// The upper loss grows with the pixel count (‖∇L‖ ∝ N² for the same images): with the first
+// step capped, gd and L-BFGS take the same iterates on L and on 4096·L (Armijo's test and the
+// step growth are invariant under that scaling once α₀ is), and the first step moves θ by at
+// most -outer_first_step_norm. Without the cap, α₀ = 1 on 4096·L lands 4096× farther away.
+TEST(OuterFirstStep, IteratesDoNotDependOnTheScaleOfTheLoss) {
+  for (const std::string type : {"gd", "lbfgs"}) {
+    TempDir tmp;
+    OuterOptions o = quiet_options(type);
+    o.max_it = 12;
+    o.first_step_norm = 1.0;
+    const std::vector<PetscReal> theta0(6, -2.0);
+    ScaledQuadratic small(1.0, 6, 2), large(4096.0, 6, 2);
+    const TrainResult rs = train(PETSC_COMM_WORLD, small, theta0, o, tmp.sub("small"));
+    const TrainResult rl = train(PETSC_COMM_WORLD, large, theta0, o, tmp.sub("large"));
+    ASSERT_EQ(rs.outer_iterations, 12) << type << ": " << rs.stop_message;
+    ASSERT_EQ(rl.outer_iterations, 12) << type << ": " << rl.stop_message;
+    EXPECT_LT(rs.upper_loss, 1e-2 * rs.initial_upper_loss) << type;
+    for (size_t i = 0; i < theta0.size(); ++i) EXPECT_NEAR(rl.theta[i], rs.theta[i], 1e-12) << type << " θ" << i;
+    EXPECT_EQ(rl.evaluations_total, rs.evaluations_total) << type;
+    const auto rows = read_csv(tmp.sub("large/history.csv"));
+    ASSERT_GE(rows.size(), 2u);
+    EXPECT_LE(std::stod(rows[1][8]), 1.0 + 1e-12) << type << ": step_norm of the first step";  // ‖θ₁ − θ₀‖
+
+    OuterOptions uncapped = o;
+    uncapped.first_step_norm = 0;
+    ScaledQuadratic large2(4096.0, 6, 2);
+    const TrainResult ru = train(PETSC_COMM_WORLD, large2, theta0, uncapped, tmp.sub("uncapped"));
+    EXPECT_GT(ru.armijo_backtracks_total, rl.armijo_backtracks_total + 5) << type;
+  }
 }
 
 TEST(OuterGd, FixedStepReducesLoss) {

@@ -20,6 +20,13 @@ struct LineSearchResult {
 // else α ← ρα, at most max_backtracks times. Trials evaluate the loss only; the accepted point
 // is then evaluated with gradient, and keeps the loss the test accepted (so the inequality
 // holds for the recorded values). A non-finite trial loss counts as a failed trial.
+// The first trial step along d when nothing is known of L's curvature (the first gradient
+// step, an L-BFGS step with empty memory): α₀ = min(step, max_norm/‖d‖), so that θ moves by at
+// most max_norm (max_norm = 0: α₀ = step). The scale of L grows with the pixel count (‖∇L‖ ∝ N²
+// for the same images), so a fixed α₀ that moves θ by 0.2 at N = 64 moves it by 12 at N = 512
+// (docs/algorithms.md §5).
+PetscReal first_trial_step(PetscReal step, PetscReal max_norm, const std::vector<PetscReal>& d);
+
 LineSearchResult armijo_backtracking(Oracle& oracle, const std::vector<PetscReal>& d, PetscReal alpha0, PetscReal c,
                                      PetscReal rho, PetscInt max_backtracks);
 

@@ -18,6 +18,9 @@ struct OuterOptions {
   // Step sizes and Armijo backtracking: accept when L(θ⁺) ≤ L(θ) − c gᵀ(θ − θ⁺), which is
   // L(θ) − c α‖g‖² without bounds (gd); L-BFGS uses L(θ) + c gᵀ(θ⁺ − θ) along its direction.
   PetscReal step = 1.0;  // initial (gd armijo/inexact, first lbfgs step) or fixed (ls none) α
+  // A step without curvature information (the first gd step, an L-BFGS step with empty memory)
+  // moves θ by at most this (0: no cap): L, and with it ‖∇L‖, grows with the pixel count.
+  PetscReal first_step_norm = 1.0;
   PetscReal ls_c = 1e-2;
   PetscReal ls_rho = 0.4;     // α ← ρα on failure
   PetscReal ls_growth = 1.2;  // α ← min(γα, α_max) after acceptance (gd)
