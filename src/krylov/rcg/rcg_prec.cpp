@@ -22,7 +22,6 @@ bool run_rcg_preconditioned(KSP ksp, RecycleKsp& d, Mat a, bool use_space) {
   Vec r = ksp->work[0], p = ksp->work[1], w = ksp->work[2], z = ksp->work[3], scratch = ksp->work[4];
 
   begin_solve(ksp, d, a, use_space);
-  const PetscInt s = d.s;
   DeflatedPreconditioner deflated(d);
 
   ksp->its = 0;
@@ -71,15 +70,11 @@ bool run_rcg_preconditioned(KSP ksp, RecycleKsp& d, Mat a, bool use_space) {
     // z̃ = z − U g, into the update's slot when it records (else in z itself)
     Vec slot = d.pupdater.slot();
     Vec zt = z;
-    if (s > 0) {
-      if (slot) {
-        BILEARN_CHECK(VecCopy(z, slot));
-        zt = slot;
-      }
-      deflated.subtract_space_part(zt);
-    } else if (slot) {
+    if (slot) {
       BILEARN_CHECK(VecCopy(z, slot));
+      zt = slot;
     }
+    deflated.subtract_space_part(zt);  // nothing without a space
     if (i == 0) {
       BILEARN_CHECK(VecCopy(zt, p));
     } else {
