@@ -309,6 +309,16 @@ void BatchedLowerObjective::set_point(Vec x, const std::vector<PetscReal>& theta
   BILEARN_CHECK(PetscObjectStateIncrease((PetscObject)reg_hessian_.get()));
 }
 
+bool BatchedLowerObjective::begin_dual_newton() {
+  bool any = false;
+  for (LowerObjective* s : samples_) any = s->begin_dual_newton() || any;  // every sample's own dual variable
+  return any;
+}
+
+void BatchedLowerObjective::end_dual_newton() {
+  for (LowerObjective* s : samples_) s->end_dual_newton();
+}
+
 PetscReal BatchedLowerObjective::data_gradient_norm() {
   PetscReal smallest = PETSC_INFINITY;
   for (LowerObjective* s : samples_) smallest = std::min(smallest, s->data_gradient_norm());  // each cached

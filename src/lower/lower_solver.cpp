@@ -79,6 +79,10 @@ LowerSolver::LowerSolver(LowerProblem& objective) : objective_(objective) {
     // products 879 → 768 (N = 64, S = 4), 338 → 267 (N = 128), 1359 → 1209 (N = 256).
     // η₀ stays the Newton KSP's rtol (1e-2); -lower_forcing fixed keeps that rtol throughout.
     ew_min_ = options.real("-lower_forcing_min", "smallest Eisenstat-Walker forcing term", 0.1, 0.0, 0.999);
+    dual_newton_ = options.choice("-lower_newton",
+                                  "Newton systems of the regulariser: primal_dual (Chan-Golub-Mulet, foe with the l1 "
+                                  "expert; others plain) | plain (the true Hessian)",
+                                  {"primal_dual", "plain"}, "primal_dual") == "primal_dual";
   }
   {
     OptionsBlock options(comm, "", "Lower-level stopping test");
@@ -248,6 +252,14 @@ LowerSolveResult LowerSolver::solve(Vec x, const std::vector<PetscReal>& theta) 
   block_previous_gnorm_.clear();
   block_previous_eta_.clear();
   nonfinite_ = false;
+  // The dual variable lives for this solve only; afterwards H is the true Hessian again.
+  struct DualNewtonScope {
+    LowerProblem& objective;
+    explicit DualNewtonScope(LowerProblem& o, bool on) : objective(o) {
+      if (on) objective.begin_dual_newton();
+    }
+    ~DualNewtonScope() { objective.end_dual_newton(); }
+  } dual_scope(objective_, dual_newton_);
   const PetscErrorCode ierr = TaoSolve(tao_);
   drop_tao_shift(objective_.hessian());
   if (ierr) {

@@ -162,6 +162,25 @@ class FieldsOfExperts : public RegulariserBase {
     point_.update(x);
     have_point_ = true;
     linearised_ = false;
+    if (dual_newton_) advance_dual();
+  }
+
+  // Smoothed ℓ1 only: its dual variable u = φ'(t) = t/ψ(t), ψ = √(t² + γ²), lies in (−1, 1).
+  bool begin_dual_newton() override {
+    if (expert_.kind() != ExpertKind::l1) return false;
+    dual_newton_ = true;
+    have_dual_ = false;
+    const size_t n = z_.size();
+    if (dual_.size() != n) {  // once; reused by every later solve
+      dual_.assign(n, 0.0);
+      dual_t_.assign(n, 0.0);
+    }
+    return true;
+  }
+  void end_dual_newton() override {
+    dual_newton_ = false;
+    have_dual_ = false;
+    linearised_ = false;  // the next products are the true Hessian's
   }
 
   void hessian_mult_at(Vec v, Vec y) override {
@@ -288,6 +307,10 @@ class FieldsOfExperts : public RegulariserBase {
   void linearise() {
     if (!have_point_) throw std::logic_error("foe: set_point must be called before Hessian or mixed products");
     if (linearised_) return;
+    if (have_dual_) {
+      linearise_dual();
+      return;
+    }
     forward(point_.local(), z_.data());
     std::fill(d1_.begin(), d1_.end(), 0.0);
     std::fill(wd2_.begin(), wd2_.end(), 0.0);
@@ -296,6 +319,65 @@ class FieldsOfExperts : public RegulariserBase {
         const ExpertValues e = expert_(z_[o + f]);
         d1_[o + f] = e.d1;
         wd2_[o + f] = w_[f] * e.d2;
+      }
+    });
+    linearised_ = true;
+  }
+
+  // Primal–dual Newton for φ(t) = ψ(t) = √(t² + γ²) (docs/algorithms.md §4.8). The pair
+  // (x, u) solves ∇Φ = AᵀAx − Aᵀy + Σ_f w_f C_fᵀ u_f + εx = 0 and ψ(t) ⊙ u − t = 0, t = C x.
+  // Linearising the second equation at (t, u): du = D (dt) + (t/ψ − u), D = (1 − u t/ψ)/ψ, and
+  // eliminating du from the first gives (AᵀA + Σ_f w_f C_fᵀ D_f C_f + εI) dx = −∇Φ(x): the
+  // Newton system with D in place of φ''(t) = (1 − (t/ψ)²)/ψ (the same at u = φ'(t)). D > 0
+  // while |u| < 1, so the system stays SPD. Here the step taken, dt = C(x_new − x_old) (after
+  // TAO's line search), moves u by β du, β ≤ 1 the largest step keeping |u| ≤ 0.99·(distance
+  // to ±1), the same on every rank (Chan, Golub & Mulet, SIAM J. Sci. Comput. 20(6), 1999).
+  void advance_dual() {
+    forward(point_.local(), z_.data());  // t at the new point
+    const PetscReal g2 = expert_.gamma() * expert_.gamma();
+    if (!have_dual_) {
+      for_outputs([&](PetscInt o) {
+        for (PetscInt f = 0; f < K_; ++f) {
+          const PetscReal t = z_[o + f];
+          dual_[o + f] = t / std::sqrt(t * t + g2);
+          dual_t_[o + f] = t;
+        }
+      });
+      have_dual_ = true;
+      return;
+    }
+    PetscReal largest = PETSC_MAX_REAL;  // the largest β with |u + β du| ≤ 1
+    for_outputs([&](PetscInt o) {
+      for (PetscInt f = 0; f < K_; ++f) {
+        const PetscReal t = dual_t_[o + f], s = std::sqrt(t * t + g2), u = dual_[o + f];
+        const PetscReal du = (1 - u * t / s) / s * (z_[o + f] - t) + (t / s - u);
+        d1_[o + f] = du;  // d1_ is free until the next linearise()
+        if (du > 0) largest = std::min(largest, (1 - u) / du);
+        if (du < 0) largest = std::min(largest, (-1 - u) / du);
+      }
+    });
+    PetscReal global = 0;
+    if (MPI_Allreduce(&largest, &global, 1, MPIU_REAL, MPI_MIN, grid_.comm()) != MPI_SUCCESS)
+      throw PetscFailure(PETSC_ERR_MPI, "MPI_Allreduce failed in foe's dual step");
+    const PetscReal beta = std::min<PetscReal>(1.0, 0.99 * global);
+    for_outputs([&](PetscInt o) {
+      for (PetscInt f = 0; f < K_; ++f) {
+        dual_[o + f] += beta * d1_[o + f];
+        dual_t_[o + f] = z_[o + f];
+      }
+    });
+  }
+
+  // The products' curvature at the point from the dual variable (dual_t_ holds t = C x there).
+  void linearise_dual() {
+    const PetscReal g2 = expert_.gamma() * expert_.gamma();
+    std::fill(d1_.begin(), d1_.end(), 0.0);
+    std::fill(wd2_.begin(), wd2_.end(), 0.0);
+    for_outputs([&](PetscInt o) {
+      for (PetscInt f = 0; f < K_; ++f) {
+        const PetscReal t = dual_t_[o + f], s = std::sqrt(t * t + g2);
+        d1_[o + f] = t / s;
+        wd2_[o + f] = w_[f] * (1 - dual_[o + f] * t / s) / s;
       }
     });
     linearised_ = true;
@@ -314,6 +396,9 @@ class FieldsOfExperts : public RegulariserBase {
   // Owned [pixel][filter]: work; φ'(C_f x) and w_f φ''(C_f x) at the point (0 off the outputs).
   std::vector<PetscScalar> z_, d1_, wd2_;
   std::vector<PetscReal> acc_;  // p local sums
+  // Primal–dual Newton (begin_dual_newton .. end_dual_newton): u, and t = C x at the last point.
+  bool dual_newton_ = false, have_dual_ = false;
+  std::vector<PetscScalar> dual_, dual_t_;
 };
 
 }  // namespace

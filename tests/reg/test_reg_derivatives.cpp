@@ -284,3 +284,82 @@ INSTANTIATE_TEST_SUITE_P(AllTypes, RegDerivatives, ::testing::ValuesIn(kCases),
                          [](const ::testing::TestParamInfo<Case>& info) { return info.param.label; });
 
 }  // namespace
+
+namespace {
+
+// H v of a regulariser at its last set_point, into a new vector.
+OwnedVec hessian_product(Regulariser& reg, const ImageGrid& grid, Vec v) {
+  OwnedVec y = grid.create_vec();
+  reg.hessian_mult(v, y);
+  return y;
+}
+
+double relative_gap(Vec a, Vec b) {
+  OwnedVec d;
+  BILEARN_CHECK(VecDuplicate(a, d.out()));
+  BILEARN_CHECK(VecWAXPY(d, -1.0, b, a));
+  return norm(d) / norm(b);
+}
+
+// Primal–dual Newton (docs/algorithms.md §4.8), foe with the l1 expert: at the first point the
+// products are the true Hessian's (u = φ'(C x)); after a large step u lags behind φ'(C x), the
+// products differ from the true ones yet stay symmetric and positive, the mixed products do not
+// change, and after end_dual_newton the products are the true Hessian's again.
+TEST(DualNewton, FoeL1ProductsComeFromTheDualVariable) {
+  ImageGrid grid(PETSC_COMM_WORLD, kN);
+  ScopedOptions scoped(OptionList{{"-reg_type", "foe"}, {"-reg_foe_expert", "l1"}, {"-reg_foe_gamma", "0.01"}});
+  std::unique_ptr<Regulariser> dual = create_regulariser(grid, false), plain = create_regulariser(grid, false);
+  const std::vector<PetscReal> theta = dual->initial_theta();
+  const std::vector<double> natural = phantom(kN), noise = uniform(natural.size(), 41, -0.3, 0.3);
+  std::vector<double> moved = natural;
+  for (size_t i = 0; i < moved.size(); ++i) moved[i] += noise[i];
+  OwnedVec x0 = from_natural(grid, natural), x1 = from_natural(grid, moved);
+  OwnedVec v = from_natural(grid, uniform(natural.size(), 42)), w = from_natural(grid, uniform(natural.size(), 43));
+
+  ASSERT_TRUE(dual->begin_dual_newton());
+  dual->set_point(x0, theta);
+  plain->set_point(x0, theta);
+  EXPECT_LT(relative_gap(hessian_product(*dual, grid, v), hessian_product(*plain, grid, v)), 1e-13)
+      << "the first Newton system must be the plain one";
+
+  for (Vec x : {static_cast<Vec>(x1), static_cast<Vec>(x0), static_cast<Vec>(x1)}) {  // steps there and back
+    dual->set_point(x, theta);
+    plain->set_point(x, theta);
+    OwnedVec hv = hessian_product(*dual, grid, v), hw = hessian_product(*dual, grid, w);
+    EXPECT_NEAR(dot(hv, w), dot(v, hw), kExact * norm(hv) * norm(w)) << "symmetric";
+    EXPECT_GT(dot(hv, v), 0.0) << "positive";
+  }
+  OwnedVec hv_dual = hessian_product(*dual, grid, v), hv_plain = hessian_product(*plain, grid, v);
+  EXPECT_GT(relative_gap(hv_dual, hv_plain), 1e-3) << "after a large step the dual variable must lag";
+  std::vector<PetscReal> jv_dual, jv_plain;
+  dual->mixed_mult(v, jv_dual);
+  plain->mixed_mult(v, jv_plain);
+  for (size_t i = 0; i < jv_plain.size(); ++i)
+    EXPECT_NEAR(jv_dual[i], jv_plain[i], kExact * std::fabs(jv_plain[i]) + 1e-300) << "J v, row " << i;
+
+  dual->end_dual_newton();
+  EXPECT_LT(relative_gap(hessian_product(*dual, grid, v), hv_plain), 1e-13) << "after end: the true Hessian";
+}
+
+// Experts without a dual form decline, and their products stay the true Hessian's.
+TEST(DualNewton, OtherRegularisersDecline) {
+  ImageGrid grid(PETSC_COMM_WORLD, kN);
+  for (const OptionList& options : {OptionList{{"-reg_type", "tv"}}, OptionList{{"-reg_type", "tikhonov"}},
+                                    OptionList{{"-reg_type", "foe"}, {"-reg_foe_expert", "huber"}},
+                                    OptionList{{"-reg_type", "foe"}, {"-reg_foe_expert", "lorentzian"}}}) {
+    ScopedOptions scoped(options);
+    std::unique_ptr<Regulariser> reg = create_regulariser(grid, false), plain = create_regulariser(grid, false);
+    EXPECT_FALSE(reg->begin_dual_newton()) << options.back().second;
+    const std::vector<PetscReal> theta = reg->initial_theta();
+    OwnedVec x0 = from_natural(grid, phantom(kN)), v = from_natural(grid, uniform(static_cast<size_t>(kN * kN), 44));
+    OwnedVec x1 = from_natural(grid, uniform(static_cast<size_t>(kN * kN), 45, 0, 1));
+    reg->set_point(x0, theta);
+    reg->set_point(x1, theta);
+    plain->set_point(x1, theta);
+    EXPECT_LT(relative_gap(hessian_product(*reg, grid, v), hessian_product(*plain, grid, v)), 1e-14)
+        << options.back().second;
+    reg->end_dual_newton();
+  }
+}
+
+}  // namespace

@@ -40,6 +40,8 @@ class BatchedLowerObjective : public LowerProblem {
   const Regulariser& regulariser() const override { return samples_.front()->regulariser(); }
   PetscReal value_and_gradient(Vec x, const std::vector<PetscReal>& theta, Vec g) override;
   void set_point(Vec x, const std::vector<PetscReal>& theta) override;
+  bool begin_dual_newton() override;
+  void end_dual_newton() override;
   Mat hessian() const override { return hessian_; }
   PetscReal data_gradient_norm() override;
   PetscInt hessian_products() const override { return hessian_products_; }

@@ -41,6 +41,8 @@ class LowerObjective : public LowerProblem {
 
   // Linearisation point (x, θ) of H and J (x is referenced, not copied: keep it alive, unchanged).
   void set_point(Vec x, const std::vector<PetscReal>& theta) override;
+  bool begin_dual_newton() override { return reg_.begin_dual_newton(); }
+  void end_dual_newton() override { reg_.end_dual_newton(); }
   Mat hessian() const noexcept override { return hessian_; }  // MatShell: MatMult, MatGetDiagonal
   void hessian_mult(Vec v, Vec y);                   // y = H v
   void hessian_diagonal(Vec d);

@@ -32,6 +32,10 @@ class LowerProblem {
   // Sets up the Newton method's line search when the problem has one of its own (a batch: one
   // step length per sample); the default leaves TAO's.
   virtual void share_line_search(TaoLineSearch) {}
+  // Primal–dual Newton on the regulariser(s) (Regulariser::begin_dual_newton) for the products
+  // with hessian() until end; begin returns whether any regulariser has the form.
+  virtual bool begin_dual_newton() = 0;
+  virtual void end_dual_newton() = 0;
   // Samples stacked in x (a batch: B equal blocks, each rank's part block after block); 1 otherwise.
   virtual PetscInt blocks() const { return 1; }
 };

@@ -71,6 +71,7 @@ class LowerSolver {
   std::vector<PetscReal> theta_;  // of the solve in progress
   // Eisenstat–Walker choice 2: η_k = γ (‖g_k‖/‖g_{k−1}‖)^α, safeguarded (EW 1996).
   bool ew_forcing_ = true;
+  bool dual_newton_ = true;  // -lower_newton primal_dual (docs/algorithms.md §4.8)
   PetscReal ew_gamma_ = 0.9, ew_alpha_ = 2.0, ew_max_ = 0.9, ew_min_ = 0.1;
   PetscReal first_rtol_ = 1e-2;  // η_0 (and the fixed forcing term): -lower_tao_<type>_ksp_rtol
   PetscReal previous_gnorm_ = -1, previous_eta_ = 0;

@@ -45,6 +45,16 @@ class Regulariser {
   // Mixed derivative J_R = ∂_θ ∇_x R_θ(x) (p × n): row i is ∂/∂θ_i of ∇_x R_θ(x).
   virtual void mixed_mult(Vec v, std::vector<PetscReal>& Jv) = 0;                 // Jv = J_R v (length p)
   virtual void mixed_mult_transpose(const std::vector<PetscReal>& w, Vec y) = 0;  // y = J_Rᵀ w, overwritten
+
+  // Primal–dual Newton (docs/algorithms.md §4.8; Chan, Golub & Mulet 1999). Between begin and
+  // end, each set_point advances a dual variable u ≈ φ'(C x) along the step taken since the
+  // previous set_point, and Hessian products (and the diagonal) use the curvature of the
+  // linearised dual equation, (1 − u t/ψ(t))/ψ(t), in place of φ''(t); the first set_point
+  // sets u = φ'(C x), so the first Newton system is the plain one. Mixed products, value and
+  // gradient are never changed, and after end every product is the true Hessian's again.
+  // begin returns false (and changes nothing) when the regulariser has no such form.
+  virtual bool begin_dual_newton() { return false; }
+  virtual void end_dual_newton() {}
 };
 
 // Reads -reg_type and the type's options (-reg_theta, -reg_*) and builds the regulariser
