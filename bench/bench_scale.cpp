@@ -34,12 +34,13 @@ namespace {
 using OptionList = std::vector<std::pair<std::string, std::string>>;
 
 // The configuration before issue 17: TAO nls's own Steihaug–Toint CG with Jacobi at a fixed
-// forcing term, no continuation, the absolute gradient test alone; MINRES without a
-// preconditioner for the hypergradient.
+// forcing term, plain Newton systems, no continuation, the absolute gradient test alone; MINRES
+// without a preconditioner for the hypergradient.
 const OptionList kOldOptions = {{"-lower_tao_nls_ksp_type", "stcg"}, {"-lower_tao_nls_pc_type", "jacobi"},
-                                {"-lower_forcing", "fixed"},         {"-lower_continuation", "0"},
-                                {"-lower_gradient_rtol", "0"},       {"-hyper_ksp_type", "minres"},
-                                {"-hyper_pc_type", "none"},          {"-lower_batch", "false"}};
+                                {"-lower_forcing", "fixed"},         {"-lower_newton", "plain"},
+                                {"-lower_continuation", "0"},        {"-lower_gradient_rtol", "0"},
+                                {"-hyper_ksp_type", "minres"},       {"-hyper_pc_type", "none"},
+                                {"-lower_batch", "false"}};
 
 // Puts options into the database for its lifetime and restores what was there before.
 class ScopedOptions {
