@@ -14,6 +14,7 @@
 #include "bilearn/driver/workspace.hpp"
 #include "bilearn/io/directory.hpp"
 #include "bilearn/io/json_summary.hpp"
+#include "bilearn/outer/progress.hpp"
 #include "bilearn/outer/stop_signal.hpp"
 #include "bilearn/outer/trainer.hpp"
 
@@ -51,8 +52,11 @@ int run_train_command(const CommandLine& cl) {
                             resuming ? ("resuming from " + dir).c_str() : ("output in " + dir).c_str()));
   if (!resuming) {
     // The initial reconstructions (also the trainer's warm start at θ0).
+    const double t0 = MPI_Wtime();
     const PetscReal loss = problem.reconstruct(ws->initial_theta);
     require(std::isfinite(loss), "the lower level cannot be solved at the initial theta (-reg_theta)");
+    BILEARN_CHECK(PetscPrintf(comm, "train: initial reconstructions: upper loss %.6e, %s\n", (double)loss,
+                              Progress::format_seconds(MPI_Wtime() - t0).c_str()));
     write_reconstruction_pngs(*ws, dir, "initial", pictures, true);
     initial = snapshot_reconstructions(*ws, pictures);
   }
@@ -61,7 +65,10 @@ int run_train_command(const CommandLine& cl) {
       resuming ? resume(comm, problem, options, dir) : train(comm, problem, ws->initial_theta, options, dir);
 
   // Learned reconstructions at the final θ (the last evaluation may have been a trial point).
+  const double t1 = MPI_Wtime();
   const PetscReal final_loss = problem.reconstruct(result.theta);
+  BILEARN_CHECK(PetscPrintf(comm, "train: learned reconstructions: upper loss %.6e, %s\n", (double)final_loss,
+                            Progress::format_seconds(MPI_Wtime() - t1).c_str()));
   write_reconstruction_pngs(*ws, dir, "learned", pictures, false);
   const SampleReport samples = gather_sample_report(*ws);
   const ReconstructionSnapshot learned = snapshot_reconstructions(*ws, pictures);

@@ -76,7 +76,9 @@ Evaluation Oracle::evaluate(const std::vector<PetscReal>& theta, bool need_gradi
   counters_.evaluations += 1;
   counters_.krylov_iterations += e.krylov_iterations;
   counters_.lower_iterations += e.lower_iterations;
-  counters_.evaluation_seconds += MPI_Wtime() - t0;
+  const double seconds = MPI_Wtime() - t0;
+  counters_.evaluation_seconds += seconds;
+  if (observer_) observer_(e, need_gradient, seconds);
   return e;
 }
 

@@ -72,6 +72,11 @@ OuterOptions read_outer_options(MPI_Comm comm) {
   o.progress = b.flag("-progress", "print a progress line per outer step", o.progress);
   o.progress_live =
       b.choice("-progress_live", "progress as one live line on a terminal", {"auto", "yes", "no"}, o.progress_live);
+  o.progress_evaluation_seconds =
+      b.real("-progress_evaluations",
+             "also a line for each evaluation of the upper problem (trial points included) that takes at least this "
+             "many seconds (0: every evaluation; negative: none)",
+             o.progress_evaluation_seconds, -PETSC_INFINITY, PETSC_INFINITY);
   o.history_plot_seconds =
       b.real("-history_plot_seconds",
              "redraw history.png during training at most every this many seconds (0: every step; always at the end)",

@@ -55,6 +55,16 @@ void Progress::step(const HistoryRow& r) {
   std::fflush(stdout);
 }
 
+void Progress::evaluation(const std::string& what, PetscReal loss, bool gradient, PetscInt krylov, PetscInt lower,
+                          double seconds, double min_seconds) {
+  if (!print_ || min_seconds < 0 || seconds < min_seconds) return;
+  char buf[300];
+  std::snprintf(buf, sizeof(buf), "  %s: L %.6e%s  krylov %d  lower %d  %s", what.c_str(), static_cast<double>(loss),
+                gradient ? " and gradient" : "", static_cast<int>(krylov), static_cast<int>(lower),
+                format_seconds(seconds).c_str());
+  message(buf);
+}
+
 void Progress::message(const std::string& line) {
   if (!print_) return;
   finish();

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <functional>
 #include <memory>
 
 #include "bilearn/core/error.hpp"
@@ -88,7 +89,12 @@ class Run {
                 std::to_string(oracle_.dim()) + " hyperparameters");
     start_ = MPI_Wtime();
     oracle_.project(theta0);
-    Point p0 = oracle_.evaluate_point(theta0, {}, opt_->initial_tolerance());
+    Point p0;
+    {
+      Progress progress(comm_, opts_.progress, "no", opts_.max_it, 0, 0);
+      EvaluationLines lines(oracle_, progress, opts_, [] { return std::string("initial evaluation"); });
+      p0 = oracle_.evaluate_point(theta0, {}, opt_->initial_tolerance());
+    }
     if (!std::isfinite(p0.eval.loss) || !all_finite(p0.eval.gradient))
       throw NumericalError("the upper loss or its gradient is not finite at the initial theta");
     initial_loss_ = p0.eval.loss;
@@ -118,6 +124,25 @@ class Run {
   }
 
  private:
+  // A progress line for each evaluation the oracle does while this lives (the oracle outlives
+  // the Progress it prints to), named by label().
+  class EvaluationLines {
+   public:
+    EvaluationLines(Oracle& oracle, Progress& progress, const OuterOptions& opts, std::function<std::string()> label)
+        : oracle_(oracle) {
+      const PetscReal min_seconds = opts.progress_evaluation_seconds;
+      oracle_.set_observer([&progress, min_seconds, label](const Evaluation& e, bool gradient, double seconds) {
+        progress.evaluation(label(), e.loss, gradient, e.krylov_iterations, e.lower_iterations, seconds, min_seconds);
+      });
+    }
+    ~EvaluationLines() { oracle_.set_observer(nullptr); }
+    EvaluationLines(const EvaluationLines&) = delete;
+    EvaluationLines& operator=(const EvaluationLines&) = delete;
+
+   private:
+    Oracle& oracle_;
+  };
+
   std::string checkpoint_root() const { return out_dir_ + "/checkpoint"; }
   std::string history_path() const { return out_dir_.empty() ? "" : out_dir_ + "/history.csv"; }
 
@@ -228,6 +253,9 @@ class Run {
 
   TrainResult loop() {
     Progress progress(comm_, opts_.progress, opts_.progress_live, opts_.max_it, k_, elapsed_before_);
+    EvaluationLines lines(oracle_, progress, opts_, [this] {
+      return "step " + std::to_string(k_ + 1) + ", evaluation " + std::to_string(oracle_.counters().evaluations);
+    });
     for (const auto& w : result_.warnings) progress.message("warning: " + w);
     if (result_.resumed_from >= 0)
       progress.message("outer: resumed from " + checkpoint_name(k_) + " (" + opt_->name() + ")");

@@ -46,4 +46,15 @@ for x, y in zip(a["theta"], b["theta"]):
 print("  groups 1 and 2: same theta", a["theta"])
 PY
 expect_error 2 "-samples_groups" train --out "$work/bad" "${common[@]}" -samples_groups 3
+
+# -outer_progress_evaluations 0: one line per evaluation of L (the initial one, then every trial
+# of every step), as many as summary.json counts; with the default (30 s) none at this size.
+run 2 train --out "$work/lines" "${common[@]}" -outer_max_it 3 -outer_progress_evaluations 0 >"$work/lines.log" 2>&1 ||
+  { cat "$work/lines.log"; fail "train with evaluation lines"; }
+lines=$(grep -c -E "^  (initial evaluation|step [0-9]+, evaluation [0-9]+): L " "$work/lines.log" || true)
+total=$(python3 -c "import json; print(json.load(open('$work/lines/summary.json'))['evaluations_total'])")
+[ "$lines" = "$total" ] || fail "$lines evaluation lines for $total evaluations: $(cat "$work/lines.log")"
+grep -q "^train: initial reconstructions: upper loss" "$work/lines.log" || fail "no line for the initial reconstructions"
+run 2 train --out "$work/quiet" "${common[@]}" -outer_max_it 3 >"$work/quiet.log" 2>&1 || fail "train without evaluation lines"
+! grep -q "evaluation [0-9]*: L" "$work/quiet.log" || fail "evaluation lines below the default threshold"
 echo "train_optimisers: ok"

@@ -4,6 +4,7 @@
 #pragma once
 #include <mpi.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -63,6 +64,11 @@ class Oracle {
   StepCounters& counters() noexcept { return counters_; }
   void reset_counters() { counters_ = StepCounters{}; }
 
+  // Called on every rank after each evaluation, with the broadcast result, whether a gradient
+  // was asked for and the evaluation's wall time (the trainer's progress lines). Empty: none.
+  using Observer = std::function<void(const Evaluation&, bool need_gradient, double seconds)>;
+  void set_observer(Observer observer) { observer_ = std::move(observer); }
+
  private:
   MPI_Comm comm_;
   UpperProblem& problem_;
@@ -72,6 +78,7 @@ class Oracle {
   bool bounded_ = false;
   Point current_;
   StepCounters counters_;
+  Observer observer_;
 };
 
 // Small vector helpers used by the optimisers.

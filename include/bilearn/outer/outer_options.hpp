@@ -75,6 +75,9 @@ struct OuterOptions {
   // pseudo-terminal as stdout even when its own output goes to a file, so under it (detected
   // by OMPI_COMM_WORLD_SIZE) auto means one line per step; yes/no force the choice.
   std::string progress_live = "auto";
+  // A line for every evaluation of L (trial points included) that takes at least this many
+  // seconds (0: every evaluation; negative: none): at N = 512 one outer step takes minutes.
+  PetscReal progress_evaluation_seconds = 30;
   // history.png is redrawn after a step only when this many seconds have passed since the last
   // drawing (0: after every step); always at the start and at the end of a run. history.csv
   // gets every step at once. Drawing takes 20-30 ms on rank 0 while the others wait: at

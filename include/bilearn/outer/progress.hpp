@@ -18,6 +18,10 @@ class Progress {
            double elapsed_before);
   ~Progress();
   void step(const HistoryRow& row);
+  // One evaluation of L ("step 3, evaluation 2"), printed when it took at least min_seconds
+  // (-outer_progress_evaluations; negative: never).
+  void evaluation(const std::string& what, PetscReal loss, bool gradient, PetscInt krylov, PetscInt lower,
+                  double seconds, double min_seconds);
   void message(const std::string& line);
   void finish();  // ends a live line
 
