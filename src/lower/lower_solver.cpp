@@ -80,8 +80,8 @@ LowerSolver::LowerSolver(LowerProblem& objective) : objective_(objective) {
     // η₀ stays the Newton KSP's rtol (1e-2); -lower_forcing fixed keeps that rtol throughout.
     ew_min_ = options.real("-lower_forcing_min", "smallest Eisenstat-Walker forcing term", 0.1, 0.0, 0.999);
     dual_newton_ = options.choice("-lower_newton",
-                                  "Newton systems of the regulariser: primal_dual (Chan-Golub-Mulet, foe with the l1 "
-                                  "expert; others plain) | plain (the true Hessian)",
+                                  "Newton systems of the regulariser: primal_dual (Chan-Golub-Mulet: foe with the l1 "
+                                  "expert, tv; others plain) | plain (the true Hessian)",
                                   {"primal_dual", "plain"}, "primal_dual") == "primal_dual";
   }
   {

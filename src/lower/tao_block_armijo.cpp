@@ -19,11 +19,11 @@ struct BlockArmijo {
   PetscInt blocks = 0;
   TaoLineSearchBlockValuesFn values = nullptr;
   void* ctx = nullptr;
-  PetscReal c = 1e-4;         // sufficient-decrease constant
-  PetscInt max_trials = 30;   // evaluations per line search
-  OwnedVec start;             // x at entry
+  PetscReal c = 1e-4;        // sufficient-decrease constant
+  PetscInt max_trials = 30;  // evaluations per line search
+  OwnedVec start;            // x at entry
   std::vector<PetscReal> f0, f, gts, alpha, sums;
-  std::vector<char> done;     // block accepted (or not moving)
+  std::vector<char> done;  // block accepted (or not moving)
 };
 
 BlockArmijo& data(TaoLineSearch ls) {
@@ -57,8 +57,7 @@ PetscReal backtrack(PetscReal alpha, PetscReal f0, PetscReal gts, PetscReal f) {
 
 void apply(TaoLineSearch ls, Vec x, PetscReal* f, Vec g, Vec d) {
   BlockArmijo& b = data(ls);
-  require(b.values && b.blocks > 0,
-          "TaoLineSearch blockarmijo: no blocks given (TaoLineSearchBlockArmijoSetBlocks)");
+  require(b.values && b.blocks > 0, "TaoLineSearch blockarmijo: no blocks given (TaoLineSearchBlockArmijoSetBlocks)");
   const PetscInt B = b.blocks;
   const size_t nb = static_cast<size_t>(B);
   const MPI_Comm comm = comm_of(ls);
@@ -242,7 +241,7 @@ PetscErrorCode TaoLineSearchBlockArmijoSetBlocks(TaoLineSearch ls, PetscInt bloc
                                                  void* ctx) {
   PetscFunctionBegin;
   PetscValidHeaderSpecific(ls, TAOLINESEARCH_CLASSID, 1);
-  PetscTryMethod(ls, "TaoLineSearchBlockArmijoSetBlocks_C", (TaoLineSearch, PetscInt, TaoLineSearchBlockValuesFn, void*),
-                 (ls, blocks, values, ctx));
+  PetscTryMethod(ls, "TaoLineSearchBlockArmijoSetBlocks_C",
+                 (TaoLineSearch, PetscInt, TaoLineSearchBlockValuesFn, void*), (ls, blocks, values, ctx));
   PetscFunctionReturn(0);
 }

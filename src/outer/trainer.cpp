@@ -356,7 +356,7 @@ class Run {
   PetscInt last_checkpoint_ = -1;
   PetscReal initial_loss_ = 0;
   double start_ = 0, elapsed_before_ = 0;
-  double last_plot_ = 0;       // MPI_Wtime of the last drawing of history.png
+  double last_plot_ = 0;         // MPI_Wtime of the last drawing of history.png
   PetscInt plotted_steps_ = -1;  // k_ at that drawing
   TrainResult result_;
 };

@@ -169,11 +169,82 @@ void GradientNormRegulariser::set_point_at(Vec x) {
   point_.update(x);
   have_point_ = true;
   linearised_ = false;
+  if (dual_newton_) advance_dual();
+}
+
+bool GradientNormRegulariser::begin_dual_newton() {
+  if (penalty_ != GradientPenalty::tv) return false;
+  dual_newton_ = true;
+  have_dual_ = false;
+  if (u0_.size() != m00_.size()) {  // once; reused by every later solve
+    for (auto* v : {&u0_, &u1_, &g0_, &g1_}) v->assign(m00_.size(), 0.0);
+  }
+  return true;
+}
+
+void GradientNormRegulariser::end_dual_newton() {
+  dual_newton_ = false;
+  have_dual_ = false;
+  linearised_ = false;  // the next products are the true Hessian's
+}
+
+// Chan, Golub & Mulet (1999) for ψ(q) = √(q + γ²), ρ = ψ(‖g‖²): the dual equation ρ u − g = 0
+// linearised at (g, u) gives du = (I − u gᵀ/ρ) dg/ρ + (g/ρ − u). dg = g_new − g_old is the step
+// taken; u_i moves by β_i du_i, β_i = min(1, 0.99 β_max,i), β_max,i the largest step with
+// ‖u_i + β du_i‖ ≤ 1 (a quadratic in β). A step per pixel, not CGM's one β for all: at N = 256
+// (tomography, tv, cold) 2151 against 2608 H products (plain Newton: 3551), at N = 128 593
+// against 753 (plain 627). The extended block's low column and row are another rank's pixels,
+// computed here from the same ghosted values: the same u on every rank count.
+void GradientNormRegulariser::advance_dual() {
+  DMDARead2D xa(grid_.dm(), point_.local());
+  const PetscReal gamma2 = gamma_ * gamma_;
+  for (PetscInt j = ey0_; j < grid_.y0() + grid_.ny(); ++j)
+    for (PetscInt i = ex0_; i < grid_.x0() + grid_.nx(); ++i) {
+      const PetscInt e = ext(i, j);
+      PetscReal n0, n1;
+      differences(xa, i, j, n0, n1);
+      if (!have_dual_) {
+        const PetscReal rho = std::sqrt(n0 * n0 + n1 * n1 + gamma2);
+        u0_[e] = n0 / rho;
+        u1_[e] = n1 / rho;
+      } else {
+        const PetscReal a0 = g0_[e], a1 = g1_[e], rho = std::sqrt(a0 * a0 + a1 * a1 + gamma2);
+        const PetscReal d0 = n0 - a0, d1 = n1 - a1;
+        // (I − u gᵀ/ρ) dg = dg − u (g·dg)/ρ
+        const PetscReal gd = (a0 * d0 + a1 * d1) / rho;
+        const PetscReal du0 = (d0 - u0_[e] * gd) / rho + (a0 / rho - u0_[e]);
+        const PetscReal du1 = (d1 - u1_[e] * gd) / rho + (a1 / rho - u1_[e]);
+        PetscReal beta = 1;
+        const PetscReal qa = du0 * du0 + du1 * du1;
+        if (qa > 0) {  // ‖u + β du‖² − 1 = qa β² + 2 qb β + qc ≤ 0, qc ≤ 0
+          const PetscReal qb = u0_[e] * du0 + u1_[e] * du1,
+                          qc = std::min<PetscReal>(0.0, u0_[e] * u0_[e] + u1_[e] * u1_[e] - 1.0);
+          beta = std::min<PetscReal>(1.0, 0.99 * (-qb + std::sqrt(qb * qb - qa * qc)) / qa);
+        }
+        u0_[e] += beta * du0;
+        u1_[e] += beta * du1;
+      }
+      g0_[e] = n0;
+      g1_[e] = n1;
+    }
+  have_dual_ = true;
 }
 
 void GradientNormRegulariser::linearise() {
   if (!have_point_) throw std::logic_error(name_ + ": set_point must be called before Hessian or mixed products");
   if (linearised_) return;
+  if (have_dual_) {
+    // M = (I − (u gᵀ + g uᵀ)/(2ρ))/ρ, the symmetric part of the linearised dual equation.
+    const PetscReal gamma2 = gamma_ * gamma_;
+    for (size_t e = 0; e < m00_.size(); ++e) {
+      const PetscReal a0 = g0_[e], a1 = g1_[e], rho = std::sqrt(a0 * a0 + a1 * a1 + gamma2);
+      m00_[e] = w_ * (1.0 - u0_[e] * a0 / rho) / rho;
+      m01_[e] = -w_ * 0.5 * (u0_[e] * a1 + u1_[e] * a0) / (rho * rho);
+      m11_[e] = w_ * (1.0 - u1_[e] * a1 / rho) / rho;
+    }
+    linearised_ = true;
+    return;
+  }
   DMDARead2D xa(grid_.dm(), point_.local());
   for (PetscInt j = ey0_; j < grid_.y0() + grid_.ny(); ++j)
     for (PetscInt i = ex0_; i < grid_.x0() + grid_.nx(); ++i) {

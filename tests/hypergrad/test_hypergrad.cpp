@@ -341,19 +341,27 @@ TEST(ColdStart, ContinuationReachesThePlainMinimiserAndCountsItsStage) {
 // same hypergradient (the hypergradient's H is the true Hessian after either), for the samples
 // solved in lockstep and one at a time; a nonsense value is an input error.
 TEST(LowerSolver, PrimalDualNewtonReachesThePlainMinimiser) {
-  for (const char* batch : {"true", "false"}) {
-    std::vector<UpperEvaluation> results;
-    for (const char* newton : {"plain", "primal_dual"}) {
-      auto options = kColdStartProblem;
-      options.insert(options.end(), {{"-lower_newton", newton}, {"-lower_batch", batch}, {"-hyper_ksp_rtol", "1e-12"}});
-      ScopedOptions o(options);
-      Fixture f(PETSC_COMM_WORLD, 16, 2, 1e-3);
-      results.push_back(create_implicit_estimator()->evaluate(*f.problem, f.reg->initial_theta(), true));
-      EXPECT_GT(results.back().stats.lower_iterations, 0);
+  auto tv_problem = kColdStartProblem;
+  tv_problem[2] = {"-reg_type", "tv"};
+  tv_problem[3] = {"-reg_tv_gamma", "0.01"};
+  tv_problem[4] = {"-reg_theta", "-2.5"};
+  for (const auto& problem : {kColdStartProblem, tv_problem})
+    for (const char* batch : {"true", "false"}) {
+      std::vector<UpperEvaluation> results;
+      for (const char* newton : {"plain", "primal_dual"}) {
+        auto options = problem;
+        options.insert(options.end(),
+                       {{"-lower_newton", newton}, {"-lower_batch", batch}, {"-hyper_ksp_rtol", "1e-12"}});
+        ScopedOptions o(options);
+        Fixture f(PETSC_COMM_WORLD, 16, 2, 1e-3);
+        results.push_back(create_implicit_estimator()->evaluate(*f.problem, f.reg->initial_theta(), true));
+        EXPECT_GT(results.back().stats.lower_iterations, 0);
+      }
+      EXPECT_NEAR(results[1].loss, results[0].loss, 1e-9 * std::abs(results[0].loss))
+          << problem[2].second << ", batch " << batch;
+      EXPECT_LT(relative_difference(results[1].gradient, results[0].gradient), 1e-7)
+          << problem[2].second << ", batch " << batch;
     }
-    EXPECT_NEAR(results[1].loss, results[0].loss, 1e-9 * std::abs(results[0].loss)) << "batch " << batch;
-    EXPECT_LT(relative_difference(results[1].gradient, results[0].gradient), 1e-7) << "batch " << batch;
-  }
   ScopedOptions o(std::vector<std::pair<std::string, std::string>>{{"-lower_newton", "dual"}});
   EXPECT_THROW(Fixture(PETSC_COMM_WORLD, 16, 1, 1e-3), InputError);
 }

@@ -301,13 +301,15 @@ double relative_gap(Vec a, Vec b) {
   return norm(d) / norm(b);
 }
 
-// Primal–dual Newton (docs/algorithms.md §4.8), foe with the l1 expert: at the first point the
-// products are the true Hessian's (u = φ'(C x)); after a large step u lags behind φ'(C x), the
-// products differ from the true ones yet stay symmetric and positive, the mixed products do not
-// change, and after end_dual_newton the products are the true Hessian's again.
-TEST(DualNewton, FoeL1ProductsComeFromTheDualVariable) {
+// Primal–dual Newton (docs/algorithms.md §4.8), foe with the l1 expert and smoothed tv: at the
+// first point the products are the true Hessian's (u = φ'(C x)); after a large step u lags
+// behind, the products differ from the true ones yet stay symmetric and positive, the mixed
+// products do not change, and after end_dual_newton the products are the true Hessian's again.
+class DualNewton : public ::testing::TestWithParam<OptionList> {};
+
+TEST_P(DualNewton, ProductsComeFromTheDualVariable) {
   ImageGrid grid(PETSC_COMM_WORLD, kN);
-  ScopedOptions scoped(OptionList{{"-reg_type", "foe"}, {"-reg_foe_expert", "l1"}, {"-reg_foe_gamma", "0.01"}});
+  ScopedOptions scoped(GetParam());
   std::unique_ptr<Regulariser> dual = create_regulariser(grid, false), plain = create_regulariser(grid, false);
   const std::vector<PetscReal> theta = dual->initial_theta();
   const std::vector<double> natural = phantom(kN), noise = uniform(natural.size(), 41, -0.3, 0.3);
@@ -341,10 +343,19 @@ TEST(DualNewton, FoeL1ProductsComeFromTheDualVariable) {
   EXPECT_LT(relative_gap(hessian_product(*dual, grid, v), hv_plain), 1e-13) << "after end: the true Hessian";
 }
 
+INSTANTIATE_TEST_SUITE_P(
+    DualForms, DualNewton,
+    ::testing::Values(OptionList{{"-reg_type", "foe"}, {"-reg_foe_expert", "l1"}, {"-reg_foe_gamma", "0.01"}},
+                      OptionList{{"-reg_type", "tv"}, {"-reg_tv_gamma", "0.01"}},
+                      OptionList{{"-reg_type", "tv"}, {"-reg_tv_learn_gamma", ""}, {"-reg_tv_gamma", "0.02"}}),
+    [](const ::testing::TestParamInfo<OptionList>& info) {
+      return info.param.front().second + std::to_string(info.index);
+    });
+
 // Experts without a dual form decline, and their products stay the true Hessian's.
-TEST(DualNewton, OtherRegularisersDecline) {
+TEST(DualNewtonDeclined, OtherRegularisersKeepTheTrueHessian) {
   ImageGrid grid(PETSC_COMM_WORLD, kN);
-  for (const OptionList& options : {OptionList{{"-reg_type", "tv"}}, OptionList{{"-reg_type", "tikhonov"}},
+  for (const OptionList& options : {OptionList{{"-reg_type", "huber_tv"}}, OptionList{{"-reg_type", "tikhonov"}},
                                     OptionList{{"-reg_type", "foe"}, {"-reg_foe_expert", "huber"}},
                                     OptionList{{"-reg_type", "foe"}, {"-reg_foe_expert", "lorentzian"}}}) {
     ScopedOptions scoped(options);

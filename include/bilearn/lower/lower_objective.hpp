@@ -44,7 +44,7 @@ class LowerObjective : public LowerProblem {
   bool begin_dual_newton() override { return reg_.begin_dual_newton(); }
   void end_dual_newton() override { reg_.end_dual_newton(); }
   Mat hessian() const noexcept override { return hessian_; }  // MatShell: MatMult, MatGetDiagonal
-  void hessian_mult(Vec v, Vec y);                   // y = H v
+  void hessian_mult(Vec v, Vec y);                            // y = H v
   void hessian_diagonal(Vec d);
   // The split H = F + R_t used by the recycling KSP types (docs/algorithms.md §4.2, "cheaper C"):
   // F = AᵀA + εI never changes (its object state never increases), R_t = ∇²_xx R_θ(x) is the

@@ -49,6 +49,10 @@ class GradientNormRegulariser : public RegulariserBase {
   void mixed_mult_at(Vec v, std::vector<PetscReal>& Jv) override;
   void mixed_mult_transpose_at(const std::vector<PetscReal>& w, Vec y) override;
   void on_theta_changed() override;
+  // Primal–dual Newton for tv (docs/algorithms.md §4.8): u_i ≈ g_i/ψ_i, and the Hessian blocks
+  // M_i = (I − sym(u_i g_iᵀ)/ψ_i)/ψ_i (Chan, Golub & Mulet's symmetrised system).
+  bool begin_dual_newton() override;
+  void end_dual_newton() override;
 
  private:
   struct Penalty {
@@ -63,6 +67,7 @@ class GradientNormRegulariser : public RegulariserBase {
   // the gradient (c0 = w, c1 = 0) and Jᵀω share it.
   void weighted_adjoint(Vec x_local, PetscReal c0, PetscReal c1, Vec y) const;
   void linearise();
+  void advance_dual();  // moves u along the step from the last point to point_ (set_point)
   PetscInt ext(PetscInt i, PetscInt j) const noexcept { return (j - ey0_) * enx_ + (i - ex0_); }
 
   const ImageGrid& grid_;
@@ -77,6 +82,9 @@ class GradientNormRegulariser : public RegulariserBase {
   bool have_point_ = false, linearised_ = false;
   std::vector<PetscReal> m00_, m01_, m11_;  // w·M on the extended block, at the point
   mutable std::vector<PetscReal> p0_, p1_;  // the field Dᵀ is applied to
+  // Primal–dual Newton, on the extended block: u and g = (∇x) at the last point.
+  bool dual_newton_ = false, have_dual_ = false;
+  std::vector<PetscReal> u0_, u1_, g0_, g1_;
 };
 
 }  // namespace bilearn
