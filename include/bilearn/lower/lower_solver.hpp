@@ -55,6 +55,8 @@ class LowerSolver {
  public:
   // Called with every new Hessian: sets the Newton system's relative tolerance (forcing term).
   void begin_newton_step();
+  // A batch: every sample's ‖∇Φ_s‖ at the current iterate is within the tolerance (one reduction).
+  bool blocks_converged();
   // Eisenstat–Walker choice 2 with its safeguards, the floor and no oversolving (the step need
   // not take ‖∇Φ‖ far below tolerance).
   PetscReal forcing_term(PetscReal gnorm, PetscReal previous_gnorm, PetscReal previous_eta, PetscReal tolerance) const;
