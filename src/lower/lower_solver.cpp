@@ -225,11 +225,10 @@ bool LowerSolver::set_block_forcing(KSP ksp) {
   block_previous_eta_.resize(nb, 0.0);
   // The batch stops when every ‖∇Φ_s‖ ≤ tolerance_ (batch_convergence_test): a sample there has
   // done its share and takes no Newton step (its CG does not iterate); the others aim at it.
-  const PetscReal share = tolerance_;
   for (size_t s = 0; s < nb; ++s) {
     const PetscReal gnorm = std::sqrt(block_gnorm_[s]);
     block_previous_eta_[s] =
-        gnorm <= share ? 1.0 : forcing_term(gnorm, block_previous_gnorm_[s], block_previous_eta_[s], share);
+        gnorm <= tolerance_ ? 1.0 : forcing_term(gnorm, block_previous_gnorm_[s], block_previous_eta_[s], tolerance_);
     block_previous_gnorm_[s] = gnorm;
   }
   BILEARN_CHECK(KSPLockstepCGSetBlockTolerances(ksp, block_previous_eta_.data()));  // this step's terms

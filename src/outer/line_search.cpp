@@ -39,7 +39,7 @@ LineSearchResult armijo_backtracking(Oracle& oracle, const std::vector<PetscReal
       if (ok) {
         r.accepted = true;
         r.alpha = alpha;
-        r.point = oracle.evaluate_point(trial, p.samples, acc.lower_tol);
+        r.point = oracle.evaluate_point(trial, p.samples, acc.tolerance);
         r.point.eval.loss = e.loss;  // the value the test accepted
         if (e.error_bound >= 0) r.point.eval.error_bound = e.error_bound;
         return r;

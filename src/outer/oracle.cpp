@@ -93,7 +93,10 @@ PetscReal Oracle::policy_tolerance() const {
 Accuracy Oracle::accuracy(const std::vector<PetscInt>& samples, PetscReal tolerance) const {
   Accuracy acc;
   const PetscReal tol = tolerance > 0 ? tolerance : policy_tolerance();
-  acc.lower_tol = tol;
+  acc.tolerance = tol;
+  // ‖∇Φ‖ (absolute) and the relative Krylov residual need not be equal (-outer_tol_lower_scale,
+  // outer_options.hpp).
+  acc.lower_tol = opts_.tol_lower_scale * tol;
   acc.krylov_tol = tol;
   acc.samples = samples;
   return acc;
@@ -106,7 +109,7 @@ Point Oracle::evaluate_point(const std::vector<PetscReal>& theta, const std::vec
   p.theta = theta;
   p.eval = evaluate(theta, true, acc);
   p.samples = samples;
-  p.tolerance = acc.lower_tol;
+  p.tolerance = acc.tolerance;
   return p;
 }
 

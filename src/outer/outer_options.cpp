@@ -65,6 +65,11 @@ OuterOptions read_outer_options(MPI_Comm comm) {
   o.tol_min = b.real("-tol_min", "smallest adaptive tolerance", o.tol_min, 0, PETSC_INFINITY);
   o.tol_max = b.real("-tol_max", "largest adaptive tolerance", o.tol_max, 0, PETSC_INFINITY);
   require(o.tol_min <= o.tol_max, "-outer_tol_min must be <= -outer_tol_max");
+  o.tol_lower_scale = b.real("-tol_lower_scale",
+                             "the lower level's gradient tolerance (absolute) is this multiple of the evaluation's "
+                             "tolerance, the Krylov tolerance (relative) the tolerance itself (values > 1: fewer Newton "
+                             "steps, but a warm-started solve may then not move after a small step in theta)",
+                             o.tol_lower_scale, 1e-6, 1e6);
 
   o.checkpoint_every =
       b.integer("-checkpoint_every", "checkpoint every k outer steps (0: only at the end)", o.checkpoint_every, 0);

@@ -65,7 +65,8 @@ class AnalyticProblem : public bilearn::UpperProblem {
   Evaluation evaluate(const std::vector<PetscReal>& theta, bool need_gradient, const Accuracy& acc) override {
     ++evaluations;
     if (need_gradient) ++gradient_evaluations;
-    tolerances.push_back(acc.lower_tol);
+    tolerances.push_back(acc.tolerance);
+    lower_tolerances.push_back(acc.lower_tol);
     batches.push_back(acc.samples);
     Evaluation e;
     std::vector<PetscReal> g;
@@ -73,18 +74,18 @@ class AnalyticProblem : public bilearn::UpperProblem {
     if (need_gradient) e.gradient = g;
     e.lower_iterations = 5;
     e.krylov_iterations = need_gradient ? 3 : 0;
-    if (noisy && acc.lower_tol > 0) {
-      // Deterministic noise of size ≤ ε = acc.lower_tol in L and in ∇L (a hash of θ and ε).
+    if (noisy && acc.tolerance > 0) {
+      // Deterministic noise of size ≤ ε = acc.tolerance in L and in ∇L (a hash of θ and ε).
       std::uint64_t h = bilearn::checksum(theta.data(), theta.size() * sizeof(PetscReal));
-      h = bilearn::checksum(&acc.lower_tol, sizeof(PetscReal), h);
+      h = bilearn::checksum(&acc.tolerance, sizeof(PetscReal), h);
       auto uniform = [&h]() {
         h = bilearn::checksum(&h, sizeof(h), h);
         return 2.0 * static_cast<double>(h >> 11) / 9007199254740992.0 - 1.0;
       };
-      e.loss += acc.lower_tol * uniform();
-      const PetscReal scale = acc.lower_tol / std::sqrt(static_cast<PetscReal>(p_));
+      e.loss += acc.tolerance * uniform();
+      const PetscReal scale = acc.tolerance / std::sqrt(static_cast<PetscReal>(p_));
       for (auto& v : e.gradient) v += scale * uniform();
-      e.error_bound = acc.lower_tol;
+      e.error_bound = acc.tolerance;
     }
     if (sabotage_trials && !need_gradient) e.loss += 1e3;  // every line-search trial fails
     if (sabotage_after >= 0 && evaluations > sabotage_after && !need_gradient) e.loss += 1e3;
@@ -127,7 +128,8 @@ class AnalyticProblem : public bilearn::UpperProblem {
   PetscInt raise_at_evaluation = -1;
   PetscInt fail_save_at = -1;  // save_state number fail_save_at (0-based) throws on every rank
   PetscInt evaluations = 0, gradient_evaluations = 0, accepts = 0, saves = 0, loaded_accepts = -1;
-  std::vector<PetscReal> tolerances;
+  std::vector<PetscReal> tolerances;        // Accuracy::tolerance of each evaluation
+  std::vector<PetscReal> lower_tolerances;  // Accuracy::lower_tol
   std::vector<std::vector<PetscInt>> batches;
   std::vector<PetscReal> last_accepted;
   std::string loaded_from;

@@ -286,12 +286,16 @@ TEST(OuterAccuracy, AdaptiveToleranceFollowsGradientNorm) {
   o.tol_kappa = 0.01;
   o.tol_min = 1e-7;
   o.tol_max = 1e-2;
+  o.tol_lower_scale = 4;
   o.max_it = 60;
   TrainResult r = train(PETSC_COMM_WORLD, prob, std::vector<PetscReal>(6, -3.0), o, "");
   EXPECT_DOUBLE_EQ(prob.tolerances.front(), 1e-2);
-  for (PetscReal t : prob.tolerances) {
+  ASSERT_EQ(prob.lower_tolerances.size(), prob.tolerances.size());
+  for (size_t i = 0; i < prob.tolerances.size(); ++i) {
+    const PetscReal t = prob.tolerances[i];
     EXPECT_GE(t, 1e-7);
     EXPECT_LE(t, 1e-2);
+    EXPECT_DOUBLE_EQ(prob.lower_tolerances[i], 4 * t);  // -outer_tol_lower_scale
   }
   EXPECT_LT(prob.tolerances.back(), 1e-5);  // tight at the end (‖∇L‖ small)
   EXPECT_LT(r.upper_loss, 1e-6 * r.initial_upper_loss);

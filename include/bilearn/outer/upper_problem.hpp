@@ -19,7 +19,10 @@ namespace bilearn {
 // How accurately one evaluation must be done. A tolerance of 0 means "use the problem's own
 // configured tolerance" (e.g. -lower_tao_gatol, -hyper_ksp_rtol).
 struct Accuracy {
-  // Absolute tolerance on ‖∇_x Φ_s(x̃_s, θ)‖ for every lower-level solve.
+  // The evaluation's tolerance (the policy's, or the caller's), from which the two below derive.
+  PetscReal tolerance = 0;
+  // Absolute tolerance on ‖∇_x Φ_s(x̃_s, θ)‖ for every lower-level solve: -outer_tol_lower_scale
+  // times `tolerance`.
   PetscReal lower_tol = 0;
   // Tolerance of the Krylov solve H w = g (the hypergradient linear system). The error of the
   // hypergradient is bounded by C (‖∇_xΦ‖ + ‖H w̃ − g‖) (docs/algorithms.md §2), so the inexact line
