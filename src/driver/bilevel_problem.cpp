@@ -9,6 +9,14 @@
 #include "bilearn/krylov/ksp_recycle.hpp"
 
 namespace bilearn {
+namespace {
+
+// A solve from an x̂ of another θ reduces ‖∇Φ‖ at least this much (LowerSolver::require_progress),
+// whatever the outer loop's tolerance: with -outer_tol_lower_scale 10 at N = 16 a warm start met
+// the loose tolerance after a small step in θ and Armijo saw the same loss at every trial.
+constexpr PetscReal kProgressAfterMove = 0.1;
+
+}  // namespace
 
 void EvaluationStats::add(const EvaluationStats& o) {
   lower_iterations += o.lower_iterations;
@@ -131,9 +139,13 @@ PetscReal BilevelProblem::reconstruct(const std::vector<PetscReal>& theta, Evalu
       if (hyper) BILEARN_CHECK(KSPRecycleCopySpace(hyper, solver_.newton_ksp()));
     }
     LowerSolveResult r;
+    const bool moved = s.solved_theta != theta;
+    s.solved_theta.clear();
     try {
       const LowerSolveResult stage = cold_start_.prepare(solver_, theta, s.x_hat, work_);
+      if (moved) solver_.require_progress(kProgressAfterMove);
       r = solver_.solve(s.x_hat, theta);
+      s.solved_theta = theta;
       r.iterations += stage.iterations;
       r.hessian_products += stage.hessian_products;
     } catch (const NumericalError& e) {
@@ -206,9 +218,16 @@ PetscReal BilevelProblem::reconstruct_batch(const std::vector<PetscReal>& theta,
   const double t0 = MPI_Wtime();
   std::string failure;
   LowerSolveResult r;
+  bool moved = false;
+  for (auto& s : samples_) {
+    moved = moved || s.solved_theta != theta;
+    s.solved_theta.clear();
+  }
   try {
     const LowerSolveResult stage = cold_start_.prepare(solver, theta, batch_->x, batch_->work);
+    if (moved) solver.require_progress(kProgressAfterMove);
     r = solver.solve(batch_->x, theta);
+    for (auto& s : samples_) s.solved_theta = theta;
     r.iterations += stage.iterations;
     r.hessian_products += stage.hessian_products;
   } catch (const NumericalError& e) {

@@ -107,6 +107,7 @@ void BilevelUpperProblem::load_state(const std::string& dir) {
     OwnedViewer viewer = open_binary_viewer(ws_.grid->comm(), sample_file(dir, s.index), FILE_MODE_READ);
     BILEARN_CHECK(VecLoad(s.x_hat, viewer));
     BILEARN_CHECK(VecLoad(s.adjoint, viewer));
+    s.solved_theta.clear();
   }
   load_spaces(dir);
 }

@@ -36,7 +36,10 @@ class FiniteDifferenceEstimator : public HypergradientEstimator {
       BILEARN_CHECK(VecCopy(samples[k].x_hat, base[k]));
     }
     auto restore = [&] {
-      for (size_t k = 0; k < samples.size(); ++k) BILEARN_CHECK(VecCopy(base[k], samples[k].x_hat));
+      for (size_t k = 0; k < samples.size(); ++k) {
+        BILEARN_CHECK(VecCopy(base[k], samples[k].x_hat));
+        samples[k].solved_theta = theta;
+      }
     };
     result.gradient.assign(theta.size(), 0.0);
     for (size_t i = 0; i < theta.size(); ++i) {

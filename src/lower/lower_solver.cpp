@@ -1,5 +1,6 @@
 #include "bilearn/lower/lower_solver.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <sstream>
@@ -65,8 +66,8 @@ bool LowerSolver::blocks_converged() {
   Vec g = nullptr;
   BILEARN_CHECK(TaoGetGradient(tao_, &g, nullptr, nullptr));
   block_dots(objective_.comm(), objective_.blocks(), {{g, g}}, block_gnorm_);
-  for (PetscReal squared : block_gnorm_)
-    if (!(std::sqrt(squared) <= tolerance_)) return false;
+  for (size_t s = 0; s < block_gnorm_.size(); ++s)
+    if (!(std::sqrt(block_gnorm_[s]) <= stop_at_[s])) return false;
   return true;
 }
 
@@ -223,16 +224,38 @@ bool LowerSolver::set_block_forcing(KSP ksp) {
   block_dots(objective_.comm(), B, {{g, g}}, block_gnorm_);  // ‖∇Φ_s‖²
   block_previous_gnorm_.resize(nb, -1.0);
   block_previous_eta_.resize(nb, 0.0);
-  // The batch stops when every ‖∇Φ_s‖ ≤ tolerance_ (batch_convergence_test): a sample there has
+  // The batch stops when every ‖∇Φ_s‖ ≤ stop_at_[s] (batch_convergence_test): a sample there has
   // done its share and takes no Newton step (its CG does not iterate); the others aim at it.
   for (size_t s = 0; s < nb; ++s) {
     const PetscReal gnorm = std::sqrt(block_gnorm_[s]);
     block_previous_eta_[s] =
-        gnorm <= tolerance_ ? 1.0 : forcing_term(gnorm, block_previous_gnorm_[s], block_previous_eta_[s], tolerance_);
+        gnorm <= stop_at_[s] ? 1.0 : forcing_term(gnorm, block_previous_gnorm_[s], block_previous_eta_[s], stop_at_[s]);
     block_previous_gnorm_[s] = gnorm;
   }
   BILEARN_CHECK(KSPLockstepCGSetBlockTolerances(ksp, block_previous_eta_.data()));  // this step's terms
   return true;
+}
+
+// stop_at_ = tolerance_ per sample, or with require_progress(f) min(tolerance_, f·‖∇Φ_s(x₀)‖)
+// (one more evaluation of Φ and ∇Φ at the warm start), never below `tightest` (the configured
+// accuracy, which solves reach: f·‖∇Φ_s(x₀)‖ of a tightly solved x₀ may lie on the rounding
+// floor). TAO's own test on the stacked norm gets the smallest, which implies every sample's; a
+// batch also has batch_convergence_test.
+void LowerSolver::set_stopping_tolerances(Vec x, PetscReal tightest) {
+  const PetscInt B = objective_.blocks();
+  stop_at_.assign(static_cast<size_t>(B), tolerance_);
+  const PetscReal factor = progress_factor_;
+  progress_factor_ = 0;
+  if (factor > 0) {
+    if (!gradient_work_) BILEARN_CHECK(VecDuplicate(x, gradient_work_.out()));
+    objective_.value_and_gradient(x, theta_, gradient_work_);
+    block_dots(objective_.comm(), B, {{gradient_work_, gradient_work_}}, block_gnorm_);
+    for (size_t s = 0; s < stop_at_.size(); ++s) {
+      const PetscReal g0 = std::sqrt(block_gnorm_[s]);
+      if (std::isfinite(g0)) stop_at_[s] = std::max(std::min(tolerance_, factor * g0), std::min(tightest, tolerance_));
+    }
+  }
+  BILEARN_CHECK(TaoSetTolerances(tao_, *std::min_element(stop_at_.begin(), stop_at_.end()), 0.0, 0.0));
 }
 
 void LowerSolver::begin_newton_step() {
@@ -243,7 +266,7 @@ void LowerSolver::begin_newton_step() {
   PetscReal f, gnorm, cnorm, xdiff;
   TaoConvergedReason reason;
   BILEARN_CHECK(TaoGetSolutionStatus(tao_, &its, &f, &gnorm, &cnorm, &xdiff, &reason));
-  const PetscReal eta = forcing_term(gnorm, previous_gnorm_, previous_eta_, tolerance_);
+  const PetscReal eta = forcing_term(gnorm, previous_gnorm_, previous_eta_, stop_at_.front());
   BILEARN_CHECK(KSPSetTolerances(ksp, eta, PETSC_DEFAULT, PETSC_DEFAULT, PETSC_DEFAULT));
   previous_gnorm_ = gnorm;
   previous_eta_ = eta;
@@ -268,8 +291,9 @@ LowerSolveResult LowerSolver::solve(Vec x, const std::vector<PetscReal>& theta) 
   const PetscInt products_before = objective_.hessian_products();
   // Like a KSP's max(rtol‖b‖, atol): an absolute gatol alone is below rounding for large
   // images (‖Aᵀy‖ = 2.7e6 at N = 256) and above what small ones need.
-  tolerance_ = std::max(gatol_, gradient_rtol_ * objective_.data_gradient_norm());
-  BILEARN_CHECK(TaoSetTolerances(tao_, tolerance_, 0.0, 0.0));
+  const PetscReal data_scale = gradient_rtol_ * objective_.data_gradient_norm();
+  tolerance_ = std::max(gatol_, data_scale);
+  set_stopping_tolerances(x, std::max(configured_gatol_, data_scale));
   BILEARN_CHECK(TaoSetSolution(tao_, x));
   previous_gnorm_ = -1;
   block_previous_gnorm_.clear();

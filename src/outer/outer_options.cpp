@@ -67,8 +67,7 @@ OuterOptions read_outer_options(MPI_Comm comm) {
   require(o.tol_min <= o.tol_max, "-outer_tol_min must be <= -outer_tol_max");
   o.tol_lower_scale = b.real("-tol_lower_scale",
                              "the lower level's gradient tolerance (absolute) is this multiple of the evaluation's "
-                             "tolerance, the Krylov tolerance (relative) the tolerance itself (values > 1: fewer Newton "
-                             "steps, but a warm-started solve may then not move after a small step in theta)",
+                             "tolerance, the Krylov tolerance (relative) the tolerance itself",
                              o.tol_lower_scale, 1e-6, 1e6);
 
   o.checkpoint_every =

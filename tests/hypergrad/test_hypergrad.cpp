@@ -399,6 +399,60 @@ TEST(LowerStoppingTest, RelativeToleranceIsMeasuredAgainstTheDataGradient) {
   EXPECT_LT(results[1].iterations, results[0].iterations);
 }
 
+// A warm start solved at θ meets a loose tolerance at a nearby θ′ already: the solve takes no
+// Newton step and x̂ does not follow θ. require_progress(0.1) makes that solve (only that one)
+// take ‖∇Φ‖ to a tenth of its value at the warm start; the next solve is back to the tolerance.
+TEST(LowerStoppingTest, RequiredProgressMovesAWarmStartThatMeetsALooseTolerance) {
+  for (const char* batch : {"false", "true"}) {
+    ScopedOptions o(std::vector<std::pair<std::string, std::string>>{
+        {"-problem", "tomo"}, {"-tomo_angles", "24"}, {"-reg_type", "foe"}, {"-lower_batch", batch}});
+    Fixture f(PETSC_COMM_WORLD, 16, 2, 1e-3);
+    const std::vector<PetscReal> theta = f.reg->initial_theta();
+    EvaluationStats stats;
+    f.problem->reconstruct(theta, stats);  // tightly, from zero
+    std::vector<PetscReal> nearby = theta;
+    for (auto& t : nearby) t += 1e-4;
+    // The largest ‖∇Φ_s‖ at the warm start, to set a tolerance the warm start meets.
+    LowerObjective& objective = f.problem->objective();
+    OwnedVec g = f.grid->create_vec();
+    PetscReal g0 = 0;
+    for (auto& s : f.problem->samples()) {
+      objective.set_data(s.data);
+      objective.value_and_gradient(s.x_hat, nearby, g);
+      PetscReal norm;
+      BILEARN_CHECK(VecNorm(g, NORM_2, &norm));
+      g0 = std::max(g0, norm);
+    }
+    ASSERT_GT(g0, 0);
+    f.problem->lower_solver().set_gradient_tolerance(2 * g0);
+    // Moved from θ: the bilevel problem requires progress.
+    EvaluationStats moved;
+    f.problem->reconstruct(nearby, moved);
+    EXPECT_GE(moved.lower_iterations, 2) << "batch " << batch << ": every sample takes a Newton step";
+    // Again at the same θ: x̂ is the solution there, nothing to do.
+    EvaluationStats again;
+    f.problem->reconstruct(nearby, again);
+    EXPECT_EQ(again.lower_iterations, 0) << "batch " << batch;
+    // The solver alone, asked for progress once: ‖∇Φ‖ falls to a tenth; the next solve does nothing.
+    LowerSolver& solver = f.problem->lower_solver();
+    auto& s = f.problem->samples().front();
+    objective.set_data(s.data);
+    std::vector<PetscReal> further = nearby;
+    for (auto& t : further) t += 1e-4;
+    objective.value_and_gradient(s.x_hat, further, g);
+    PetscReal start;
+    BILEARN_CHECK(VecNorm(g, NORM_2, &start));
+    solver.set_gradient_tolerance(2 * start);
+    if (std::string(batch) == "false") {
+      solver.require_progress(0.1);
+      const LowerSolveResult r = solver.solve(s.x_hat, further);
+      EXPECT_GE(r.iterations, 1);
+      EXPECT_LE(r.gradient_norm, 0.1 * start);
+      EXPECT_EQ(solver.solve(s.x_hat, further).iterations, 0);
+    }
+  }
+}
+
 // diag(AᵀA) + ε, built from A's CSR arrays (the off-diagonal block's column sums sent to their
 // owners), equals e_jᵀ (AᵀA + εI) e_j column by column on any rank count.
 TEST(LowerObjective, DataHessianDiagonalMatchesUnitProducts) {

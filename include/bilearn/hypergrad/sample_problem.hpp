@@ -17,6 +17,8 @@ struct SampleState {
   Vec truth = nullptr;  // x†_s (borrowed)
   Vec data = nullptr;   // y_s (borrowed)
   OwnedVec x_hat;       // current reconstruction / lower-level warm start
+  // θ at which the lower level last solved for x_hat (empty: unknown, e.g. loaded from a file).
+  std::vector<PetscReal> solved_theta;
   OwnedVec adjoint;     // w_s: solution of H w = x̂ − x†, warm start of the next solve
   PetscReal loss = 0;   // ½‖x̂ − x†‖²
   PetscReal psnr = 0;   // 10 log10(max(x†)² / mean squared error)

@@ -40,6 +40,11 @@ class LowerSolver {
   // one (-lower_tao_gatol). A solve stops at ‖∇_x Φ‖ ≤ max(gatol, -lower_gradient_rtol·‖Aᵀy‖).
   void set_gradient_tolerance(PetscReal gatol);
   PetscReal gradient_tolerance() const noexcept { return gatol_; }
+  // The next solve (only that one) must also take ‖∇_x Φ‖ (each sample's, in a batch) to
+  // `factor` times its value at the warm start. For a caller whose x was solved at another θ: with
+  // a loose tolerance a warm start can meet it already after a small change of θ, and x̂ would
+  // then not follow θ at all (an outer line search would see the same loss at every trial).
+  void require_progress(PetscReal factor) noexcept { progress_factor_ = factor; }
   Tao tao() const noexcept { return tao_; }
   // The Newton systems' KSP (null for TAO types without one) and whether it is a recycling
   // type (rminres/rcg), whose space can be seeded with KSPRecycleCopySpace before a solve.
@@ -84,6 +89,12 @@ class LowerSolver {
   PetscReal configured_gatol_ = 1e-8;
   PetscReal gradient_rtol_ = 1e-10;  // -lower_gradient_rtol, relative to ‖Aᵀy‖
   PetscReal tolerance_ = 1e-8;       // of the solve in progress: max(gatol_, gradient_rtol_·‖Aᵀy‖)
+  // Where the solve in progress stops, per sample (one entry unless a batch): tolerance_, or
+  // lower where require_progress asks for it.
+  std::vector<PetscReal> stop_at_;
+  PetscReal progress_factor_ = 0;  // require_progress for the next solve (0: none)
+  OwnedVec gradient_work_;         // ∇Φ at the warm start (require_progress)
+  void set_stopping_tolerances(Vec x, PetscReal tightest);
   bool recycling_ = false;
   bool nonfinite_ = false;  // a non-finite Φ in the solve in progress
 };
