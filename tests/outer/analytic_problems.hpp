@@ -88,6 +88,8 @@ class AnalyticProblem : public bilearn::UpperProblem {
       e.error_bound = acc.tolerance;
     }
     if (sabotage_trials && !need_gradient) e.loss += 1e3;  // every line-search trial fails
+    // Trials biased upwards by their accuracy: a search fails when the decrease is below it.
+    if (bias_trials_by_tolerance && !need_gradient) e.loss += acc.tolerance;
     if (sabotage_after >= 0 && evaluations > sabotage_after && !need_gradient) e.loss += 1e3;
     int rank = 0;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
@@ -124,6 +126,7 @@ class AnalyticProblem : public bilearn::UpperProblem {
 
   bool noisy = false;
   bool sabotage_trials = false;
+  bool bias_trials_by_tolerance = false;
   PetscInt sabotage_after = -1;  // loss-only evaluations fail after this many evaluations
   PetscInt raise_at_evaluation = -1;
   PetscInt fail_save_at = -1;  // save_state number fail_save_at (0-based) throws on every rank

@@ -279,6 +279,28 @@ TEST(OuterBounds, IteratesStayInTheBox) {
   }
 }
 
+// Near the minimiser the decrease Armijo asks for is below the accuracy of L: every trial at the
+// policy's tolerance fails (here biased by it), and the search is repeated once at a hundredth of
+// it from θ_k re-evaluated there.
+TEST(OuterAccuracy, FailedSearchIsRepeatedAtATighterTolerance) {
+  Quadratic prob(6, 1);
+  prob.bias_trials_by_tolerance = true;
+  OuterOptions o = quiet_options("gd");
+  o.tol_kappa = 1e6;  // the policy's tolerance stays at tol_max
+  o.tol_max = 1e-2;
+  o.tol_min = 1e-8;
+  o.max_it = 2;  // (then L ≈ 5e-5: below a hundredth of the tolerance too)
+  std::vector<PetscReal> theta0 = prob.minimiser();
+  for (auto& t : theta0) t += 0.01;  // L ≈ 1e-3, a decrease far below 1e-2
+  TrainResult r = train(PETSC_COMM_WORLD, prob, theta0, o, "");
+  EXPECT_EQ(r.stop_reason, "max_it") << r.stop_message;
+  EXPECT_EQ(r.outer_iterations, 2);
+  EXPECT_LT(prob.exact(r.theta, nullptr), 0.5 * prob.exact(theta0, nullptr));
+  EXPECT_NE(std::find(prob.tolerances.begin(), prob.tolerances.end(), 1e-4), prob.tolerances.end())
+      << "no evaluation at a hundredth of the tolerance";
+  for (PetscReal t : prob.tolerances) EXPECT_TRUE(t == 1e-2 || t == 1e-4) << t;
+}
+
 TEST(OuterAccuracy, AdaptiveToleranceFollowsGradientNorm) {
   Quadratic prob(6, 1);
   OuterOptions o = quiet_options("gd");
