@@ -252,7 +252,7 @@ void LowerSolver::set_stopping_tolerances(Vec x, PetscReal tightest) {
     block_dots(objective_.comm(), B, {{gradient_work_, gradient_work_}}, block_gnorm_);
     for (size_t s = 0; s < stop_at_.size(); ++s) {
       const PetscReal g0 = std::sqrt(block_gnorm_[s]);
-      if (std::isfinite(g0)) stop_at_[s] = std::max(std::min(tolerance_, factor * g0), std::min(tightest, tolerance_));
+      if (std::isfinite(g0)) stop_at_[s] = std::clamp(factor * g0, std::min(tightest, tolerance_), tolerance_);
     }
   }
   BILEARN_CHECK(TaoSetTolerances(tao_, *std::min_element(stop_at_.begin(), stop_at_.end()), 0.0, 0.0));
